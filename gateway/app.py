@@ -1,0 +1,45 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from gateway import crypto, logs, outbox, queues
+from gateway.config import load_settings
+from gateway.db import Database
+from gateway.runtime import Runtime
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask app from the environment, with ``config`` overriding it.
+
+    Raises :class:`gateway.config.ConfigError` (naming every problem) when the
+    configuration cannot be used, e.g. production without ``DATA_KEYS``.
+    """
+    settings = load_settings(config)
+    logs.configure(settings.LOG_LEVEL)
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(settings.as_flask_config())
+    app.config["MAX_CONTENT_LENGTH"] = settings.MAX_CONTENT_LENGTH
+
+    keyring = crypto.Keyring(settings.DATA_KEYS)
+    crypto.install(keyring)
+    db = Database(settings.DATABASE_URL)
+    redis = queues.connect(settings.REDIS_URL)
+    rt = Runtime(settings=settings, db=db, redis=redis, keyring=keyring)
+    app.extensions["relais"] = rt
+
+    from gateway.jobs import enqueue_send
+
+    outbox.install(db.sessions, lambda message_id, queue: enqueue_send(redis, message_id, queue))
+
+    from gateway import errors, requestlog
+    from gateway.health import bp as health_bp
+
+    requestlog.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(health_bp)
+    return app

@@ -1,0 +1,1 @@
+"""Channels: one adapter per SMS/USSD provider, registered by slug."""

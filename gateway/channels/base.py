@@ -1,0 +1,103 @@
+"""The channel interface shared by every provider adapter.
+
+An adapter is two halves:
+
+* pure functions that parse a provider's webhook form into the normalised
+  types below and render the provider's expected answer (no I/O, easy to test);
+* a :class:`Sender` that sends one text through the provider's official SDK.
+  Senders do network I/O and are only ever called from RQ jobs.
+
+Errors from a send are raised as :class:`SendError` and carry whether they
+are transient (retry later, maybe on the fallback provider) or permanent.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+class SessionEvent(enum.StrEnum):
+    """Where a USSD request stands in its session."""
+
+    START = "start"
+    CONTINUE = "continue"
+    END = "end"
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """One message from a person, whatever provider carried it."""
+
+    channel: str
+    provider_id: str
+    sender: str  # E.164
+    text: str
+    received_at: datetime
+    recipient: str = ""  # our number, short code or USSD service code
+    session_id: str | None = None  # USSD only
+    session_event: SessionEvent | None = None  # USSD only
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """A delivery report for a message we sent."""
+
+    channel: str
+    provider_id: str
+    status: str  # normalised: queued, sent, delivered, undelivered, failed
+    error_code: str | None = None
+    cost: str | None = None
+    raw_status: str = ""
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What the provider answered when it accepted a message."""
+
+    provider_id: str
+    status: str = "sent"
+    cost: str | None = None
+
+
+class ErrorKind(enum.StrEnum):
+    """How a send failure should be handled."""
+
+    TRANSIENT = "transient"  # retry with growing delays, then fall back
+    PERMANENT = "permanent"  # fail now, never retry
+    OPTED_OUT = "opted_out"  # permanent, and the number asked not to be messaged
+    INVALID_NUMBER = "invalid_number"  # permanent, and the number cannot receive
+
+
+@dataclass
+class SendError(Exception):
+    """A send that did not succeed, classified for retry decisions."""
+
+    kind: ErrorKind
+    code: str
+    detail: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.kind.value} error {self.code}: {self.detail}"
+
+    @property
+    def transient(self) -> bool:
+        """True when trying again later may succeed."""
+        return self.kind is ErrorKind.TRANSIENT
+
+
+class InvalidPayload(ValueError):
+    """A webhook body that cannot be understood (answered 4xx, never 500)."""
+
+
+class Sender(Protocol):
+    """Sends one text message through a provider. Called only from RQ jobs."""
+
+    slug: str
+
+    def send(self, to: str, text: str, *, status_callback: str | None = None) -> SendResult:
+        """Send ``text`` to the E.164 number ``to``; raise :class:`SendError` on failure."""
+        ...

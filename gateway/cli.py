@@ -1,0 +1,97 @@
+"""The ``relais`` command line (a Flask CLI group; later issues add commands).
+
+relais db upgrade        bring the database schema up to date
+relais release           what the Procfile's release step runs
+relais worker [--burst]  run an RQ worker with the scheduler and sweeper
+relais sweep             re-enqueue work whose jobs Redis lost, once
+relais keys generate     print a new data key for DATA_KEYS
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from gateway import runtime
+
+
+def _create_app() -> Flask:
+    from gateway import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def main() -> None:
+    """Relais: SMS/USSD referral gateway for child protection."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@with_appcontext
+def db_upgrade() -> None:
+    """Apply every pending migration."""
+    from gateway import migrate
+
+    migrate.upgrade(runtime.current().settings.DATABASE_URL)
+    click.echo("database is up to date")
+
+
+@main.command()
+@with_appcontext
+def release() -> None:
+    """Prepare a release: migrate, then load DIRECTORY_FILE when it is set."""
+    from gateway import migrate
+
+    settings = runtime.current().settings
+    migrate.upgrade(settings.DATABASE_URL)
+    click.echo("database is up to date")
+    if settings.DIRECTORY_FILE:
+        from gateway import directory_hook
+
+        directory_hook.load(settings.DIRECTORY_FILE)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option("--no-scheduler", is_flag=True, help="Do not run RQ's scheduler here.")
+@with_appcontext
+def worker(burst: bool, no_scheduler: bool) -> None:
+    """Run a worker on every queue, highest priority first."""
+    from gateway.worker import run_worker
+
+    run_worker(current_app._get_current_object(), burst=burst, with_scheduler=not no_scheduler)  # type: ignore[attr-defined]
+
+
+@main.command()
+@with_appcontext
+def sweep() -> None:
+    """Re-enqueue every message whose job Redis lost (once)."""
+    from gateway.sweeper import sweep as run_sweep
+
+    rt = runtime.current()
+    report = run_sweep(rt.db, rt.redis, grace=dt.timedelta(seconds=rt.settings.SWEEP_GRACE))
+    click.echo(
+        f"requeued {len(report.requeued)}, recovered from crashed sends "
+        f"{len(report.recovered_stuck)}, still queued in Redis {report.skipped_live}"
+    )
+
+
+@main.group()
+def keys() -> None:
+    """Data encryption keys."""
+
+
+@keys.command("generate")
+def keys_generate() -> None:
+    """Print a new Fernet key (put it first in DATA_KEYS to rotate)."""
+    from gateway.crypto import generate_key
+
+    click.echo(generate_key())

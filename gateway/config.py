@@ -1,0 +1,169 @@
+"""Settings from environment variables, with safe development defaults.
+
+The variable names are the public contract listed in README and
+``.env.example``. ``RELAIS_ENV`` selects ``development`` (default), ``test`` or
+``production``; production refuses to start when a required setting is
+missing, naming every missing one at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENVIRONMENTS = ("development", "test", "production")
+PROVIDERS = ("twilio", "africastalking", "sandbox")
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says what to fix."""
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass
+class Settings:
+    """Every setting Relais reads, typed. Build with :func:`load_settings`."""
+
+    RELAIS_ENV: str = "development"
+    DATABASE_URL: str = ""
+    REDIS_URL: str = ""
+    SECRET_KEY: str = ""
+    DATA_KEYS: str = ""
+    PUBLIC_BASE_URL: str = "http://localhost:8000"
+    PORT: int = 8000
+    SMS_PROVIDER: str = "sandbox"
+    SMS_FALLBACK_PROVIDER: str = ""
+    TWILIO_ACCOUNT_SID: str = ""
+    TWILIO_AUTH_TOKEN: str = ""
+    TWILIO_FROM: str = ""
+    TWILIO_API_BASE_URL: str = ""
+    AT_USERNAME: str = ""
+    AT_API_KEY: str = ""
+    AT_SENDER_ID: str = ""
+    AT_API_BASE_URL: str = ""
+    AT_WEBHOOK_TOKEN: str = ""
+    DIRECTORY_FILE: str = ""
+    LOG_LEVEL: str = "INFO"
+    # Seconds between sweeper runs, and how old a queued row must be before
+    # the sweeper assumes its job was lost.
+    SWEEP_INTERVAL: int = 30
+    SWEEP_GRACE: int = 60
+    # Provider HTTP timeout in seconds (both SDKs default to none).
+    SEND_TIMEOUT: float = 10.0
+    # Seconds to wait before each retry of a transient send failure.
+    SEND_RETRY_DELAYS: str = "30,120,600,1800,3600,7200"
+    # Largest webhook body accepted, in bytes (413 beyond).
+    MAX_CONTENT_LENGTH: int = 64 * 1024
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        """True when running for real (strict checks, no dev shortcuts)."""
+        return self.RELAIS_ENV == "production"
+
+    def as_flask_config(self) -> dict[str, Any]:
+        """The settings as a mapping for ``app.config``."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "extra"}
+        out.update(self.extra)
+        return out
+
+
+def _coerce(name: str, raw: Any, default: Any) -> Any:
+    if isinstance(default, bool):
+        return raw if isinstance(raw, bool) else _bool(str(raw))
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if isinstance(default, float):
+        try:
+            return float(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    return str(raw).strip()
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Read settings from ``environ`` (default ``os.environ``), then ``overrides``.
+
+    Fills development defaults (SQLite file, generated dev secrets) and
+    validates; raises :class:`ConfigError` listing every problem.
+    """
+    env = os.environ if environ is None else environ
+    settings = Settings()
+    names = {f.name: f for f in dataclasses.fields(Settings) if f.name != "extra"}
+    for name in names:
+        if name in env and env[name] != "":
+            setattr(settings, name, _coerce(name, env[name], getattr(settings, name)))
+    for key, value in (overrides or {}).items():
+        if key in names:
+            setattr(settings, key, _coerce(key, value, getattr(settings, key)))
+        else:
+            settings.extra[key] = value
+    _apply_defaults(settings)
+    validate(settings)
+    return settings
+
+
+def _apply_defaults(s: Settings) -> None:
+    if s.is_production:
+        return
+    if not s.DATABASE_URL:
+        instance = PROJECT_ROOT / "instance"
+        instance.mkdir(exist_ok=True)
+        s.DATABASE_URL = f"sqlite:///{instance / 'relais.db'}"
+    if not s.SECRET_KEY or not s.DATA_KEYS:
+        from gateway.devsecrets import dev_secrets
+
+        secrets = dev_secrets()
+        s.SECRET_KEY = s.SECRET_KEY or secrets["SECRET_KEY"]
+        s.DATA_KEYS = s.DATA_KEYS or secrets["DATA_KEYS"]
+    if not s.REDIS_URL:
+        s.REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def validate(s: Settings) -> None:
+    """Raise :class:`ConfigError` naming every missing or wrong setting."""
+    problems: list[str] = []
+    if s.RELAIS_ENV not in ENVIRONMENTS:
+        problems.append(f"RELAIS_ENV must be one of {', '.join(ENVIRONMENTS)}")
+    for name in ("SMS_PROVIDER", "SMS_FALLBACK_PROVIDER"):
+        value = getattr(s, name)
+        if value and value not in PROVIDERS:
+            problems.append(f"{name} must be one of {', '.join(PROVIDERS)}, got {value!r}")
+    if s.SMS_FALLBACK_PROVIDER and s.SMS_FALLBACK_PROVIDER == s.SMS_PROVIDER:
+        problems.append("SMS_FALLBACK_PROVIDER must differ from SMS_PROVIDER")
+    if s.is_production:
+        required = ["DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DATA_KEYS", "PUBLIC_BASE_URL"]
+        used = {s.SMS_PROVIDER, s.SMS_FALLBACK_PROVIDER}
+        if "twilio" in used:
+            required += ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM"]
+        if "africastalking" in used:
+            required += ["AT_USERNAME", "AT_API_KEY", "AT_WEBHOOK_TOKEN"]
+        missing = [name for name in required if not getattr(s, name)]
+        if missing:
+            problems.append("missing required settings for production: " + ", ".join(missing))
+        if s.SMS_PROVIDER == "sandbox":
+            problems.append("SMS_PROVIDER=sandbox sends nothing; choose twilio or africastalking")
+        if s.PUBLIC_BASE_URL and not s.PUBLIC_BASE_URL.startswith("https://"):
+            problems.append("PUBLIC_BASE_URL must start with https:// in production")
+    if s.DATA_KEYS:
+        from gateway.crypto import KeyConfigError, parse_keys
+
+        try:
+            parse_keys(s.DATA_KEYS)
+        except KeyConfigError as exc:
+            problems.append(f"DATA_KEYS: {exc}")
+    if problems:
+        raise ConfigError("Relais cannot start:\n  - " + "\n  - ".join(problems))

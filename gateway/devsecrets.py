@@ -1,0 +1,39 @@
+"""Development secrets, generated once and kept outside the repository.
+
+On the first ``make run`` a ``SECRET_KEY`` and a data key are generated and
+written to ``$RELAIS_HOME`` (default ``~/.config/relais``) with owner-only
+permissions, so a clone never holds a secret and a newcomer needs none.
+Production never uses this: it refuses to start without its own settings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+from gateway.crypto import generate_key
+
+
+def secrets_path() -> Path:
+    """Where the development secrets live."""
+    home = os.environ.get("RELAIS_HOME") or os.path.join(
+        os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config"), "relais"
+    )
+    return Path(home) / "dev-secrets.json"
+
+
+def dev_secrets() -> dict[str, str]:
+    """Load the development secrets, creating them on first use."""
+    path = secrets_path()
+    if path.exists():
+        data = json.loads(path.read_text())
+        if data.get("SECRET_KEY") and data.get("DATA_KEYS"):
+            return {"SECRET_KEY": data["SECRET_KEY"], "DATA_KEYS": data["DATA_KEYS"]}
+    data = {"SECRET_KEY": secrets.token_urlsafe(48), "DATA_KEYS": generate_key()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle)
+    return data

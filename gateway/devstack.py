@@ -1,0 +1,83 @@
+"""``make run``: everything a newcomer needs, on embedded defaults.
+
+1. development secrets (generated once, kept outside the repository);
+2. an embedded Redis when ``REDIS_URL`` is unset (data kept in ``instance/``);
+3. the release step: migrations, then the demo directory when it exists;
+4. the Procfile's ``web`` and ``worker`` under honcho, until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from gateway.config import PROJECT_ROOT, load_settings
+from gateway.embedded_redis import EmbeddedRedis, answers
+
+EMBEDDED_REDIS_PORT = 6380
+DEMO_DIRECTORY = PROJECT_ROOT / "examples" / "bamako-directory.yaml"
+
+
+def _banner(port: int, redis_url: str, embedded: bool) -> str:
+    base = f"http://localhost:{port}"
+    return "\n".join(
+        [
+            "",
+            "Relais is starting (development).",
+            f"  Web:        {base}/",
+            f"  Health:     {base}/healthz   Readiness: {base}/readyz",
+            f"  Webhooks:   {base}/webhooks/twilio/sms",
+            f"              {base}/webhooks/africastalking/ussd?token=…",
+            f"  Redis:      {redis_url}" + ("  (embedded)" if embedded else ""),
+            "  Stop with Ctrl-C.",
+            "",
+        ]
+    )
+
+
+def main() -> int:
+    """Set up and run web + worker; returns the exit code."""
+    env = dict(os.environ)
+    env.setdefault("RELAIS_ENV", "development")
+    if env["RELAIS_ENV"] == "production":
+        print("make run is for development; use the Procfile in production.", file=sys.stderr)
+        return 2
+    settings = load_settings(environ=env)
+    env.setdefault("SECRET_KEY", settings.SECRET_KEY)
+    env.setdefault("DATA_KEYS", settings.DATA_KEYS)
+    env.setdefault("DATABASE_URL", settings.DATABASE_URL)
+    if not env.get("DIRECTORY_FILE") and DEMO_DIRECTORY.exists():
+        env["DIRECTORY_FILE"] = str(DEMO_DIRECTORY)
+    bin_dir = str(Path(sys.executable).parent)
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+
+    redis: EmbeddedRedis | None = None
+    if not env.get("REDIS_URL"):
+        redis = EmbeddedRedis(
+            PROJECT_ROOT / "instance" / "redis", EMBEDDED_REDIS_PORT, persist=True
+        )
+        if answers(redis.url):
+            redis = None  # one is already running from an earlier `make run`
+        else:
+            redis.start()
+        env["REDIS_URL"] = f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0"
+    try:
+        subprocess.run([bin_dir + "/relais", "release"], env=env, check=True, cwd=PROJECT_ROOT)  # noqa: S603
+        print(_banner(settings.PORT, env["REDIS_URL"], redis is not None), flush=True)
+        honcho = [bin_dir + "/honcho", "-f", str(PROJECT_ROOT / "Procfile"), "start"]
+        honcho += ["-p", str(settings.PORT), "web", "worker"]
+        return subprocess.call(honcho, env=env, cwd=PROJECT_ROOT)  # noqa: S603
+    except KeyboardInterrupt:
+        return 0
+    except subprocess.CalledProcessError as exc:
+        print(f"release step failed with exit code {exc.returncode}", file=sys.stderr)
+        return exc.returncode
+    finally:
+        if redis is not None:
+            redis.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

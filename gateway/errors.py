@@ -1,0 +1,28 @@
+"""Error answers: short JSON, never a traceback, never a 500 page with details.
+
+Unexpected errors are logged with their type and place only (the log
+processors drop the exception text, which could quote a message).
+"""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+
+from gateway.logs import get_logger
+
+log = get_logger(__name__)
+
+
+def init_app(app: Flask) -> None:
+    """Register the error handlers."""
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> ResponseReturnValue:
+        return jsonify(error=exc.name, status=exc.code), exc.code or 500
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> ResponseReturnValue:
+        log.error("unhandled_error", exc_info=exc)
+        return jsonify(error="Internal Server Error", status=500), 500

@@ -1,0 +1,137 @@
+"""RQ jobs. Jobs carry only ids and are idempotent.
+
+``send_message(id)`` first *claims* the row with one conditional UPDATE
+(``queued``/``retrying`` → ``sending``). Only the job that wins the claim
+talks to the provider, so a job enqueued twice — by a retry, by the sweeper,
+by Redis redelivering — sends once. The only window for a duplicate SMS is a
+crash between the provider's answer and our commit; the sweeper then finds
+the row stuck in ``sending``, sends again and flags it ``possible_duplicate``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from redis import Redis
+from sqlalchemy import update
+
+from gateway import queues, runtime
+from gateway.channels.base import ErrorKind, SendError
+from gateway.channels.registry import sender_for
+from gateway.db import utcnow
+from gateway.logs import get_logger
+from gateway.models import Message
+from gateway.models.message import PENDING, Status
+from gateway.sweeper import send_job_id
+
+log = get_logger(__name__)
+JOB_TIMEOUT = 60  # seconds; provider calls have their own, shorter timeout
+FAILURE_TTL = 7 * 24 * 3600  # keep failed jobs a week for `relais jobs failed`
+
+
+def enqueue_send(redis: Redis, message_id: int, queue_name: str, delay: float = 0) -> None:
+    """Enqueue (or schedule after ``delay`` seconds) the send job of a message."""
+    q = queues.queue(queue_name, redis)
+    options = {
+        "job_id": send_job_id(message_id),
+        "job_timeout": JOB_TIMEOUT,
+        "failure_ttl": FAILURE_TTL,
+        "result_ttl": 3600,
+        "description": f"send message {message_id}",
+    }
+    if delay > 0:
+        q.enqueue_in(dt.timedelta(seconds=delay), send_message, message_id, **options)
+    else:
+        q.enqueue(send_message, message_id, **options)
+
+
+def _claim(message_id: int) -> bool:
+    rt = runtime.current()
+    with rt.db.session() as session:
+        result = session.execute(
+            update(Message)
+            .where(Message.id == message_id, Message.status.in_(list(PENDING)))
+            .values(status=Status.SENDING, claimed_at=utcnow(), attempts=Message.attempts + 1)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def send_message(message_id: int) -> str:
+    """Send one queued outbound message; returns what happened (for the job result)."""
+    rt = runtime.current()
+    if not _claim(message_id):
+        log.info("send_skipped", message_id=message_id, reason="not pending")
+        return "skipped"
+    settings = rt.settings
+    with rt.db.session() as session:
+        message = session.get_one(Message, message_id)
+        contact = message.contact
+        message.record(Status.SENDING, detail=f"attempt {message.attempts}")
+        provider = message.provider or message.channel
+        message.provider = provider
+        to, text = contact.phone or "", message.body or ""
+        suppressed = contact.opted_out and message.kind not in ("reply", "system")
+        if suppressed or contact.blocked or contact.invalid_number or not to:
+            message.record(Status.SUPPRESSED, detail="contact opted out, blocked or invalid")
+            return "suppressed"
+    callback = f"{settings.PUBLIC_BASE_URL.rstrip('/')}/webhooks/twilio/status"
+    try:
+        result = sender_for(provider, settings).send(
+            to, text, status_callback=callback if provider == "twilio" else None
+        )
+    except SendError as error:
+        return _handle_error(message_id, provider, error)
+    with rt.db.session() as session:
+        message = session.get_one(Message, message_id)
+        message.provider_id = result.provider_id
+        message.cost = result.cost
+        message.claimed_at = None
+        message.record(Status.SENT, detail=provider)
+    log.info("sent", message_id=message_id, provider=provider)
+    return "sent"
+
+
+def _retry_delays() -> list[float]:
+    raw = runtime.current().settings.SEND_RETRY_DELAYS
+    return [float(x) for x in raw.split(",") if x.strip()]
+
+
+def _handle_error(message_id: int, provider: str, error: SendError) -> str:
+    rt = runtime.current()
+    delays = _retry_delays()
+    fallback = rt.settings.SMS_FALLBACK_PROVIDER
+    delay: float | None = None
+    with rt.db.session() as session:
+        message = session.get_one(Message, message_id)
+        message.claimed_at = None
+        if not error.transient:
+            message.record(Status.FAILED, error_code=error.code, detail=error.kind.value)
+            if error.kind is ErrorKind.OPTED_OUT:
+                message.contact.opted_out = True
+            elif error.kind is ErrorKind.INVALID_NUMBER:
+                message.contact.invalid_number = True
+            outcome = "failed"
+        elif fallback and provider != fallback and message.attempts >= 2:
+            # Two transient failures in a row: try the other provider at once.
+            message.provider = fallback
+            message.record(Status.RETRYING, error_code=error.code, detail=f"failover to {fallback}")
+            message.next_attempt_at = utcnow()
+            delay, outcome = 0, "failover"
+        elif message.attempts <= len(delays):
+            delay = delays[message.attempts - 1]
+            message.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
+            message.record(Status.RETRYING, error_code=error.code, detail=error.kind.value)
+            outcome = "retrying"
+        else:
+            message.record(Status.FAILED, error_code=error.code, detail="retries exhausted")
+            outcome = "failed"
+        queue_name = message.queue
+    log.warning(
+        "send_error", message_id=message_id, provider=provider, code=error.code, outcome=outcome
+    )
+    if delay is not None:
+        try:
+            enqueue_send(rt.redis, message_id, queue_name, delay)
+        except Exception as exc:  # the sweeper picks it up when due
+            log.warning("enqueue_failed", message_id=message_id, error=type(exc).__name__)
+    return outcome

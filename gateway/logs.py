@@ -1,0 +1,114 @@
+"""Structured logs: JSON lines with request and job ids, no personal data.
+
+Every record — ours, Flask's, RQ's, gunicorn's — goes through the same
+processors. Two of them protect people: phone numbers anywhere in a record are
+replaced by their mask (``+223 7•••••45``), and values of keys that may carry a
+message body are dropped. Code should never log a body or a number in the
+first place; these processors are the safety net.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+from gateway.phones import mask_numbers_in
+
+# Keys whose values are never written, whatever code passes them.
+REDACTED_KEYS = frozenset({"body", "text", "message", "Body", "content", "answer", "answers"})
+
+
+# Keys we fill ourselves with values that only look like numbers (times, ids).
+_TRUSTED_KEYS = frozenset({"timestamp", "request_id", "job_id", "message_id", "duration_ms"})
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_numbers_in(value)
+    if isinstance(value, dict):
+        return {k: ("[redacted]" if k in REDACTED_KEYS else _scrub(v)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub(v) for v in value]
+    return value
+
+
+def scrub_processor(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Mask phone numbers and drop body-like values in a log record."""
+    for key in list(event_dict):
+        if key in _TRUSTED_KEYS:
+            continue
+        if key in REDACTED_KEYS:
+            event_dict[key] = "[redacted]"
+        else:
+            event_dict[key] = _scrub(event_dict[key])
+    return event_dict
+
+
+def _drop_exc_locals(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    # Tracebacks can quote message text in exception messages; keep only the
+    # exception type and where it happened, scrubbed.
+    exc = event_dict.pop("exc_info", None)
+    if exc:
+        if exc is True:
+            exc = sys.exc_info()
+        if isinstance(exc, BaseException):
+            exc = (type(exc), exc, exc.__traceback__)
+        if isinstance(exc, tuple) and exc[0] is not None:
+            event_dict["exception_type"] = exc[0].__name__
+            tb = exc[2]
+            while tb is not None and tb.tb_next is not None:
+                tb = tb.tb_next
+            if tb is not None:
+                frame = tb.tb_frame
+                event_dict["exception_at"] = f"{frame.f_code.co_filename}:{tb.tb_lineno}"
+    return event_dict
+
+
+def configure(level: str = "INFO", stream: Any = None) -> None:
+    """Send every log record to ``stream`` (default stderr) as masked JSON lines."""
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _drop_exc_locals,
+        scrub_processor,
+    ]
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.JSONRenderer(ensure_ascii=False),
+        ],
+    )
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if getattr(old, "_relais", False):
+            root.removeHandler(old)
+    handler._relais = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    # The development server's own access log would print query strings
+    # (which carry the Africa's Talking token); we log requests ourselves.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+
+def get_logger(name: str) -> Any:
+    """A structured logger for module ``name``."""
+    return structlog.get_logger(name)

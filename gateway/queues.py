@@ -1,0 +1,35 @@
+"""Redis connections and the RQ queues, by priority.
+
+Workers listen to ``high`` (replies to people), then ``default`` (referrals
+and forwards), then ``low`` (bulk and housekeeping), so a person waiting for
+an answer is never behind a batch.
+"""
+
+from __future__ import annotations
+
+from redis import Redis
+from rq import Queue
+
+QUEUE_NAMES = ("high", "default", "low")
+
+
+def connect(url: str, *, socket_timeout: float | None = 5.0) -> Redis:
+    """A Redis client for ``url`` that fails fast when Redis is away."""
+    return Redis.from_url(
+        url,
+        socket_timeout=socket_timeout,
+        socket_connect_timeout=2.0,
+        health_check_interval=30,
+    )
+
+
+def queue(name: str, connection: Redis) -> Queue:
+    """The RQ queue called ``name``."""
+    if name not in QUEUE_NAMES:
+        raise ValueError(f"unknown queue {name!r}")
+    return Queue(name, connection=connection)
+
+
+def all_queues(connection: Redis) -> list[Queue]:
+    """Every queue, highest priority first."""
+    return [queue(name, connection) for name in QUEUE_NAMES]

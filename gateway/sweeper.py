@@ -1,0 +1,106 @@
+"""The sweeper: recover work that Redis lost.
+
+Redis may keep nothing on disk; a restart, a ``FLUSHDB`` or a crash loses
+queued and scheduled jobs. The database is the source of truth, so the
+sweeper looks for rows that should have a job and do not:
+
+* outbound messages ``queued`` for longer than the grace period;
+* outbound messages ``retrying`` whose next attempt is due;
+* outbound messages stuck in ``sending`` (the worker died mid-send) — they
+  are queued again and flagged ``possible_duplicate``: the provider may have
+  accepted the first try before the crash;
+
+and enqueues them again. Send jobs are idempotent, so a job that was only
+slow, not lost, does no harm when enqueued twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from redis import Redis
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from sqlalchemy import or_, select
+
+from gateway.db import Database, utcnow
+from gateway.logs import get_logger
+from gateway.models import Message
+from gateway.models.message import Direction, Status
+
+log = get_logger(__name__)
+LIVE = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED}
+# A send claimed this long ago without a result is presumed dead.
+STUCK_AFTER = dt.timedelta(minutes=3)
+
+
+@dataclass
+class SweepReport:
+    """What one sweep found and did."""
+
+    requeued: list[int] = field(default_factory=list)
+    recovered_stuck: list[int] = field(default_factory=list)
+    skipped_live: int = 0
+
+
+def send_job_id(message_id: int) -> str:
+    """The RQ job id of a message's send job (one id per message)."""
+    return f"send-{message_id}"
+
+
+def job_is_live(redis: Redis, job_id: str) -> bool:
+    """True when Redis still holds a job that will run."""
+    try:
+        job = Job.fetch(job_id, connection=redis)
+    except NoSuchJobError:
+        return False
+    return job.get_status(refresh=False) in LIVE
+
+
+def sweep(
+    db: Database, redis: Redis, *, grace: dt.timedelta, now: dt.datetime | None = None
+) -> SweepReport:
+    """Re-enqueue every outbound message whose job is missing; see module doc."""
+    from gateway.jobs import enqueue_send
+
+    now = now or utcnow()
+    report = SweepReport()
+    with db.session() as session:
+        stuck = session.scalars(
+            select(Message).where(
+                Message.direction == Direction.OUT,
+                Message.status == Status.SENDING,
+                Message.claimed_at < now - STUCK_AFTER,
+            )
+        ).all()
+        for message in stuck:
+            message.possible_duplicate = True
+            message.record(Status.QUEUED, detail="requeued after a worker died mid-send")
+            report.recovered_stuck.append(message.id)
+        session.flush()
+        candidates = session.scalars(
+            select(Message).where(
+                Message.direction == Direction.OUT,
+                or_(
+                    (Message.status == Status.QUEUED) & (Message.updated_at < now - grace),
+                    (Message.status == Status.QUEUED) & Message.id.in_(report.recovered_stuck),
+                    (Message.status == Status.RETRYING) & (Message.next_attempt_at <= now),
+                ),
+            )
+        ).all()
+        pending = [(m.id, m.queue) for m in candidates]
+    for message_id, queue_name in pending:
+        if message_id not in report.recovered_stuck and job_is_live(redis, send_job_id(message_id)):
+            report.skipped_live += 1
+            continue
+        enqueue_send(redis, message_id, queue_name)
+        report.requeued.append(message_id)
+    if report.requeued or report.recovered_stuck:
+        log.info(
+            "sweep",
+            requeued=len(report.requeued),
+            recovered_stuck=len(report.recovered_stuck),
+            skipped_live=report.skipped_live,
+        )
+    return report

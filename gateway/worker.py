@@ -1,0 +1,80 @@
+"""The RQ worker: jobs by priority, the scheduler, and the sweeper.
+
+``RelaisWorker`` is RQ's ``SimpleWorker`` (jobs run in the worker process,
+inside the Flask app context, reusing database and HTTP connections — jobs are
+short and have their own timeouts) with two additions: every job's id is bound
+to the log context, and the sweeper runs as one of the worker's periodic
+maintenance tasks, so recovering lost jobs needs no extra process. A Redis lock
+keeps several workers from sweeping at the same moment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from typing import Any
+
+import structlog
+from flask import Flask
+from rq import SimpleWorker
+
+from gateway import queues, runtime
+from gateway.logs import get_logger
+from gateway.sweeper import sweep
+
+log = get_logger(__name__)
+SWEEP_LOCK = "relais:sweeper:lock"
+
+
+class RelaisWorker(SimpleWorker):
+    """A SimpleWorker that logs job ids and runs the sweeper periodically."""
+
+    sweep_interval: int = 30
+
+    @property
+    def dequeue_timeout(self) -> int:
+        """Wake up at least once per sweep interval even when idle."""
+        return max(1, min(self.worker_ttl - 15, self.sweep_interval))
+
+    def perform_job(self, job: Any, queue: Any) -> bool:
+        """Run ``job`` with its id in every log record it writes."""
+        with structlog.contextvars.bound_contextvars(job_id=job.id):
+            return bool(super().perform_job(job, queue))
+
+    def run_maintenance_tasks(self) -> None:
+        """RQ's own maintenance, then a sweep (at most one worker at a time)."""
+        super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
+        run_sweep_if_free(self.connection)
+
+
+def run_sweep_if_free(connection: Any) -> bool:
+    """Sweep unless another worker holds the lock; returns whether it swept."""
+    rt = runtime.current()
+    lock = connection.lock(SWEEP_LOCK, timeout=max(rt.settings.SWEEP_INTERVAL, 10))
+    if not lock.acquire(blocking=False):
+        return False
+    try:
+        sweep(rt.db, rt.redis, grace=dt.timedelta(seconds=rt.settings.SWEEP_GRACE))
+    except Exception as exc:  # keep the worker alive; next interval tries again
+        log.error("sweep_failed", error=type(exc).__name__)
+    finally:
+        # The lock may have expired or Redis gone away; nothing to undo then.
+        with contextlib.suppress(Exception):
+            lock.release()
+    return True
+
+
+def run_worker(app: Flask, *, burst: bool = False, with_scheduler: bool = True) -> bool:
+    """Work on every queue, highest priority first, inside ``app``'s context."""
+    with app.app_context():
+        rt = runtime.current()
+        # The worker's connection must outlast RQ's blocking dequeue.
+        connection = queues.connect(rt.settings.REDIS_URL, socket_timeout=None)
+        worker = RelaisWorker(
+            queues.all_queues(connection),
+            connection=connection,
+            maintenance_interval=rt.settings.SWEEP_INTERVAL,
+            log_job_description=False,
+        )
+        worker.sweep_interval = rt.settings.SWEEP_INTERVAL
+        return bool(worker.work(burst=burst, with_scheduler=with_scheduler, logging_level=None))

@@ -1,0 +1,144 @@
+"""Shared fixtures: a real Redis, SQLite and (when configured) PostgreSQL, the app.
+
+* Redis: the suite starts its own ``redis-server`` (the embedded binary) on a
+  free port, so tests may stop and restart it without touching anyone else's.
+* Databases: every test using ``app`` runs on SQLite, and again on PostgreSQL
+  when ``TEST_DATABASE_URL`` is set. The schema comes from the real Alembic
+  migrations, built once per session; each test gets clean tables.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from flask import Flask
+from sqlalchemy import create_engine, text
+
+from gateway import create_app, migrate
+from gateway.db import Base, normalize_url
+from gateway.embedded_redis import EmbeddedRedis
+
+# Settings from the developer's shell must not leak into tests.
+for _name in list(os.environ):
+    if _name.startswith(("TWILIO_", "AT_", "SMS_")) or _name in {
+        "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DATA_KEYS", "PUBLIC_BASE_URL",
+        "DIRECTORY_FILE", "RELAIS_ENV",
+    }:  # fmt: skip
+        del os.environ[_name]
+
+DATA_KEYS = Fernet.generate_key().decode()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run database tests on SQLite, and on PostgreSQL when it is configured."""
+    if "database_backend" in metafunc.fixturenames:
+        backends = ["sqlite"]
+        if os.environ.get("TEST_DATABASE_URL"):
+            backends.append("postgresql")
+        metafunc.parametrize("database_backend", backends, scope="session")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _relais_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    os.environ["RELAIS_HOME"] = str(tmp_path_factory.mktemp("relais-home"))
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
+    """A private redis-server for this test session."""
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: EmbeddedRedis) -> str:
+    """The private Redis, emptied (and restarted if a test stopped it)."""
+    if redis_server.process is None or redis_server.process.poll() is not None:
+        redis_server.start()
+    from redis import Redis
+
+    Redis.from_url(redis_server.url).flushall()
+    return redis_server.url
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once, copied for each test."""
+    path = tmp_path_factory.mktemp("db") / "template.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """TEST_DATABASE_URL with a fresh schema migrated to head."""
+    url = os.environ["TEST_DATABASE_URL"]
+    engine = create_engine(normalize_url(url))
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture
+def database_url(database_backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A clean, migrated database for one test."""
+    if database_backend == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "relais.db"
+        shutil.copy(template, path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_url")
+    engine = create_engine(normalize_url(url))
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+def make_config(database_url: str, redis_url: str, **extra: object) -> dict[str, object]:
+    """The settings tests run with (overridable per test)."""
+    config: dict[str, object] = {
+        "RELAIS_ENV": "test",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "test-secret-key",
+        "DATA_KEYS": DATA_KEYS,
+        "PUBLIC_BASE_URL": "https://relais.example.org",
+        "SMS_PROVIDER": "sandbox",
+        "SWEEP_GRACE": 0,
+        "SEND_RETRY_DELAYS": "0,0,0",
+        "LOG_LEVEL": "INFO",
+    }
+    config.update(extra)
+    return config
+
+
+@pytest.fixture
+def app_config(database_url: str, redis_url: str) -> dict[str, object]:
+    """Settings for the ``app`` fixture; tests may change them before using ``app``."""
+    return make_config(database_url, redis_url)
+
+
+@pytest.fixture
+def app(app_config: dict[str, object]) -> Iterator[Flask]:
+    """The application on a clean database and an empty Redis."""
+    application = create_app(app_config)
+    with application.app_context():
+        yield application
+    application.extensions["relais"].db.dispose()
+
+
+@pytest.fixture
+def client(app: Flask):  # type: ignore[no-untyped-def]
+    """A Flask test client."""
+    return app.test_client()

@@ -1,0 +1,82 @@
+"""Settings: development defaults, strict production."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.config import ConfigError, load_settings
+from gateway.crypto import generate_key
+
+
+def test_development_defaults_need_nothing(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("RELAIS_HOME", str(tmp_path))
+    settings = load_settings(environ={})
+    assert settings.RELAIS_ENV == "development"
+    assert settings.DATABASE_URL.startswith("sqlite:///") and settings.PORT == 8000
+    assert settings.DATA_KEYS and settings.SECRET_KEY
+    # generated once, outside the repository, then reused
+    assert (tmp_path / "dev-secrets.json").stat().st_mode & 0o077 == 0
+    assert load_settings(environ={}).DATA_KEYS == settings.DATA_KEYS
+
+
+def test_environment_values_are_typed() -> None:
+    settings = load_settings(
+        environ={
+            "PORT": "9000",
+            "SEND_TIMEOUT": "2.5",
+            "DATA_KEYS": generate_key(),
+            "SECRET_KEY": "x",
+        }
+    )
+    assert settings.PORT == 9000 and settings.SEND_TIMEOUT == 2.5
+
+
+def test_bad_number_is_a_clear_error() -> None:
+    with pytest.raises(ConfigError, match="PORT must be a whole number"):
+        load_settings(environ={"PORT": "eighty"})
+
+
+def test_production_names_every_missing_setting() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(environ={"RELAIS_ENV": "production", "SMS_PROVIDER": "twilio"})
+    message = str(info.value)
+    for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DATA_KEYS", "TWILIO_AUTH_TOKEN"):
+        assert name in message
+
+
+def test_production_starts_when_complete() -> None:
+    settings = load_settings(
+        environ={
+            "RELAIS_ENV": "production",
+            "DATABASE_URL": "postgresql://relais@db/relais",
+            "REDIS_URL": "redis://cache:6379/0",
+            "SECRET_KEY": "s" * 40,
+            "DATA_KEYS": generate_key(),
+            "PUBLIC_BASE_URL": "https://relais.example.org",
+            "SMS_PROVIDER": "africastalking",
+            "AT_USERNAME": "relais",
+            "AT_API_KEY": "key",
+            "AT_WEBHOOK_TOKEN": "t" * 32,
+        }
+    )
+    assert settings.is_production
+
+
+def test_production_refuses_plain_http_and_sandbox() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(environ={"RELAIS_ENV": "production", "PUBLIC_BASE_URL": "http://x"})
+    assert "https://" in str(info.value) and "sandbox" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("env", "fragment"),
+    [
+        ({"SMS_PROVIDER": "pigeon"}, "SMS_PROVIDER must be one of"),
+        ({"SMS_PROVIDER": "twilio", "SMS_FALLBACK_PROVIDER": "twilio"}, "must differ"),
+        ({"DATA_KEYS": "not-a-key"}, "DATA_KEYS: key 1 is not a Fernet key"),
+        ({"RELAIS_ENV": "staging"}, "RELAIS_ENV must be one of"),
+    ],
+)
+def test_wrong_values_are_named(env: dict[str, str], fragment: str) -> None:
+    with pytest.raises(ConfigError, match=fragment):
+        load_settings(environ={"SECRET_KEY": "x", "DATA_KEYS": generate_key(), **env})

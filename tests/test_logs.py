@@ -1,0 +1,81 @@
+"""Logs are JSON lines with request and job ids; no number in clear, no body."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from flask import Flask
+
+from gateway import logs, runtime
+from gateway.logs import get_logger
+from gateway.models import Contact
+from gateway.outbox import queue_outbound
+from gateway.worker import run_worker
+
+
+def _capture() -> io.StringIO:
+    stream = io.StringIO()
+    logs.configure("INFO", stream=stream)
+    return stream
+
+
+def _records(stream: io.StringIO) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+
+def test_numbers_are_masked_and_bodies_dropped() -> None:
+    stream = _capture()
+    get_logger("test").info(
+        "inbound from +22376123445", sender="+22365432198", body="Mon enfant s'appelle Awa"
+    )
+    raw = stream.getvalue()
+    assert "76123445" not in raw and "65432198" not in raw and "Awa" not in raw
+    (record,) = _records(stream)
+    assert record["sender"] == "+223 6\u2022\u2022\u2022\u2022\u202298"
+    assert record["body"] == "[redacted]"
+    assert record["level"] == "info" and "timestamp" in record
+
+
+def test_foreign_loggers_are_masked_too() -> None:
+    import logging
+
+    stream = _capture()
+    logging.getLogger("some.library").warning("could not reach +22376123445")
+    assert "76123445" not in stream.getvalue()
+    assert _records(stream)[0]["event"] == "could not reach +223 7\u2022\u2022\u2022\u2022\u202245"
+
+
+def test_exceptions_keep_type_not_text() -> None:
+    stream = _capture()
+    try:
+        raise ValueError("body was: help my child +22376123445")
+    except ValueError as exc:
+        get_logger("test").error("failed", exc_info=exc)
+    raw = stream.getvalue()
+    assert "help my child" not in raw and "76123445" not in raw
+    assert _records(stream)[0]["exception_type"] == "ValueError"
+
+
+def test_requests_are_logged_with_an_id_and_without_query(app: Flask) -> None:
+    stream = _capture()
+    response = app.test_client().get("/healthz?token=secret-token-123")
+    assert response.headers["X-Request-ID"]
+    (record,) = [r for r in _records(stream) if r["event"] == "request"]
+    assert record["path"] == "/healthz" and record["status"] == 200
+    assert record["request_id"] == response.headers["X-Request-ID"]
+    assert "secret-token-123" not in stream.getvalue()
+
+
+def test_job_logs_carry_the_job_id_and_no_number(app: Flask) -> None:
+    rt = runtime.current()
+    with rt.db.session() as session:
+        contact = Contact.get_or_create(session, "+22376123445")
+        queue_outbound(session, contact=contact, text="Bonjour Awa", channel="sandbox")
+    stream = _capture()
+    run_worker(app, burst=True, with_scheduler=False)
+    records = _records(stream)
+    sent = [r for r in records if r["event"] == "sent"]
+    assert sent and sent[0]["job_id"] == "send-1"
+    raw = stream.getvalue()
+    assert "76123445" not in raw and "Bonjour Awa" not in raw

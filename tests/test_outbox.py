@@ -1,0 +1,171 @@
+"""The outbound backbone: row before job, idempotent jobs, the sweeper."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+from flask import Flask
+from redis import Redis
+from rq import Queue
+from sqlalchemy import select
+
+from gateway import runtime
+from gateway.channels.registry import sender_for
+from gateway.db import utcnow
+from gateway.jobs import send_message
+from gateway.models import Contact, Message
+from gateway.outbox import queue_outbound
+from gateway.sweeper import send_job_id, sweep
+from gateway.worker import run_worker
+
+NUMBER = "+22376123445"
+
+
+def _queue_one(app: Flask, text: str = "Merci. Votre référence: K7QX2P") -> int:
+    rt = runtime.current()
+    with rt.db.session() as session:
+        contact = Contact.get_or_create(session, NUMBER)
+        message = queue_outbound(session, contact=contact, text=text, channel="sandbox")
+        return message.id
+
+
+def _message(message_id: int) -> Message:
+    with runtime.current().db.session() as session:
+        message = session.get_one(Message, message_id)
+        _ = message.events, message.contact
+        return message
+
+
+def _sandbox(app: Flask):  # type: ignore[no-untyped-def]
+    return sender_for("sandbox", runtime.current().settings)
+
+
+def test_row_is_committed_before_its_job_exists(app: Flask) -> None:
+    rt = runtime.current()
+    seen_job_before_commit = []
+    with rt.db.session() as session:
+        contact = Contact.get_or_create(session, NUMBER)
+        message = queue_outbound(session, contact=contact, text="Bonjour", channel="sandbox")
+        session.flush()
+        seen_job_before_commit.append(Queue("high", connection=rt.redis).count)
+        message_id = message.id
+    assert seen_job_before_commit == [0]
+    queue = Queue("high", connection=rt.redis)
+    assert queue.job_ids == [send_job_id(message_id)]
+    job = queue.fetch_job(send_job_id(message_id))
+    assert job is not None and job.args == (message_id,)  # the job carries only the id
+    assert _message(message_id).status == "queued"
+
+
+def test_rolled_back_message_never_becomes_a_job(app: Flask) -> None:
+    rt = runtime.current()
+    try:
+        with rt.db.session() as session:
+            contact = Contact.get_or_create(session, NUMBER)
+            queue_outbound(session, contact=contact, text="Bonjour", channel="sandbox")
+            raise RuntimeError("something failed after the row was added")
+    except RuntimeError:
+        pass
+    assert Queue("high", connection=rt.redis).count == 0
+    with rt.db.session() as session:
+        assert session.scalars(select(Message)).all() == []
+
+
+def test_worker_sends_queued_message_once(app: Flask) -> None:
+    message_id = _queue_one(app)
+    run_worker(app, burst=True, with_scheduler=False)
+    message = _message(message_id)
+    assert message.status == "sent"
+    assert message.provider == "sandbox" and message.provider_id.startswith("SB")
+    assert [e.status for e in message.events] == ["queued", "sending", "sent"]
+    assert _sandbox(app).sent.count((NUMBER, "Merci. Votre référence: K7QX2P")) == 1
+
+
+def test_text_is_folded_to_gsm7_and_costed(app: Flask) -> None:
+    message_id = _queue_one(app, "Êtes-vous sûr ? Répondez « oui »")
+    message = _message(message_id)
+    assert message.body == 'Etes-vous sur ? Répondez " oui "'
+    assert (message.encoding, message.segments) == ("GSM-7", 1)
+
+
+def test_job_run_twice_sends_once(app: Flask) -> None:
+    message_id = _queue_one(app)
+    assert send_message(message_id) == "sent"
+    assert send_message(message_id) == "skipped"
+    assert len(_sandbox(app).sent) == 1
+
+
+def test_concurrent_jobs_for_one_message_send_once(app: Flask) -> None:
+    message_id = _queue_one(app)
+    results: list[str] = []
+
+    def run() -> None:
+        with app.app_context():
+            results.append(send_message(message_id))
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == ["sent", "skipped", "skipped", "skipped"]
+    assert len(_sandbox(app).sent) == 1
+
+
+def test_redis_down_at_commit_keeps_the_row_queued(app: Flask, redis_server) -> None:  # type: ignore[no-untyped-def]
+    redis_server.stop()
+    message_id = _queue_one(app)  # must not raise
+    assert _message(message_id).status == "queued"
+    redis_server.start()
+    report = sweep(runtime.current().db, Redis.from_url(redis_server.url), grace=dt.timedelta(0))
+    assert report.requeued == [message_id]
+    run_worker(app, burst=True, with_scheduler=False)
+    assert _message(message_id).status == "sent"
+
+
+def test_sweeper_recovers_jobs_after_flushdb(app: Flask) -> None:
+    rt = runtime.current()
+    ids = [_queue_one(app, f"Message {n}") for n in range(3)]
+    rt.redis.flushdb()  # Redis lost everything
+    assert Queue("high", connection=rt.redis).count == 0
+    report = sweep(rt.db, rt.redis, grace=dt.timedelta(0))
+    assert sorted(report.requeued) == ids
+    run_worker(app, burst=True, with_scheduler=False)
+    assert [_message(i).status for i in ids] == ["sent"] * 3
+    assert len(_sandbox(app).sent) == 3
+
+
+def test_sweeper_leaves_live_jobs_and_young_rows_alone(app: Flask) -> None:
+    rt = runtime.current()
+    message_id = _queue_one(app)
+    assert sweep(rt.db, rt.redis, grace=dt.timedelta(0)).skipped_live == 1
+    rt.redis.flushdb()
+    assert sweep(rt.db, rt.redis, grace=dt.timedelta(minutes=5)).requeued == []
+    assert sweep(rt.db, rt.redis, grace=dt.timedelta(0)).requeued == [message_id]
+
+
+def test_sweeper_resends_a_message_stuck_in_sending(app: Flask) -> None:
+    rt = runtime.current()
+    message_id = _queue_one(app)
+    with rt.db.session() as session:  # a worker claimed it, then died
+        message = session.get_one(Message, message_id)
+        message.status = "sending"
+        message.claimed_at = utcnow() - dt.timedelta(minutes=10)
+    rt.redis.flushdb()
+    report = sweep(rt.db, rt.redis, grace=dt.timedelta(seconds=60))
+    assert report.recovered_stuck == [message_id]
+    run_worker(app, burst=True, with_scheduler=False)
+    message = _message(message_id)
+    assert message.status == "sent" and message.possible_duplicate is True
+
+
+def test_recently_claimed_send_is_not_touched(app: Flask) -> None:
+    rt = runtime.current()
+    message_id = _queue_one(app)
+    with rt.db.session() as session:
+        message = session.get_one(Message, message_id)
+        message.status = "sending"
+        message.claimed_at = utcnow()
+    assert sweep(rt.db, rt.redis, grace=dt.timedelta(0)).recovered_stuck == []
+    assert _message(message_id).possible_duplicate is False

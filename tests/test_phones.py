@@ -1,0 +1,44 @@
+"""Phone number parsing and masking."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.phones import InvalidNumber, mask, mask_numbers_in, normalize
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "+22376123445",
+        "0022376123445",
+        "76 12 34 45",
+        "76123445",
+        "tel:+22376123445",
+        " +223 76-12-34-45 ",
+    ],
+)
+def test_mali_numbers_normalise_to_e164(raw: str) -> None:
+    assert normalize(raw) == "+22376123445"
+
+
+def test_other_countries_keep_their_code() -> None:
+    assert normalize("+254711082000") == "+254711082000"
+
+
+@pytest.mark.parametrize("raw", ["", "abc", "123", "+223 1234", "9" * 40, "+22300000000"])
+def test_invalid_numbers_are_refused(raw: str) -> None:
+    with pytest.raises(InvalidNumber):
+        normalize(raw)
+
+
+def test_mask_keeps_country_first_and_last_two_digits() -> None:
+    assert mask("+22376123445") == "+223 7\u2022\u2022\u2022\u2022\u202245"
+    assert mask("12") == "\u2022" * 4
+
+
+def test_numbers_inside_text_are_masked() -> None:
+    text = "call +22376123445 or 76 12 34 45 now, ref K7QX2P, 12 children"
+    masked = mask_numbers_in(text)
+    assert "76123445" not in masked and "76 12 34 45" not in masked
+    assert "K7QX2P" in masked and "12 children" in masked
