@@ -13,8 +13,8 @@ from typing import Any
 from alembic import context
 from sqlalchemy.types import TypeDecorator
 
-from gateway.db import Base, make_engine, normalize_url
 from gateway import models  # noqa: F401  (registers every table)
+from gateway.db import Base, make_engine, normalize_url
 
 config = context.config
 target_metadata = Base.metadata
