@@ -1,0 +1,1 @@
+"""Fakes of external services (provider APIs) for tests and benchmarks."""
