@@ -1,0 +1,44 @@
+"""Keywords recognised at any point of a conversation (data: lexicon ``keywords``).
+
+A keyword must be the whole message (``STOP``, ``Arrêt``, ``aide``, ``MENU``)
+so that a free-text answer that merely contains the word is not taken for a
+command. ``STATUS``/``STATUT`` takes one more word, the alert reference.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from gateway.flows.model import Lexicon
+from gateway.flows.text import fold
+
+HELP, STOP, START, RESTART, STATUS = "help", "stop", "start", "restart", "status"
+_ORDER = (STOP, START, HELP, RESTART)
+_REFERENCE = re.compile(r"^[A-Z0-9]{4,12}$")
+
+
+@dataclass(frozen=True)
+class Keyword:
+    """A recognised keyword; ``argument`` is the reference of ``status``."""
+
+    name: str
+    argument: str | None = None
+
+
+def detect_keyword(text: str, lexicon: Lexicon) -> Keyword | None:
+    """Return the keyword that ``text`` is, or None."""
+    folded = fold(text)
+    raw = text.strip().casefold()
+    for name in _ORDER:
+        words = lexicon.keywords.get(name, frozenset())
+        if (folded and folded in words) or (raw and raw in words):
+            return Keyword(name)
+    parts = folded.split()
+    status_words = lexicon.keywords.get(STATUS, frozenset())
+    if parts and parts[0] in status_words:
+        if len(parts) == 1:
+            return Keyword(STATUS)
+        if len(parts) == 2 and _REFERENCE.match(parts[1].upper()):
+            return Keyword(STATUS, parts[1].upper())
+    return None

@@ -1,0 +1,1 @@
+"""Tests of the conversation-flow engine (gateway.flows) and the shipped flows."""
