@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: run test lint typecheck security pytest install dev-install bench clean help
+.PHONY: run test lint typecheck security flows-check pytest install dev-install bench clean help
 
 help:
 	@echo "make run    set up and start Relais (web + worker) on embedded defaults"
@@ -41,13 +41,16 @@ typecheck: dev-install
 security: dev-install
 	$(BIN)/bandit -q -r gateway --severity-level medium
 
+flows-check: install
+	$(BIN)/relais flows check
+
 # pytest exits 5 when it collected no test: that is a broken suite, not a pass.
 pytest: dev-install
 	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose"; exit 1; fi; \
 	exit $$rc
 
-test: lint typecheck security pytest
+test: lint typecheck security flows-check pytest
 
 bench: dev-install
 	@echo "benchmarks arrive with bench/ (see docs)"; exit 1

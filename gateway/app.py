@@ -7,9 +7,10 @@ from typing import Any
 
 from flask import Flask
 
-from gateway import crypto, logs, outbox, queues
+from gateway import alerts, crypto, logs, outbox, queues
 from gateway.config import load_settings
 from gateway.db import Database
+from gateway.dispatch import Dispatcher
 from gateway.runtime import Runtime
 
 
@@ -35,11 +36,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from gateway.jobs import enqueue_send
 
     outbox.install(db.sessions, lambda message_id, queue: enqueue_send(redis, message_id, queue))
+    alerts.install(db.sessions, rt.alert_hooks)
+    rt.dispatcher = Dispatcher(rt)
 
     from gateway import errors, requestlog
     from gateway.health import bp as health_bp
+    from gateway.webhooks import bp as webhooks_bp
 
     requestlog.init_app(app)
     errors.init_app(app)
     app.register_blueprint(health_bp)
+    app.register_blueprint(webhooks_bp)
     return app

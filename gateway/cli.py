@@ -16,6 +16,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from gateway import runtime
+from gateway.commands.flows import flows_group, simulate
 
 
 def _create_app() -> Flask:
@@ -27,6 +28,10 @@ def _create_app() -> Flask:
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
 def main() -> None:
     """Relais: SMS/USSD referral gateway for child protection."""
+
+
+main.add_command(flows_group)
+main.add_command(simulate)
 
 
 @main.group()

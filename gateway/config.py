@@ -60,6 +60,11 @@ class Settings:
     SEND_TIMEOUT: float = 10.0
     # Seconds to wait before each retry of a transient send failure.
     SEND_RETRY_DELAYS: str = "30,120,600,1800,3600,7200"
+    # How long an unfinished SMS conversation stays live; after that the
+    # reporter is offered to continue or start again.
+    SMS_SESSION_HOURS: int = 24
+    # How long a USSD session's state is kept (AT sessions last ~3 minutes).
+    USSD_SESSION_SECONDS: int = 600
     # Largest webhook body accepted, in bytes (413 beyond).
     MAX_CONTENT_LENGTH: int = 64 * 1024
     extra: dict[str, Any] = field(default_factory=dict)

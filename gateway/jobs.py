@@ -135,3 +135,22 @@ def _handle_error(message_id: int, provider: str, error: SendError) -> str:
         except Exception as exc:  # the sweeper picks it up when due
             log.warning("enqueue_failed", message_id=message_id, error=type(exc).__name__)
     return outcome
+
+
+def enqueue_process(redis: Redis, message_id: int) -> None:
+    """Enqueue the processing of a stored inbound SMS (used by the sweeper)."""
+    queues.queue("high", redis).enqueue(
+        process_inbound,
+        message_id,
+        job_id=f"inbound-{message_id}",
+        job_timeout=JOB_TIMEOUT,
+        failure_ttl=FAILURE_TTL,
+        result_ttl=3600,
+        description=f"process inbound {message_id}",
+    )
+
+
+def process_inbound(message_id: int) -> str:
+    """Step the conversation for an inbound SMS that was stored but not processed."""
+    handled = runtime.current().dispatch.handle_sms(message_id)
+    return "handled" if handled else "skipped"

@@ -7,7 +7,9 @@ with :func:`current`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from redis import Redis
@@ -15,6 +17,9 @@ from redis import Redis
 from gateway.config import Settings
 from gateway.crypto import Keyring
 from gateway.db import Database
+
+if TYPE_CHECKING:
+    from gateway.dispatch import Dispatcher
 
 
 @dataclass
@@ -25,6 +30,16 @@ class Runtime:
     db: Database
     redis: Redis
     keyring: Keyring
+    # Called with each new alert's id after its transaction commits.
+    alert_hooks: list[Callable[[int], Any]] = field(default_factory=list)
+    dispatcher: Dispatcher | None = None
+
+    @property
+    def dispatch(self) -> Dispatcher:
+        """The dispatcher (built by ``create_app``)."""
+        if self.dispatcher is None:
+            raise RuntimeError("no dispatcher: build the app with create_app()")
+        return self.dispatcher
 
 
 def current() -> Runtime:

@@ -9,6 +9,8 @@ sweeper looks for rows that should have a job and do not:
 * outbound messages stuck in ``sending`` (the worker died mid-send) — they
   are queued again and flagged ``possible_duplicate``: the provider may have
   accepted the first try before the crash;
+* inbound SMS stored but not processed (``received``: processing failed or
+  the process died before it; ``handling`` for too long: it died during it);
 
 and enqueues them again. Send jobs are idempotent, so a job that was only
 slow, not lost, does no harm when enqueued twice.
@@ -40,6 +42,7 @@ class SweepReport:
     """What one sweep found and did."""
 
     requeued: list[int] = field(default_factory=list)
+    inbound: list[int] = field(default_factory=list)
     recovered_stuck: list[int] = field(default_factory=list)
     skipped_live: int = 0
 
@@ -62,7 +65,7 @@ def sweep(
     db: Database, redis: Redis, *, grace: dt.timedelta, now: dt.datetime | None = None
 ) -> SweepReport:
     """Re-enqueue every outbound message whose job is missing; see module doc."""
-    from gateway.jobs import enqueue_send
+    from gateway.jobs import enqueue_process, enqueue_send
 
     now = now or utcnow()
     report = SweepReport()
@@ -90,16 +93,38 @@ def sweep(
             )
         ).all()
         pending = [(m.id, m.queue) for m in candidates]
+        for message in session.scalars(
+            select(Message).where(
+                Message.direction == Direction.IN,
+                Message.status == Status.HANDLING,
+                Message.claimed_at < now - STUCK_AFTER,
+            )
+        ):
+            message.record(Status.RECEIVED, detail="processing interrupted; will retry")
+        session.flush()
+        unprocessed = session.scalars(
+            select(Message.id).where(
+                Message.direction == Direction.IN,
+                Message.kind == "sms",
+                Message.status == Status.RECEIVED,
+                Message.updated_at < now - grace,
+            )
+        ).all()
+    for message_id in unprocessed:
+        if not job_is_live(redis, f"inbound-{message_id}"):
+            enqueue_process(redis, message_id)
+            report.inbound.append(message_id)
     for message_id, queue_name in pending:
         if message_id not in report.recovered_stuck and job_is_live(redis, send_job_id(message_id)):
             report.skipped_live += 1
             continue
         enqueue_send(redis, message_id, queue_name)
         report.requeued.append(message_id)
-    if report.requeued or report.recovered_stuck:
+    if report.requeued or report.recovered_stuck or report.inbound:
         log.info(
             "sweep",
             requeued=len(report.requeued),
+            inbound=len(report.inbound),
             recovered_stuck=len(report.recovered_stuck),
             skipped_live=report.skipped_live,
         )

@@ -9,9 +9,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from sqlalchemy import create_engine, text
 from gateway import create_app, migrate
 from gateway.db import Base, normalize_url
 from gateway.embedded_redis import EmbeddedRedis
+from tests.fakes.providers import FakeAfricasTalking, FakeTwilio
 
 # Settings from the developer's shell must not leak into tests.
 for _name in list(os.environ):
@@ -32,6 +34,43 @@ for _name in list(os.environ):
         del os.environ[_name]
 
 DATA_KEYS = Fernet.generate_key().decode()
+TWILIO_SID = "AC0123456789abcdef0123456789abcdef"
+TWILIO_TOKEN = "test-twilio-auth-token"
+AT_TOKEN = "test-at-webhook-token"
+PAYLOADS = Path(__file__).resolve().parent / "payloads"
+
+
+def load_payload(provider: str, name: str) -> dict[str, str]:
+    """A recorded webhook form from ``tests/payloads/<provider>/<name>.json``."""
+    data = json.loads((PAYLOADS / provider / f"{name}.json").read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return {str(k): str(v) for k, v in data.items()}
+
+
+@pytest.fixture
+def payload() -> Callable[[str, str], dict[str, str]]:
+    """``payload("twilio", "inbound_sms")`` → a fresh copy of a recorded form."""
+    return load_payload
+
+
+@pytest.fixture
+def fake_twilio() -> Iterator[FakeTwilio]:
+    """A running fake Twilio API."""
+    fake = FakeTwilio().start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture
+def fake_at() -> Iterator[FakeAfricasTalking]:
+    """A running fake Africa's Talking API."""
+    fake = FakeAfricasTalking().start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -115,6 +154,12 @@ def make_config(database_url: str, redis_url: str, **extra: object) -> dict[str,
         "DATA_KEYS": DATA_KEYS,
         "PUBLIC_BASE_URL": "https://relais.example.org",
         "SMS_PROVIDER": "sandbox",
+        "TWILIO_ACCOUNT_SID": TWILIO_SID,
+        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+        "TWILIO_FROM": "+22365123456",
+        "AT_USERNAME": "relais",
+        "AT_API_KEY": "test-at-api-key",
+        "AT_WEBHOOK_TOKEN": AT_TOKEN,
         "SWEEP_GRACE": 0,
         "SEND_RETRY_DELAYS": "0,0,0",
         "LOG_LEVEL": "INFO",
@@ -124,9 +169,16 @@ def make_config(database_url: str, redis_url: str, **extra: object) -> dict[str,
 
 
 @pytest.fixture
-def app_config(database_url: str, redis_url: str) -> dict[str, object]:
-    """Settings for the ``app`` fixture; tests may change them before using ``app``."""
-    return make_config(database_url, redis_url)
+def app_config(
+    database_url: str, redis_url: str, fake_twilio: FakeTwilio, fake_at: FakeAfricasTalking
+) -> dict[str, object]:
+    """Settings for the ``app`` fixture; tests may change them before using ``app``.
+
+    Both providers' SDKs point at local fakes, so no test ever reaches out.
+    """
+    return make_config(
+        database_url, redis_url, TWILIO_API_BASE_URL=fake_twilio.url, AT_API_BASE_URL=fake_at.url
+    )
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
 """The database models. Import from here so Alembic sees every table."""
 
+from gateway.models.alert import Alert
 from gateway.models.contact import Contact
+from gateway.models.conversation import Conversation
 from gateway.models.message import InboundRejection, Message, MessageEvent
 
-__all__ = ["Contact", "InboundRejection", "Message", "MessageEvent"]
+__all__ = ["Alert", "Contact", "Conversation", "InboundRejection", "Message", "MessageEvent"]

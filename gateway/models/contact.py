@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import Boolean, Integer, String, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from gateway import crypto
@@ -41,10 +42,18 @@ class Contact(Base):
     def get_or_create(cls, session: Session, e164: str, *, training: bool = False) -> Contact:
         """The contact for an E.164 number, created (and flushed) when new."""
         contact = cls.find(session, e164)
-        if contact is None:
-            contact = cls(
-                phone_hash=crypto.active().lookup_hash(e164), phone=e164, is_training=training
-            )
-            session.add(contact)
-            session.flush()
+        if contact is not None:
+            return contact
+        contact = cls(
+            phone_hash=crypto.active().lookup_hash(e164), phone=e164, is_training=training
+        )
+        try:
+            # A savepoint: two first messages from one new number may race here.
+            with session.begin_nested():
+                session.add(contact)
+        except IntegrityError:
+            found = cls.find(session, e164)
+            if found is None:
+                raise
+            return found
         return contact

@@ -35,6 +35,7 @@ class Status(enum.StrEnum):
     """Where a message stands. Inbound: received → handled. Outbound: the rest."""
 
     RECEIVED = "received"
+    HANDLING = "handling"
     HANDLED = "handled"
     QUEUED = "queued"
     SENDING = "sending"
@@ -48,6 +49,18 @@ class Status(enum.StrEnum):
 
 # Outbound statuses that still need a send job.
 PENDING = (Status.QUEUED, Status.RETRYING)
+
+# How far along a delivery is: a late report never moves a message backwards.
+PROGRESS = {
+    Status.QUEUED: 0,
+    Status.RETRYING: 0,
+    Status.SENDING: 1,
+    Status.SENT: 2,
+    Status.DELIVERED: 3,
+    Status.UNDELIVERED: 3,
+    Status.FAILED: 3,
+    Status.SUPPRESSED: 3,
+}
 
 
 class Message(Base):
@@ -77,12 +90,15 @@ class Message(Base):
     segments: Mapped[int | None] = mapped_column(Integer)
     cost: Mapped[str | None] = mapped_column(String(32))
     session_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    # For a USSD screen (and other inline answers): the inbound message answered.
+    reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), index=True)
     possible_duplicate: Mapped[bool] = mapped_column(Boolean, default=False)
     is_training: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     contact: Mapped[Contact] = relationship()
+    reply_to: Mapped[Message | None] = relationship(remote_side="Message.id")
     events: Mapped[list[MessageEvent]] = relationship(
         back_populates="message", order_by="MessageEvent.id", cascade="all, delete-orphan"
     )

@@ -2,12 +2,12 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 20:04:42.815696
+Create Date: 2026-11-28 20:15:29.130420
 """
 
 from alembic import op
 import sqlalchemy as sa
-import sqlalchemy as sa
+
 
 revision = '0001'
 down_revision = None
@@ -43,6 +43,45 @@ def upgrade() -> None:
     with op.batch_alter_table('inbound_rejections', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_inbound_rejections_at'), ['at'], unique=False)
 
+    op.create_table('alerts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('reference', sa.String(length=12), nullable=False),
+    sa.Column('contact_id', sa.Integer(), nullable=True),
+    sa.Column('channel', sa.String(length=32), nullable=False),
+    sa.Column('via', sa.String(length=16), nullable=False),
+    sa.Column('language', sa.String(length=8), nullable=False),
+    sa.Column('concern', sa.String(length=32), nullable=False),
+    sa.Column('place', sa.String(length=64), nullable=False),
+    sa.Column('landmark', sa.Text(), nullable=True),
+    sa.Column('children_count', sa.Integer(), nullable=True),
+    sa.Column('sex', sa.String(length=16), nullable=False),
+    sa.Column('age_band', sa.String(length=16), nullable=False),
+    sa.Column('immediate_danger', sa.String(length=16), nullable=False),
+    sa.Column('risk', sa.String(length=16), nullable=False),
+    sa.Column('details', sa.Text(), nullable=True),
+    sa.Column('consent_callback', sa.Boolean(), nullable=False),
+    sa.Column('consent_messages', sa.Boolean(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('is_training', sa.Boolean(), nullable=False),
+    sa.Column('routed_at', sa.DateTime(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('closed_at', sa.DateTime(), nullable=True),
+    sa.Column('erased_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_alerts_contact_id_contacts')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_alerts'))
+    )
+    with op.batch_alter_table('alerts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_alerts_age_band'), ['age_band'], unique=False)
+        batch_op.create_index(batch_op.f('ix_alerts_concern'), ['concern'], unique=False)
+        batch_op.create_index(batch_op.f('ix_alerts_contact_id'), ['contact_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_alerts_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_alerts_is_training'), ['is_training'], unique=False)
+        batch_op.create_index(batch_op.f('ix_alerts_place'), ['place'], unique=False)
+        batch_op.create_index(batch_op.f('ix_alerts_reference'), ['reference'], unique=True)
+        batch_op.create_index(batch_op.f('ix_alerts_risk'), ['risk'], unique=False)
+        batch_op.create_index(batch_op.f('ix_alerts_sex'), ['sex'], unique=False)
+        batch_op.create_index(batch_op.f('ix_alerts_status'), ['status'], unique=False)
+
     op.create_table('messages',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('direction', sa.String(length=3), nullable=False),
@@ -62,19 +101,44 @@ def upgrade() -> None:
     sa.Column('segments', sa.Integer(), nullable=True),
     sa.Column('cost', sa.String(length=32), nullable=True),
     sa.Column('session_id', sa.String(length=128), nullable=True),
+    sa.Column('reply_to_id', sa.Integer(), nullable=True),
     sa.Column('possible_duplicate', sa.Boolean(), nullable=False),
     sa.Column('is_training', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_messages_contact_id_contacts')),
+    sa.ForeignKeyConstraint(['reply_to_id'], ['messages.id'], name=op.f('fk_messages_reply_to_id_messages')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_messages')),
     sa.UniqueConstraint('direction', 'channel', 'provider_id', name=op.f('uq_messages_direction_channel_provider_id'))
     )
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_messages_contact_id'), ['contact_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_messages_reply_to_id'), ['reply_to_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_messages_session_id'), ['session_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_messages_status'), ['status'], unique=False)
         batch_op.create_index('ix_messages_status_next', ['status', 'next_attempt_at'], unique=False)
+
+    op.create_table('conversations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('contact_id', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.String(length=8), nullable=False),
+    sa.Column('session_id', sa.String(length=128), nullable=True),
+    sa.Column('flow', sa.String(length=32), nullable=False),
+    sa.Column('state', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('alert_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('expires_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['alert_id'], ['alerts.id'], name=op.f('fk_conversations_alert_id_alerts')),
+    sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_conversations_contact_id_contacts')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_conversations')),
+    sa.UniqueConstraint('session_id', name=op.f('uq_conversations_session_id'))
+    )
+    with op.batch_alter_table('conversations', schema=None) as batch_op:
+        batch_op.create_index('ix_conversations_contact_channel', ['contact_id', 'channel', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_conversations_expires_at'), ['expires_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_conversations_status'), ['status'], unique=False)
 
     op.create_table('message_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -98,13 +162,33 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_message_events_message_id'))
 
     op.drop_table('message_events')
+    with op.batch_alter_table('conversations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_conversations_status'))
+        batch_op.drop_index(batch_op.f('ix_conversations_expires_at'))
+        batch_op.drop_index('ix_conversations_contact_channel')
+
+    op.drop_table('conversations')
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.drop_index('ix_messages_status_next')
         batch_op.drop_index(batch_op.f('ix_messages_status'))
         batch_op.drop_index(batch_op.f('ix_messages_session_id'))
+        batch_op.drop_index(batch_op.f('ix_messages_reply_to_id'))
         batch_op.drop_index(batch_op.f('ix_messages_contact_id'))
 
     op.drop_table('messages')
+    with op.batch_alter_table('alerts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_alerts_status'))
+        batch_op.drop_index(batch_op.f('ix_alerts_sex'))
+        batch_op.drop_index(batch_op.f('ix_alerts_risk'))
+        batch_op.drop_index(batch_op.f('ix_alerts_reference'))
+        batch_op.drop_index(batch_op.f('ix_alerts_place'))
+        batch_op.drop_index(batch_op.f('ix_alerts_is_training'))
+        batch_op.drop_index(batch_op.f('ix_alerts_created_at'))
+        batch_op.drop_index(batch_op.f('ix_alerts_contact_id'))
+        batch_op.drop_index(batch_op.f('ix_alerts_concern'))
+        batch_op.drop_index(batch_op.f('ix_alerts_age_band'))
+
+    op.drop_table('alerts')
     with op.batch_alter_table('inbound_rejections', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_inbound_rejections_at'))
 

@@ -20,6 +20,7 @@ STATES = [
     "danger",
     "extra",
     "consent",
+    "updates",
 ]
 PATH = {
     "concern": [],
@@ -32,6 +33,7 @@ PATH = {
     "danger": ["1", "1", "0", "2", "1", "1"],
     "extra": ["1", "1", "0", "2", "1", "1", "1"],
     "consent": ["1", "1", "0", "2", "1", "1", "1", "0"],
+    "updates": ["1", "1", "0", "2", "1", "1", "1", "0", "1"],
 }
 
 
@@ -117,7 +119,7 @@ def test_keyword_inside_free_text_is_an_answer(alert: Flow) -> None:
 
 
 def test_message_after_the_end_starts_again(alert: Flow) -> None:
-    result = at(alert, "consent", "sms", "bm")
+    result = at(alert, "updates", "sms", "bm")
     result = step(alert, result.state, "1", "sms")
     assert result.done
     again = step(alert, result.state, "hello", "sms")

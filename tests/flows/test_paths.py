@@ -164,7 +164,8 @@ def test_full_alert_answers(channel: str, language: str) -> None:
     walker = Walker(flow, channel)
     result = walker.begin(None)
     language_index = [o.value for o in flow.states["language"].options].index(language) + 1
-    for text in [str(language_index), "4", "7", "5", "0", "3", "1", "9 ans", "1", "rien", "2"]:
+    answers = ["4", "7", "5", "0", "3", "1", "9 ans", "1", "rien", "2", "2"]
+    for text in [str(language_index), *answers]:
         result = walker.send(result.state, text)
     assert result.done
     alert = next(a for a in result.actions if a.name == "create_alert")
@@ -181,6 +182,7 @@ def test_full_alert_answers(channel: str, language: str) -> None:
         "risk": "high",
         "details": "",
         "consent_callback": "no",
+        "consent_messages": "no",
     }
 
 

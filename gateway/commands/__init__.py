@@ -1,0 +1,1 @@
+"""Groups of ``relais`` sub-commands, one module per topic."""

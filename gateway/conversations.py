@@ -1,0 +1,145 @@
+"""Conversation state: live in Redis with a TTL, persisted on every answer.
+
+Each step writes the state to the ``conversations`` table (encrypted) and to
+Redis (encrypted too, with the session's TTL). Reads try Redis first and fall
+back to the database, so a Redis restart or outage mid-conversation loses
+nothing. An SMS conversation whose live state expired is *paused*: the
+reporter is offered to continue or start again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.crypto import Keyring
+from gateway.db import Database, utcnow
+from gateway.flows import ConversationState
+from gateway.logs import get_logger
+from gateway.models import Conversation
+
+log = get_logger(__name__)
+
+
+@dataclass
+class Loaded:
+    """A conversation found for a person (``row`` None when there is none)."""
+
+    row: Conversation | None
+    state: ConversationState | None
+    expired: bool = False
+
+
+class ConversationStore:
+    """Reads and writes conversation state for one database session."""
+
+    def __init__(self, session: Session, redis: Redis, keyring: Keyring, ttl: dt.timedelta):
+        self.session = session
+        self.redis = redis
+        self.keyring = keyring
+        self.ttl = ttl
+
+    @staticmethod
+    def _key(row: Conversation) -> str:
+        return f"relais:conv:{row.id}"
+
+    def _cached(self, row: Conversation) -> ConversationState | None:
+        try:
+            raw = self.redis.get(self._key(row))
+        except RedisError:
+            return None
+        if not isinstance(raw, bytes):
+            return None
+        return ConversationState.from_dict(json.loads(self.keyring.decrypt(raw.decode())))
+
+    def _live_in_redis(self, row: Conversation) -> bool | None:
+        """True/False when Redis answers; None when it does not."""
+        try:
+            return bool(self.redis.exists(self._key(row)))
+        except RedisError:
+            return None
+
+    def find_sms(self, contact_id: int) -> Loaded:
+        """The person's open SMS conversation, noting whether it has expired."""
+        row = self.session.scalars(
+            select(Conversation)
+            .where(
+                Conversation.contact_id == contact_id,
+                Conversation.channel == "sms",
+                Conversation.status.in_(("active", "paused")),
+            )
+            .order_by(Conversation.id.desc())
+            .with_for_update()
+        ).first()
+        if row is None:
+            return Loaded(None, None)
+        state = self._cached(row) or ConversationState.from_dict(json.loads(row.state))
+        live = self._live_in_redis(row)
+        # Without Redis, the database's expiry time decides.
+        expired = (not live) if live is not None else row.expires_at < utcnow()
+        return Loaded(row, state, expired=expired or row.status == "paused")
+
+    def find_ussd(self, session_id: str) -> Loaded:
+        """The conversation of a USSD session, if it has started."""
+        row = self.session.scalars(
+            select(Conversation).where(Conversation.session_id == session_id).with_for_update()
+        ).first()
+        if row is None:
+            return Loaded(None, None)
+        state = self._cached(row) or ConversationState.from_dict(json.loads(row.state))
+        return Loaded(row, state)
+
+    def save(
+        self,
+        row: Conversation | None,
+        *,
+        contact_id: int,
+        channel: str,
+        state: ConversationState,
+        session_id: str | None = None,
+        status: str = "active",
+    ) -> Conversation:
+        """Persist ``state`` (database, then Redis with the TTL) and return the row."""
+        blob = json.dumps(state.to_dict(), ensure_ascii=False)
+        if state.done and status == "active":
+            status = "completed"
+        if row is None:
+            row = Conversation(
+                contact_id=contact_id,
+                channel=channel,
+                session_id=session_id,
+                flow=state.flow,
+                state=blob,
+                status=status,
+                expires_at=utcnow() + self.ttl,
+            )
+            self.session.add(row)
+        else:
+            row.state, row.status, row.flow = blob, status, state.flow
+            row.expires_at = utcnow() + self.ttl
+        self.session.flush()
+        try:
+            if status == "active":
+                self.redis.set(self._key(row), self.keyring.encrypt(blob), ex=self.ttl)
+            else:
+                self.redis.delete(self._key(row))
+        except RedisError as exc:
+            log.warning("conversation_cache_unavailable", error=type(exc).__name__)
+        return row
+
+
+def close_ussd(db: Database, session_id: str) -> bool:
+    """Mark a USSD session's conversation ended; unfinished ones become ``abandoned``."""
+    with db.session() as session:
+        row = session.scalar(select(Conversation).where(Conversation.session_id == session_id))
+        if row is None:
+            return False
+        if row.status == "active":
+            row.status = "abandoned"
+        return True

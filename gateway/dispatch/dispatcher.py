@@ -1,0 +1,257 @@
+"""Stepping conversations for stored inbound messages (SMS and USSD)."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import time
+from collections.abc import Callable, Iterator
+
+from redis.exceptions import RedisError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway import inbound
+from gateway.alerts import create_alert
+from gateway.channels.africastalking.wire import render_ussd
+from gateway.conversations import ConversationStore, Loaded
+from gateway.dispatch.actions import apply_actions
+from gateway.flows import Flow, StepResult, advance_ussd, load_flows, start, step
+from gateway.flows.keywords import detect_keyword
+from gateway.flows.oneshot import OneShotSpec, is_oneshot, load_oneshot, parse_oneshot
+from gateway.flows.render import sms_question
+from gateway.flows.text import fold
+from gateway.logs import get_logger
+from gateway.models import Contact, Message
+from gateway.models.message import Direction, Status
+from gateway.outbox import queue_outbound
+from gateway.runtime import Runtime
+
+log = get_logger(__name__)
+ALERT_FLOW = "alert"
+# Answers to "1 Continue 2 Start again" after an SMS conversation expired.
+_CONTINUE = {"1", "continuer", "continue", "oui", "yes", "awo"}
+_RESTART = {"2", "recommencer", "restart", "nouveau", "new"}
+
+# A plug-in answers an SMS itself (returns reply texts) or passes (None).
+SmsHandler = Callable[[Session, Message], list[str] | None]
+
+
+class Dispatcher:
+    """Turns stored inbound messages into conversation steps and queued replies."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.flows: dict[str, Flow] = load_flows()
+        self.oneshot: OneShotSpec = load_oneshot()
+        self.sms_handlers: list[SmsHandler] = []
+
+    @property
+    def alert_flow(self) -> Flow:
+        """The flow every reporter conversation runs."""
+        return self.flows[ALERT_FLOW]
+
+    @contextlib.contextmanager
+    def _person_lock(self, contact_id: int) -> Iterator[None]:
+        # One message per person at a time, so two quick SMS cannot both step
+        # the same conversation state. Without Redis, go on unlocked.
+        lock = self.rt.redis.lock(f"relais:lock:contact:{contact_id}", timeout=30)
+        try:
+            acquired = lock.acquire(blocking_timeout=10)
+        except RedisError:
+            acquired = False
+        try:
+            yield
+        finally:
+            if acquired:
+                with contextlib.suppress(RedisError):
+                    lock.release()
+
+    def handle_sms(self, message_id: int) -> bool:
+        """Process a stored inbound SMS once; False when another caller already has it."""
+        db = self.rt.db
+        if not inbound.claim(db, message_id):
+            return False
+        try:
+            with db.session() as session:
+                contact_id = session.get_one(Message, message_id).contact_id
+            with self._person_lock(contact_id), db.session() as session:
+                message = session.get_one(Message, message_id)
+                texts = self._sms_replies(session, message)
+                for text in texts:
+                    queue_outbound(
+                        session,
+                        contact=message.contact,
+                        text=text,
+                        channel=message.channel,
+                        training=message.is_training,
+                    )
+                message.claimed_at = None
+                message.record(Status.HANDLED, detail=f"{len(texts)} replies")
+        except Exception as exc:
+            log.error("inbound_processing_failed", message_id=message_id, exc_info=exc)
+            inbound.release(db, message_id, error=type(exc).__name__)
+            raise
+        return True
+
+    def _sms_replies(self, session: Session, message: Message) -> list[str]:
+        contact = message.contact
+        if contact.blocked:
+            return []
+        for handler in self.sms_handlers:
+            texts = handler(session, message)
+            if texts is not None:
+                return texts
+        text = message.body or ""
+        flow = self.alert_flow
+        ttl = dt.timedelta(hours=self.rt.settings.SMS_SESSION_HOURS)
+        store = ConversationStore(session, self.rt.redis, self.rt.keyring, ttl)
+        loaded = store.find_sms(contact.id)
+        finished = loaded.state is None or loaded.state.done
+        if is_oneshot(text, self.oneshot) and finished:
+            texts = self._oneshot(session, message, contact, flow)
+            if texts is not None:
+                return texts
+        if loaded.state is None or loaded.row is None:
+            result = self._begin(flow, contact, text)
+        elif loaded.expired and not loaded.state.done:
+            resumed = self._resume(store, loaded, contact, flow, text)
+            if isinstance(resumed, list):
+                return resumed
+            result = resumed
+        else:
+            result = step(flow, loaded.state, text, "sms")
+        result, _alert = apply_actions(
+            session,
+            flow,
+            result,
+            contact=contact,
+            channel=message.channel,
+            via="sms",
+            training=message.is_training,
+        )
+        store.save(loaded.row, contact_id=contact.id, channel="sms", state=result.state)
+        return result.replies
+
+    def _begin(self, flow: Flow, contact: Contact, text: str) -> StepResult:
+        """A first message: start the flow, unless it is STOP/START/HELP/STATUS."""
+        fresh = start(flow, "sms", contact.language)
+        keyword = detect_keyword(text, flow.lexicon)
+        if keyword is not None and keyword.name in {"stop", "start", "help", "status"}:
+            return step(flow, fresh.state, text, "sms")
+        return fresh
+
+    def _resume(
+        self, store: ConversationStore, loaded: Loaded, contact: Contact, flow: Flow, text: str
+    ) -> StepResult | list[str]:
+        """After the SMS session expired: offer to continue or start again."""
+        if loaded.row is None or loaded.state is None:
+            return start(flow, "sms", contact.language)
+        lang = loaded.state.language or contact.language or flow.default_language
+        if loaded.row.status == "paused":
+            answer = fold(text)
+            if answer in _CONTINUE:
+                state = loaded.state
+                store.save(loaded.row, contact_id=contact.id, channel="sms", state=state)
+                return [sms_question(flow, flow.states[state.state], lang)]
+            if answer in _RESTART:
+                return start(flow, "sms", contact.language)
+            if detect_keyword(text, flow.lexicon) is not None:
+                return step(flow, loaded.state, text, "sms")
+        store.save(
+            loaded.row, contact_id=contact.id, channel="sms", state=loaded.state, status="paused"
+        )
+        return [flow.text("resume_offer", lang)]
+
+    def _oneshot(
+        self, session: Session, message: Message, contact: Contact, flow: Flow
+    ) -> list[str] | None:
+        """A trained relay's one-message alert: ``ALERTE ENA F 12 C5 Marche Medine``.
+
+        None when the message is not in that format after all (its first word
+        after ALERTE is no concern code: someone wrote in their own words), so
+        the normal conversation starts instead.
+        """
+        lang = contact.language or flow.default_language
+        parsed = parse_oneshot(message.body or "", flow, self.oneshot, language=lang)
+        if "concern" in parsed.missing:
+            return None
+        if not parsed.complete:
+            return [parsed.reply]
+        alert = create_alert(
+            session,
+            contact=contact,
+            answers=parsed.answers,
+            language=lang,
+            channel=message.channel,
+            via="oneshot",
+            training=message.is_training,
+        )
+        return [parsed.reply.replace("{reference}", alert.reference)]
+
+    def handle_ussd(self, message_id: int, raw_text: str, session_id: str) -> str:
+        """Answer one stored USSD request with its ``CON``/``END`` screen (within 182)."""
+        db = self.rt.db
+        if not inbound.claim(db, message_id):
+            return self.stored_ussd_answer(message_id)
+        ttl = dt.timedelta(seconds=self.rt.settings.USSD_SESSION_SECONDS)
+        flow = self.alert_flow
+        with db.session() as session:
+            message = session.get_one(Message, message_id)
+            contact = message.contact
+            store = ConversationStore(session, self.rt.redis, self.rt.keyring, ttl)
+            loaded = store.find_ussd(session_id)
+            result = advance_ussd(flow, loaded.state, raw_text, contact.language)
+            result, _alert = apply_actions(
+                session,
+                flow,
+                result,
+                contact=contact,
+                channel=message.channel,
+                via="ussd",
+                training=message.is_training,
+            )
+            if any(a.name == "status_query" for a in result.actions):
+                screen = render_ussd(result.replies[0], end=True)
+            else:
+                screen = render_ussd("\n".join(result.replies), end=result.done)
+            store.save(
+                loaded.row,
+                contact_id=contact.id,
+                channel="ussd",
+                state=result.state,
+                session_id=session_id,
+            )
+            answer = Message(
+                direction=Direction.OUT,
+                channel=message.channel,
+                provider=message.channel,
+                contact=contact,
+                body=screen,
+                kind="ussd",
+                session_id=session_id,
+                reply_to_id=message.id,
+                is_training=message.is_training,
+                attempts=0,
+            )
+            answer.record(Status.SENT, detail="answered inline")
+            session.add(answer)
+            message.claimed_at = None
+            message.record(Status.HANDLED)
+        return screen
+
+    def stored_ussd_answer(self, message_id: int, wait: float = 3.0) -> str:
+        """The screen already given for a USSD request (a provider retry gets the same).
+
+        When the first request is still being answered, wait for it a little.
+        """
+        deadline = time.monotonic() + wait
+        while True:
+            with self.rt.db.session() as session:
+                screen = session.scalar(
+                    select(Message.body).where(Message.reply_to_id == message_id).limit(1)
+                )
+            if screen or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        return screen or render_ussd(self.alert_flow.text("unavailable", "fr"), end=True)

@@ -1,0 +1,107 @@
+"""Storing what people send, exactly once, before anything else happens.
+
+A webhook stores the normalised message and commits before it answers. The
+provider's id is unique per channel (a database constraint), so a webhook
+delivered again — even ten times at once — finds the row already there and
+creates nothing.
+
+Processing (stepping the conversation) then *claims* the row
+(``received`` → ``handling``) so only one request or job handles it; if
+processing fails, the row goes back to ``received`` and the sweeper hands it
+to a ``process_inbound`` job later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from gateway.channels.base import InboundMessage
+from gateway.db import Database, utcnow
+from gateway.logs import get_logger
+from gateway.models import Contact, InboundRejection, Message
+from gateway.models.message import Direction, Status
+
+log = get_logger(__name__)
+MAX_PROCESSING_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The stored row's id, and whether this request created it."""
+
+    message_id: int
+    created: bool
+
+
+def store(db: Database, inbound: InboundMessage, *, training: bool = False) -> Stored:
+    """Commit ``inbound`` as a ``received`` row, or find the row a retry already made."""
+    try:
+        with db.session() as session:
+            contact = Contact.get_or_create(session, inbound.sender, training=training)
+            contact.last_seen_at = utcnow()
+            message = Message(
+                direction=Direction.IN,
+                channel=inbound.channel,
+                provider=inbound.channel,
+                provider_id=inbound.provider_id,
+                contact=contact,
+                body=inbound.text,
+                kind="ussd" if inbound.session_id else "sms",
+                session_id=inbound.session_id,
+                is_training=training,
+                attempts=0,
+                created_at=inbound.received_at,
+            )
+            message.record(Status.RECEIVED)
+            session.add(message)
+            session.flush()
+            return Stored(message.id, True)
+    except IntegrityError:
+        existing = find(db, inbound.channel, inbound.provider_id)
+        if existing is None:
+            raise
+        log.info("duplicate_inbound", channel=inbound.channel, message_id=existing)
+        return Stored(existing, False)
+
+
+def find(db: Database, channel: str, provider_id: str) -> int | None:
+    """The id of the inbound message ``provider_id`` on ``channel``, if stored."""
+    with db.session() as session:
+        return session.scalar(
+            select(Message.id).where(
+                Message.direction == Direction.IN,
+                Message.channel == channel,
+                Message.provider_id == provider_id,
+            )
+        )
+
+
+def claim(db: Database, message_id: int) -> bool:
+    """Take the right to process a received message (only one caller wins)."""
+    with db.session() as session:
+        result = session.execute(
+            update(Message)
+            .where(Message.id == message_id, Message.status == Status.RECEIVED)
+            .values(status=Status.HANDLING, claimed_at=utcnow(), attempts=Message.attempts + 1)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def release(db: Database, message_id: int, *, error: str) -> None:
+    """Processing failed: give the message back (or fail it after too many tries)."""
+    with db.session() as session:
+        message = session.get_one(Message, message_id)
+        if message.attempts >= MAX_PROCESSING_ATTEMPTS:
+            message.record(Status.FAILED, error_code=error, detail="processing failed")
+        else:
+            message.record(Status.RECEIVED, error_code=error, detail="processing will be retried")
+        message.claimed_at = None
+
+
+def reject(db: Database, channel: str, reason: str) -> None:
+    """Count a request that is answered but never processed (no personal data kept)."""
+    with db.session() as session:
+        session.add(InboundRejection(channel=channel, reason=reason[:64]))

@@ -1,0 +1,172 @@
+"""The dispatcher over SMS: full alert, keywords, STATUS, expiry, Redis outage, recovery."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from gateway import runtime
+from gateway.models import Contact, Conversation, Message
+from gateway.sweeper import sweep
+from tests.support import alerts, count, outbound_texts, post_twilio, twilio_sms, work
+
+SMS = "/webhooks/twilio/sms"
+ALICE, BOB = "+22376123445", "+22366112233"
+# fr, separated, Commune V, landmark, 2 children, girl, 5-11, danger yes,
+# skip details, consent yes, updates yes
+ANSWERS = ["1", "1", "5", "Marché Badalabougou", "2", "fille", "2", "oui", "0", "1", "oui"]
+_sids = itertools.count(1)
+
+
+def send(client: FlaskClient, sender: str, body: str) -> None:
+    response = post_twilio(client, SMS, twilio_sms(f"SM{next(_sids):032d}", sender, body))
+    assert response.status_code == 200
+
+
+def report(client: FlaskClient, sender: str = ALICE) -> str:
+    send(client, sender, "Bonjour")
+    for answer in ANSWERS:
+        send(client, sender, answer)
+    return outbound_texts(sender)[-1]
+
+
+def test_full_sms_alert_stores_every_answer_and_replies_with_the_reference(client) -> None:  # type: ignore[no-untyped-def]
+    final = report(client)
+    (alert,) = alerts()
+    assert alert.reference in final and "17" in final and "nom" in final
+    assert (alert.via, alert.channel, alert.language) == ("sms", "twilio", "fr")
+    assert (alert.concern, alert.place, alert.landmark) == (
+        "separated",
+        "ML-BKO-C5",
+        "Marché Badalabougou",
+    )
+    assert (alert.children_count, alert.sex, alert.age_band) == (2, "girl", "5-11")
+    assert (alert.risk, alert.details, alert.consent_callback, alert.consent_messages) == (
+        "high", None, True, True,
+    )  # fmt: skip
+    assert len(outbound_texts(ALICE)) == len(ANSWERS) + 1
+    with runtime.current().db.session() as session:
+        assert Contact.find(session, ALICE).language == "fr"  # type: ignore[union-attr]
+
+
+def test_language_is_remembered_for_the_next_report(client) -> None:  # type: ignore[no-untyped-def]
+    report(client)
+    send(client, ALICE, "Bonjour")
+    assert "Que se passe-t-il" in outbound_texts(ALICE)[-1]  # no language question again
+
+
+def test_stop_as_first_message_opts_out(client) -> None:  # type: ignore[no-untyped-def]
+    send(client, ALICE, "STOP")
+    with runtime.current().db.session() as session:
+        assert Contact.find(session, ALICE).opted_out is True  # type: ignore[union-attr]
+    assert "START" in outbound_texts(ALICE)[-1]
+    send(client, ALICE, "START")
+    with runtime.current().db.session() as session:
+        assert Contact.find(session, ALICE).opted_out is False  # type: ignore[union-attr]
+
+
+def test_status_answers_only_for_the_reporters_own_alerts(client) -> None:  # type: ignore[no-untyped-def]
+    report(client)
+    reference = alerts()[0].reference
+    send(client, ALICE, f"STATUT {reference.lower()}")
+    own = outbound_texts(ALICE)[-1]
+    assert reference in own and "recue" in own
+    send(client, BOB, f"STATUT {reference}")
+    other = outbound_texts(BOB)[-1]
+    send(client, BOB, "STATUT ZZZZZZ")
+    unknown = outbound_texts(BOB)[-1]
+    assert "inconnue" in other and "recue" not in other
+    assert other.replace(reference, "REF") == unknown.replace("ZZZZZZ", "REF")
+
+
+def test_one_shot_relay_sms_creates_a_complete_alert(client) -> None:  # type: ignore[no-untyped-def]
+    send(client, ALICE, "ALERTE ENA F 12 C5 Marche Medine")
+    (alert,) = alerts()
+    assert (alert.via, alert.concern, alert.sex, alert.age_band, alert.place) == (
+        "oneshot", "separated", "girl", "12-14", "ML-BKO-C5",
+    )  # fmt: skip
+    assert alert.reference in outbound_texts(ALICE)[-1]
+
+
+def test_one_shot_with_unreadable_parts_names_them(client) -> None:  # type: ignore[no-untyped-def]
+    send(client, ALICE, "ALERTE ENA Q 12 nowhere")
+    assert alerts() == []
+    assert "Illisible" in outbound_texts(ALICE)[-1]
+
+
+def test_free_text_starting_with_alerte_starts_the_conversation(client) -> None:  # type: ignore[no-untyped-def]
+    send(client, ALICE, "ALERTE il y a un enfant seul ici")
+    assert alerts() == [] and "Langue" in outbound_texts(ALICE)[-1]
+
+
+def test_expired_conversation_offers_to_continue_or_start_again(client) -> None:  # type: ignore[no-untyped-def]
+    send(client, ALICE, "Bonjour")
+    send(client, ALICE, "1")  # French; now at "what is happening"
+    rt = runtime.current()
+    rt.redis.flushdb()  # the live session expired
+    with rt.db.session() as session:
+        for conv in session.query(Conversation):
+            conv.expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    send(client, ALICE, "2")
+    assert "1 Continuer 2 Recommencer" in outbound_texts(ALICE)[-1]
+    send(client, ALICE, "1")
+    assert "Que se passe-t-il" in outbound_texts(ALICE)[-1]
+    send(client, ALICE, "2")  # now an answer again: displaced
+    assert "Où est l'enfant" in outbound_texts(ALICE)[-1]
+
+
+def test_redis_outage_mid_conversation_loses_nothing(app: Flask, redis_server) -> None:  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    send(client, ALICE, "Bonjour")
+    send(client, ALICE, "1")
+    redis_server.stop()
+    try:
+        for answer in ANSWERS[1:]:
+            send(client, ALICE, answer)  # stored and processed from the database
+    finally:
+        redis_server.start()
+    (alert,) = alerts()
+    assert alert.place == "ML-BKO-C5"
+    queued = count(Message, Message.direction == "out", Message.status == "queued")
+    assert queued == len(ANSWERS) + 1  # nothing could be enqueued while Redis was down
+    rt = runtime.current()
+    swept = sweep(rt.db, rt.redis, grace=dt.timedelta(0))
+    assert len(swept.requeued) == queued, swept
+    work(app)
+    assert count(Message, Message.direction == "out", Message.status == "sent") == queued
+
+
+def test_failed_processing_is_retried_by_the_sweeper(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rt = runtime.current()
+    calls = {"n": 0}
+    original = rt.dispatch._sms_replies
+
+    def flaky(session, message):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("database hiccup")
+        return original(session, message)
+
+    monkeypatch.setattr(rt.dispatch, "_sms_replies", flaky)
+    send(app.test_client(), ALICE, "Bonjour")  # still answered 200
+    assert count(Message, Message.direction == "in", Message.status == "received") == 1
+    report_ = sweep(rt.db, rt.redis, grace=dt.timedelta(0))
+    assert len(report_.inbound) == 1
+    work(app)
+    assert count(Message, Message.direction == "in", Message.status == "handled") == 1
+    assert "Langue" in outbound_texts(ALICE)[-1]
+
+
+def test_blocked_number_gets_no_reply(client) -> None:  # type: ignore[no-untyped-def]
+    rt = runtime.current()
+    with rt.db.session() as session:
+        Contact.get_or_create(session, ALICE).blocked = True
+    send(client, ALICE, "Bonjour")
+    assert outbound_texts(ALICE) == []
+    assert count(Message, Message.direction == "in", Message.status == "handled") == 1

@@ -1,0 +1,160 @@
+"""Africa's Talking webhooks: token, SMS, delivery reports, USSD sessions."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+
+from gateway import runtime
+from gateway.models import Conversation, Message
+from tests.conftest import make_config
+from tests.fakes.providers import FakeAfricasTalking
+from tests.support import alerts, count, outbound_texts, post_at, work
+
+USSD = "/webhooks/africastalking/ussd"
+REPORTER = "+22365987654"
+# language fr, concern separated, Commune V, landmark, 2 children, girl, 5-11,
+# danger yes, skip details, consent yes, updates yes
+PATH = ["1", "1", "5", "Marche de Badalabougou", "2", "1", "2", "1", "0", "1", "1"]
+
+
+def ussd(client, session_id: str, inputs: list[str]):  # type: ignore[no-untyped-def]
+    form = {
+        "sessionId": session_id,
+        "serviceCode": "*384*2211#",
+        "phoneNumber": REPORTER,
+        "networkCode": "61001",
+        "text": "*".join(inputs),
+    }
+    return post_at(client, USSD, form)
+
+
+def test_wrong_or_missing_token_is_refused(client, payload) -> None:  # type: ignore[no-untyped-def]
+    form = payload("africastalking", "inbound_sms")
+    for path in ("/webhooks/africastalking/sms", USSD, "/webhooks/africastalking/delivery"):
+        assert client.post(path, data=form).status_code == 403
+        assert client.post(path + "?token=wrong", data=form).status_code == 403
+    assert count(Message) == 0
+
+
+def test_inbound_sms_is_stored_and_answered_on_the_same_channel(client, payload) -> None:  # type: ignore[no-untyped-def]
+    response = post_at(
+        client, "/webhooks/africastalking/sms", payload("africastalking", "inbound_sms")
+    )
+    assert response.status_code == 200
+    assert count(Message, Message.direction == "in", Message.channel == "africastalking") == 1
+    assert count(Message, Message.direction == "out", Message.channel == "africastalking") == 1
+
+
+def test_first_ussd_screen_is_the_language_menu(client) -> None:  # type: ignore[no-untyped-def]
+    response = ussd(client, "ATUid_first", [])
+    assert response.status_code == 200 and response.mimetype == "text/plain"
+    body = response.get_data(as_text=True)
+    assert body.startswith("CON ") and "1" in body and len(body) <= 182
+
+
+def test_full_ussd_alert_ends_with_a_reference(client) -> None:  # type: ignore[no-untyped-def]
+    screens = [ussd(client, "ATUid_full", [])]
+    for n in range(1, len(PATH) + 1):
+        screens.append(ussd(client, "ATUid_full", PATH[:n]))
+    bodies = [s.get_data(as_text=True) for s in screens]
+    assert all(len(b) <= 182 for b in bodies)
+    assert all(b.startswith("CON ") for b in bodies[:-1])
+    assert bodies[-1].startswith("END ")
+    (alert,) = alerts()
+    assert alert.reference in bodies[-1] and "17" in bodies[-1]
+    assert (alert.via, alert.place, alert.landmark) == (
+        "ussd",
+        "ML-BKO-C5",
+        "Marche de Badalabougou",
+    )
+    assert (alert.children_count, alert.sex, alert.age_band, alert.risk) == (
+        2,
+        "girl",
+        "5-11",
+        "high",
+    )
+    assert alert.consent_callback and alert.consent_messages
+    assert not re.search(r"[0OI1]", alert.reference) and len(alert.reference) == 6
+
+
+def test_same_session_and_text_twice_get_the_same_answer(client) -> None:  # type: ignore[no-untyped-def]
+    ussd(client, "ATUid_dup", [])
+    first = ussd(client, "ATUid_dup", ["1"]).get_data(as_text=True)
+    again = ussd(client, "ATUid_dup", ["1"]).get_data(as_text=True)
+    assert first == again
+    assert count(Message, Message.direction == "in") == 2
+
+
+def test_star_inside_a_typed_answer_is_kept(client) -> None:  # type: ignore[no-untyped-def]
+    inputs = ["1", "1", "5"]
+    for n in range(len(inputs) + 1):
+        ussd(client, "ATUid_star", inputs[:n])
+    ussd(client, "ATUid_star", [*inputs, "Rue 25*Porte 3"])
+    with runtime.current().db.session() as session:
+        conv = session.query(Conversation).filter_by(session_id="ATUid_star").one()
+        import json
+
+        assert json.loads(conv.state)["answers"]["landmark"] == "Rue 25*Porte 3"
+
+
+def test_session_end_marks_an_unfinished_conversation_abandoned(client, payload) -> None:  # type: ignore[no-untyped-def]
+    end = payload("africastalking", "ussd_end")
+    ussd(client, end["sessionId"], [])
+    assert post_at(client, "/webhooks/africastalking/ussd/end", end).status_code == 200
+    assert count(Conversation, Conversation.status == "abandoned") == 1
+
+
+def test_invalid_ussd_sender_gets_a_polite_end(client) -> None:  # type: ignore[no-untyped-def]
+    form = {"sessionId": "ATUid_x", "serviceCode": "*384#", "phoneNumber": "12", "text": ""}
+    response = post_at(client, USSD, form)
+    assert response.status_code == 200 and response.get_data(as_text=True).startswith("END ")
+    assert count(Message) == 0
+
+
+def test_malformed_ussd_is_a_400(client) -> None:  # type: ignore[no-untyped-def]
+    assert post_at(client, USSD, {"text": ""}).status_code == 400
+
+
+def test_sms_reply_goes_out_through_the_sdk_and_delivery_reports_apply(
+    database_url: str, redis_url: str, fake_at: FakeAfricasTalking, payload
+) -> None:  # type: ignore[no-untyped-def]
+    from gateway import create_app
+
+    app: Flask = create_app(
+        make_config(
+            database_url, redis_url, SMS_PROVIDER="africastalking", AT_API_BASE_URL=fake_at.url
+        )
+    )
+    with app.app_context():
+        client = app.test_client()
+        post_at(client, "/webhooks/africastalking/sms", payload("africastalking", "inbound_sms"))
+        work(app)
+        (request,) = fake_at.requests
+        assert request.form["to"] == "+22376123445" and request.form["username"] == "relais"
+        with runtime.current().db.session() as session:
+            reply = session.query(Message).filter_by(direction="out").one()
+            message_id = reply.provider_id
+            assert reply.status == "sent" and message_id
+        report = {"id": message_id, "status": "Success", "phoneNumber": "+22376123445"}
+        assert post_at(client, "/webhooks/africastalking/delivery", report).status_code == 200
+        with runtime.current().db.session() as session:
+            assert session.query(Message).filter_by(direction="out").one().status == "delivered"
+        app.extensions["relais"].db.dispose()
+
+
+def test_failed_delivery_report_with_blacklist_flags_the_contact(client) -> None:  # type: ignore[no-untyped-def]
+    from gateway.models import Contact
+    from gateway.outbox import queue_outbound
+
+    rt = runtime.current()
+    with rt.db.session() as session:
+        contact = Contact.get_or_create(session, "+22376543210")
+        message = queue_outbound(session, contact=contact, text="x", channel="africastalking")
+        message.provider, message.provider_id, message.status = "africastalking", "ATXid_1", "sent"
+    report = {"id": "ATXid_1", "status": "Failed", "failureReason": "UserInBlackList"}
+    assert post_at(client, "/webhooks/africastalking/delivery", report).status_code == 200
+    with rt.db.session() as session:
+        assert Contact.find(session, "+22376543210").opted_out is True  # type: ignore[union-attr]
+    assert outbound_texts() == ["x"]
