@@ -58,6 +58,13 @@ class Settings:
     SWEEP_GRACE: int = 60
     # Provider HTTP timeout in seconds (both SDKs default to none).
     SEND_TIMEOUT: float = 10.0
+    # Most SMS segments per second sent through one provider (all workers).
+    SEND_RATE: int = 10
+    # The same text to the same number more than this many times in five
+    # minutes is suppressed: it stops bot ping-pong from burning credit.
+    LOOP_GUARD_LIMIT: int = 20
+    # Days after which personal data of closed cases is erased.
+    RETENTION_DAYS: int = 90
     # Seconds to wait before each retry of a transient send failure.
     SEND_RETRY_DELAYS: str = "30,120,600,1800,3600,7200"
     # How long an unfinished SMS conversation stays live; after that the

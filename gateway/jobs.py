@@ -23,6 +23,7 @@ from gateway.logs import get_logger
 from gateway.models import Message
 from gateway.models.message import PENDING, Status
 from gateway.sweeper import send_job_id
+from gateway.throttle import loop_detected, take_send_slot
 
 log = get_logger(__name__)
 JOB_TIMEOUT = 60  # seconds; provider calls have their own, shorter timeout
@@ -59,28 +60,38 @@ def _claim(message_id: int) -> bool:
 def send_message(message_id: int) -> str:
     """Send one queued outbound message; returns what happened (for the job result)."""
     rt = runtime.current()
+    settings = rt.settings
+    with rt.db.session() as session:
+        pending = session.get(Message, message_id)
+        if pending is None or pending.status not in PENDING:
+            return "skipped"
+        provider = pending.provider or pending.channel
+        if not take_send_slot(rt.redis, provider, pending.segments or 1, settings.SEND_RATE):
+            # Over this second's budget: try again in a second, no attempt spent.
+            enqueue_send(rt.redis, message_id, pending.queue, delay=1)
+            return "throttled"
     if not _claim(message_id):
         log.info("send_skipped", message_id=message_id, reason="not pending")
         return "skipped"
-    settings = rt.settings
-    with rt.db.session() as session:
-        message = session.get_one(Message, message_id)
-        contact = message.contact
-        message.record(Status.SENDING, detail=f"attempt {message.attempts}")
-        provider = message.provider or message.channel
-        message.provider = provider
-        to, text = contact.phone or "", message.body or ""
-        suppressed = contact.opted_out and message.kind not in ("reply", "system")
-        if suppressed or contact.blocked or contact.invalid_number or not to:
-            message.record(Status.SUPPRESSED, detail="contact opted out, blocked or invalid")
-            return "suppressed"
+    try:
+        prepared = _prepare(message_id, provider)
+    except Exception as exc:
+        # Nothing was sent: give the row back for a normal retry.
+        internal = SendError(ErrorKind.TRANSIENT, "internal", type(exc).__name__)
+        _handle_error(message_id, provider, internal)
+        raise
+    if isinstance(prepared, str):
+        return prepared
+    to, text = prepared
     callback = f"{settings.PUBLIC_BASE_URL.rstrip('/')}/webhooks/twilio/status"
     try:
-        result = sender_for(provider, settings).send(
+        result = sender_for(provider, settings, rt.senders).send(
             to, text, status_callback=callback if provider == "twilio" else None
         )
     except SendError as error:
         return _handle_error(message_id, provider, error)
+    # From here until the commit is the only window for a duplicate SMS: if
+    # the process dies now, the sweeper finds the row in `sending`.
     with rt.db.session() as session:
         message = session.get_one(Message, message_id)
         message.provider_id = result.provider_id
@@ -89,6 +100,26 @@ def send_message(message_id: int) -> str:
         message.record(Status.SENT, detail=provider)
     log.info("sent", message_id=message_id, provider=provider)
     return "sent"
+
+
+def _prepare(message_id: int, provider: str) -> tuple[str, str] | str:
+    """Checks before a claimed send: the (number, text) to send, or why not."""
+    rt = runtime.current()
+    with rt.db.session() as session:
+        message = session.get_one(Message, message_id)
+        contact = message.contact
+        message.record(Status.SENDING, detail=f"attempt {message.attempts}")
+        message.provider = provider
+        to, text = contact.phone or "", message.body or ""
+        suppressed = contact.opted_out and message.kind not in ("reply", "system")
+        if suppressed or contact.blocked or contact.invalid_number or not to:
+            message.record(Status.SUPPRESSED, detail="contact opted out, blocked or invalid")
+            return "suppressed"
+        if loop_detected(rt.redis, contact.id, text, rt.settings.LOOP_GUARD_LIMIT):
+            message.record(Status.SUPPRESSED, detail="loop guard: same text repeated")
+            log.warning("loop_guard", message_id=message_id, contact_id=contact.id)
+            return "suppressed"
+    return to, text
 
 
 def _retry_delays() -> list[float]:

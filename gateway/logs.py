@@ -72,6 +72,24 @@ def _drop_exc_locals(
     return event_dict
 
 
+_TRACEBACK = "Traceback (most recent call last):"
+
+
+def _strip_tracebacks(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    # Libraries (RQ's worker) put formatted tracebacks in the message itself;
+    # their last line quotes the exception text. Keep the type only.
+    event = event_dict.get("event")
+    if isinstance(event, str) and _TRACEBACK in event:
+        head, _, tail = event.partition(_TRACEBACK)
+        last = tail.strip().splitlines()[-1] if tail.strip() else ""
+        exc_type = last.split(":", 1)[0].strip()
+        event_dict["event"] = head.strip()
+        event_dict["exception_type"] = exc_type.rsplit(".", 1)[-1]
+    return event_dict
+
+
 def configure(level: str = "INFO", stream: Any = None) -> None:
     """Send every log record to ``stream`` (default stderr) as masked JSON lines."""
     shared: list[Any] = [
@@ -80,6 +98,7 @@ def configure(level: str = "INFO", stream: Any = None) -> None:
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _drop_exc_locals,
+        _strip_tracebacks,
         scrub_processor,
     ]
     structlog.configure(
@@ -107,6 +126,9 @@ def configure(level: str = "INFO", stream: Any = None) -> None:
     # The development server's own access log would print query strings
     # (which carry the Africa's Talking token); we log requests ourselves.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # The Twilio SDK logs every request (URLs, headers) at INFO: too much, and
+    # request details are not for logs.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 
 
 def get_logger(name: str) -> Any:

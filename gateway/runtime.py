@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app
 from redis import Redis
 
+from gateway.channels.base import Sender
 from gateway.config import Settings
 from gateway.crypto import Keyring
 from gateway.db import Database
@@ -33,6 +34,8 @@ class Runtime:
     # Called with each new alert's id after its transaction commits.
     alert_hooks: list[Callable[[int], Any]] = field(default_factory=list)
     dispatcher: Dispatcher | None = None
+    # Provider senders, built on first use (see gateway.channels.registry).
+    senders: dict[str, Sender] = field(default_factory=dict)
 
     @property
     def dispatch(self) -> Dispatcher:

@@ -162,6 +162,7 @@ def make_config(database_url: str, redis_url: str, **extra: object) -> dict[str,
         "AT_WEBHOOK_TOKEN": AT_TOKEN,
         "SWEEP_GRACE": 0,
         "SEND_RETRY_DELAYS": "0,0,0",
+        "SEND_RATE": 0,  # unlimited; the rate-limit tests set their own
         "LOG_LEVEL": "INFO",
     }
     config.update(extra)

@@ -79,3 +79,19 @@ def test_job_logs_carry_the_job_id_and_no_number(app: Flask) -> None:
     assert sent and sent[0]["job_id"] == "send-1"
     raw = stream.getvalue()
     assert "76123445" not in raw and "Bonjour Awa" not in raw
+
+
+def test_library_tracebacks_keep_the_exception_type_only() -> None:
+    import logging
+
+    stream = _capture()
+    try:
+        raise KeyError("Awa, 12 ans, +22376123445")
+    except KeyError:
+        import traceback
+
+        logging.getLogger("rq.worker").error("job failed\n%s", traceback.format_exc())
+    raw = stream.getvalue()
+    assert "Awa" not in raw and "76123445" not in raw and "Traceback" not in raw
+    (record,) = _records(stream)
+    assert record["event"] == "job failed" and record["exception_type"] == "KeyError"

@@ -38,7 +38,8 @@ def _message(message_id: int) -> Message:
 
 
 def _sandbox(app: Flask):  # type: ignore[no-untyped-def]
-    return sender_for("sandbox", runtime.current().settings)
+    rt = runtime.current()
+    return sender_for("sandbox", rt.settings, rt.senders)
 
 
 def test_row_is_committed_before_its_job_exists(app: Flask) -> None:

@@ -1,7 +1,7 @@
 """The channel registry: provider slug → sender, built from settings.
 
-Senders are built once per process and settings object (SDK clients keep
-HTTP connections alive between sends).
+Senders are built once per app runtime (SDK clients keep HTTP connections
+alive between sends); the caller owns the cache.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from gateway.channels.base import Sender
 from gateway.config import Settings
 
 SLUGS = ("twilio", "africastalking", "sandbox")
-_cache: dict[tuple[int, str], Sender] = {}
 
 
 def build_sender(slug: str, settings: Settings) -> Sender:
@@ -42,9 +41,8 @@ def build_sender(slug: str, settings: Settings) -> Sender:
     raise ValueError(f"unknown channel {slug!r}; known: {', '.join(SLUGS)}")
 
 
-def sender_for(slug: str, settings: Settings) -> Sender:
-    """The process's sender for ``slug`` under ``settings`` (built on first use)."""
-    key = (id(settings), slug)
-    if key not in _cache:
-        _cache[key] = build_sender(slug, settings)
-    return _cache[key]
+def sender_for(slug: str, settings: Settings, cache: dict[str, Sender]) -> Sender:
+    """The sender for ``slug`` from ``cache``, built from ``settings`` on first use."""
+    if slug not in cache:
+        cache[slug] = build_sender(slug, settings)
+    return cache[slug]

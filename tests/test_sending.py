@@ -1,0 +1,152 @@
+"""Outbound sending through the real SDKs to fake providers: errors, retries, failover, guards."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+
+from gateway import create_app, runtime
+from gateway.models import Contact, Message
+from gateway.outbox import queue_outbound
+from gateway.throttle import take_send_slot
+from tests.fakes.providers import FakeAfricasTalking, FakeTwilio
+from tests.support import work
+
+NUMBER = "+22376123445"
+
+
+@pytest.fixture
+def make_app(app_config: dict[str, object]) -> Iterator:  # type: ignore[type-arg]
+    """Build the app with extra settings (e.g. a fallback provider)."""
+    made: list[Flask] = []
+
+    def build(**extra: object) -> Flask:
+        application = create_app({**app_config, **extra})
+        made.append(application)
+        return application
+
+    yield build
+    for application in made:
+        application.extensions["relais"].db.dispose()
+
+
+def queue(text: str = "Bonjour", channel: str = "twilio", number: str = NUMBER) -> int:
+    with runtime.current().db.session() as session:
+        contact = Contact.get_or_create(session, number)
+        return queue_outbound(session, contact=contact, text=text, channel=channel).id
+
+
+def message(message_id: int) -> Message:
+    with runtime.current().db.session() as session:
+        found = session.get_one(Message, message_id)
+        _ = found.events, found.contact
+        return found
+
+
+def test_twilio_success_records_the_sid(app: Flask, fake_twilio: FakeTwilio) -> None:
+    message_id = queue()
+    work(app)
+    sent = message(message_id)
+    assert sent.status == "sent" and sent.provider == "twilio" and sent.attempts == 1
+    assert sent.provider_id is not None and sent.provider_id.startswith("SM")
+    (request,) = fake_twilio.requests
+    assert request.form["To"] == NUMBER and request.form["Body"] == "Bonjour"
+
+
+def test_transient_error_is_retried_then_sent(app: Flask, fake_twilio: FakeTwilio) -> None:
+    fake_twilio.script(fake_twilio.http_error(500), fake_twilio.error(20429, status=429))
+    message_id = queue()
+    work(app)
+    sent = message(message_id)
+    assert sent.status == "sent" and sent.attempts == 3
+    assert [e.status for e in sent.events].count("retrying") == 2
+    assert len(fake_twilio.requests) == 3
+
+
+@pytest.mark.parametrize(
+    ("code", "flag"),
+    [(21610, "opted_out"), (30005, "invalid_number"), (30004, None), (30007, None)],
+)
+def test_permanent_errors_fail_without_retry(
+    app: Flask, fake_twilio: FakeTwilio, code: int, flag: str | None
+) -> None:
+    fake_twilio.script(fake_twilio.error(code))
+    message_id = queue()
+    work(app)
+    failed = message(message_id)
+    assert failed.status == "failed" and failed.error_code == str(code)
+    assert len(fake_twilio.requests) == 1
+    flags = {"opted_out": failed.contact.opted_out, "invalid_number": failed.contact.invalid_number}
+    assert flags == {k: (k == flag) for k in flags}
+
+
+@pytest.mark.parametrize(
+    ("status_code", "expected"), [(406, "opted_out"), (403, "invalid_number"), (405, None)]
+)
+def test_africastalking_failures_inside_a_2xx_are_failures(
+    app: Flask, fake_at: FakeAfricasTalking, status_code: int, expected: str | None
+) -> None:
+    fake_at.script(fake_at.recipient_status(status_code))
+    message_id = queue(channel="africastalking")
+    work(app)
+    failed = message(message_id)
+    assert failed.status == "failed" and len(fake_at.requests) == 1
+    assert failed.contact.opted_out is (expected == "opted_out")
+    assert failed.contact.invalid_number is (expected == "invalid_number")
+
+
+def test_retries_exhausted_end_in_failed(app: Flask, fake_twilio: FakeTwilio) -> None:
+    fake_twilio.default = fake_twilio.http_error(503)
+    message_id = queue()
+    work(app)
+    failed = message(message_id)
+    assert failed.status == "failed" and failed.attempts == 4  # 1 + 3 retries ("0,0,0")
+    assert len(fake_twilio.requests) == 4
+
+
+def test_repeated_transient_failures_fail_over_to_the_fallback(
+    make_app, fake_twilio: FakeTwilio, fake_at: FakeAfricasTalking
+) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(SMS_PROVIDER="twilio", SMS_FALLBACK_PROVIDER="africastalking")
+    with app.app_context():
+        fake_twilio.default = fake_twilio.http_error(500)
+        message_id = queue()
+        work(app)
+        sent = message(message_id)
+        assert sent.status == "sent" and sent.provider == "africastalking"
+        assert sent.provider_id.startswith("ATXid_")
+        assert len(fake_twilio.requests) == 2 and len(fake_at.requests) == 1
+        assert any("failover to africastalking" in e.detail for e in sent.events)
+
+
+def test_loop_guard_suppresses_the_same_text_repeated(make_app, fake_twilio: FakeTwilio) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(LOOP_GUARD_LIMIT=2)
+    with app.app_context():
+        ids = [queue("Réponse automatique") for _ in range(4)] + [queue("Autre texte")]
+        work(app)
+        statuses = [message(i).status for i in ids]
+        assert statuses == ["sent", "sent", "suppressed", "suppressed", "sent"]
+        assert len(fake_twilio.requests) == 3
+
+
+def test_rate_limit_holds_back_sends_over_the_budget(make_app, fake_twilio: FakeTwilio) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(SEND_RATE=1)
+    with app.app_context():
+        ids = [queue(f"Message {n}") for n in range(4)]
+        work(app)  # no scheduler in this burst: held-back sends wait
+        statuses = [message(i).status for i in ids]
+        # one per second: at most two if the run crossed a second boundary
+        assert 1 <= statuses.count("sent") <= 2
+        assert statuses.count("queued") == 4 - statuses.count("sent")
+
+
+def test_send_slot_counts_segments(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    redis = runtime.current().redis
+    monkeypatch.setattr("gateway.throttle.time.time", lambda: 1_000_000.5)
+    assert take_send_slot(redis, "unit", 3, rate=4)
+    assert not take_send_slot(redis, "unit", 3, rate=4)  # 6 segments > 4 this second
+    assert take_send_slot(redis, "lone", 9, rate=4)  # one big message still goes, alone
+    monkeypatch.setattr("gateway.throttle.time.time", lambda: 1_000_001.5)
+    assert take_send_slot(redis, "unit", 3, rate=4)  # a new second, a new budget
