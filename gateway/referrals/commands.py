@@ -1,0 +1,207 @@
+"""Commands that focal points send by SMS about a referral (``OK K7QX2P``...).
+
+:func:`parse_command` turns a text into a :class:`Command` or a
+:class:`ParseError`; it never raises. Keywords are French or English (and a
+few draft Bambara ones, unvalidated), matched without case or accents, with
+any punctuation around them. The reference may be typed in lower case or
+split by spaces, dashes or dots (``k7qx-2p``). References use the alphabet
+:data:`ALPHABET` (no ``0 O 1 I``); a typed ``O`` or ``0`` is *not* guessed:
+the reference is reported as bad, like any other unknown reference.
+
+The caller replies with :mod:`gateway.referrals.texts` in ``lang``:
+``unknown_command`` -> help, ``missing_reference``/``missing_argument`` ->
+``wrong_syntax`` for ``action``, ``bad_reference`` -> ``unknown_reference``
+(see :func:`gateway.referrals.texts.error_reply`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from gateway.encoding import gsm7_fold
+from gateway.flows.reference import ALPHABET, LENGTH
+
+REFERENCE_LENGTH = LENGTH
+
+ACCEPT, REJECT, INFO, NOTE = "accept", "reject", "info", "note"
+TRANSFER, CLOSE, LIST, HELP = "transfer", "close", "list", "help"
+ACTIONS: tuple[str, ...] = (ACCEPT, REJECT, INFO, NOTE, TRANSFER, CLOSE, LIST, HELP)
+NEEDS_REFERENCE = frozenset({ACCEPT, REJECT, INFO, NOTE, TRANSFER, CLOSE})
+
+UNKNOWN_COMMAND, MISSING_REFERENCE = "unknown_command", "missing_reference"
+BAD_REFERENCE, MISSING_ARGUMENT = "bad_reference", "missing_argument"
+
+OUTCOMES: tuple[str, ...] = (
+    "reunified",
+    "placed_in_care",
+    "referred_to_services",
+    "not_found",
+    "false_alarm",
+    "other",
+)
+
+# folded keyword -> (action, language or None when it says nothing about it)
+_KEYWORDS: dict[str, tuple[str, str | None]] = {
+    "ok": (ACCEPT, None), "okay": (ACCEPT, "en"), "accept": (ACCEPT, "en"),
+    "yes": (ACCEPT, "en"), "oui": (ACCEPT, "fr"), "accepte": (ACCEPT, "fr"),
+    "accepter": (ACCEPT, "fr"),
+    "non": (REJECT, "fr"), "no": (REJECT, "en"), "refuse": (REJECT, None),
+    "refuser": (REJECT, "fr"), "reject": (REJECT, "en"),
+    "info": (INFO, None), "infos": (INFO, "fr"), "note": (NOTE, None),
+    "transfert": (TRANSFER, "fr"), "transferer": (TRANSFER, "fr"), "transfer": (TRANSFER, "en"),
+    "fin": (CLOSE, "fr"), "clos": (CLOSE, "fr"), "cloture": (CLOSE, "fr"),
+    "cloturer": (CLOSE, "fr"), "close": (CLOSE, "en"),
+    "liste": (LIST, "fr"), "list": (LIST, "en"),
+    "aide": (HELP, "fr"), "help": (HELP, "en"), "?": (HELP, None),
+    # Bambara drafts, UNVALIDATED: awɔ (yes), ayi (no), dɛmɛ (help).
+    "awo": (ACCEPT, None), "ayi": (REJECT, None), "deme": (HELP, None),
+}  # fmt: skip
+
+# (outcome, folded word prefixes), checked in this order: the first match wins.
+_OUTCOME_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("false_alarm", ("fausse alerte", "faux", "fausse", "false alarm", "false", "hoax")),
+    (
+        "not_found",
+        (
+            "introuvable",
+            "non trouve",
+            "pas trouve",
+            "non retrouv",
+            "pas retrouv",
+            "not found",
+            "untraced",
+        ),
+    ),
+    ("placed_in_care", ("place", "placement", "famille d'accueil", "accueil", "foster", "care")),
+    ("reunified", ("reunifi", "famille retrouvee", "retour en famille", "reunited")),
+    ("referred_to_services", ("oriente", "orientation", "refere", "referred", "service")),
+)
+
+_WORD = re.compile(r"[^\W_]+")  # letters and digits of any script
+_KEYWORD = re.compile(r"^[\W_]*(\?|[^\W_]+)")
+
+
+@dataclass(frozen=True)
+class Command:
+    """A well-formed command.
+
+    ``reference`` is upper case without separators (None for list/help);
+    ``argument`` is the reason (reject, optional), the note text (note), the
+    agency slug (transfer) or the outcome code (close, one of
+    :data:`OUTCOMES`); ``raw_note`` is the free text after the reference or
+    agency as typed (e.g. the words of the outcome), None when empty.
+    """
+
+    action: str
+    reference: str | None = None
+    argument: str | None = None
+    raw_note: str | None = None
+    lang: str = "fr"
+
+
+@dataclass(frozen=True)
+class ParseError:
+    """A text that is not a usable command, with what went wrong.
+
+    ``action`` is the recognised action (None for ``unknown_command``) and
+    ``typed`` the offending reference as typed (for ``bad_reference``).
+    """
+
+    code: str
+    lang: str = "fr"
+    action: str | None = None
+    typed: str | None = None
+
+
+def _fold(text: str) -> str:
+    """Lower-case ``text`` without accents (Bambara letters folded too)."""
+    decomposed = unicodedata.normalize("NFKD", gsm7_fold(text))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _split_reference(rest: str) -> tuple[str | None, str, str]:
+    """Split ``rest`` into (reference or None, typed reference, text after it).
+
+    The reference is the first word if it has six characters, else the first
+    two or three words when they add up to exactly six (``K7QX 2P``).
+    """
+    words = list(_WORD.finditer(rest))
+    if not words:
+        return None, "", rest
+    total = 0
+    for index, match in enumerate(words[:3]):
+        total += len(match.group())
+        if total == REFERENCE_LENGTH:
+            candidate = "".join(w.group() for w in words[: index + 1]).upper()
+            typed = rest[words[0].start() : match.end()]
+            if len(candidate) == REFERENCE_LENGTH and all(c in ALPHABET for c in candidate):
+                return candidate, typed, rest[match.end() :]
+            return None, typed, rest[match.end() :]
+        if total > REFERENCE_LENGTH:
+            break
+    return None, words[0].group(), rest[words[0].end() :]
+
+
+def _clean(text: str) -> str | None:
+    """Strip spaces and leading punctuation from free text; None without letters or digits."""
+    cleaned = " ".join(text.split()).lstrip(" :,;.-/!?").strip()
+    return cleaned if any(c.isalnum() for c in cleaned) else None
+
+
+def normalise_outcome(text: str) -> str:
+    """Return the outcome code (one of :data:`OUTCOMES`) for words in French or English."""
+    folded = " ".join(_fold(text).replace("’", "'").split())
+    padded = f" {folded}"
+    for outcome, prefixes in _OUTCOME_WORDS:
+        if any(f" {prefix}" in padded for prefix in prefixes):
+            return outcome
+    return "other"
+
+
+def parse_command(text: str, default_lang: str = "fr") -> Command | ParseError:
+    """Parse a focal point's SMS into a :class:`Command`, or say why it is not one.
+
+    ``default_lang`` (fr or en) is used when the keyword does not tell
+    (``OK``, ``INFO``, Bambara keywords, unknown commands). Never raises.
+    """
+    lang = default_lang if default_lang in ("fr", "en") else "fr"
+    match = _KEYWORD.match(text)
+    if match is None:
+        return ParseError(UNKNOWN_COMMAND, lang)
+    word, end = match.group(1), match.end()
+    entry = _KEYWORDS.get(_fold(word))
+    if entry is None and len(word) > REFERENCE_LENGTH:  # glued: OKK7QX2P
+        entry = _KEYWORDS.get(_fold(word[:-REFERENCE_LENGTH]))
+        end -= REFERENCE_LENGTH
+    if entry is None:
+        return ParseError(UNKNOWN_COMMAND, lang)
+    action, keyword_lang = entry
+    lang = keyword_lang or lang
+    rest = text[end:]
+    if action not in NEEDS_REFERENCE:
+        return Command(action, raw_note=_clean(rest), lang=lang)
+    reference, typed, after = _split_reference(rest)
+    if reference is None:
+        if not typed:
+            return ParseError(MISSING_REFERENCE, lang, action)
+        return ParseError(BAD_REFERENCE, lang, action, typed[:20])
+    free = _clean(after)
+    if action == REJECT:
+        return Command(action, reference, free, free, lang)
+    if action == NOTE:
+        if free is None:
+            return ParseError(MISSING_ARGUMENT, lang, action)
+        return Command(action, reference, free, free, lang)
+    if action == TRANSFER:
+        first, _, remainder = (free or "").partition(" ")
+        slug = re.sub(r"[^a-z0-9_-]", "", _fold(first)).strip("-_")
+        if not slug:
+            return ParseError(MISSING_ARGUMENT, lang, action)
+        return Command(action, reference, slug, _clean(remainder), lang)
+    if action == CLOSE:
+        if free is None:
+            return ParseError(MISSING_ARGUMENT, lang, action)
+        return Command(action, reference, normalise_outcome(free), free, lang)
+    return Command(action, reference, None, free, lang)  # accept, info

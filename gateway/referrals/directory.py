@@ -1,0 +1,426 @@
+"""The referral directory: agencies, focal points, routing rules (see docs/directory.md).
+
+:func:`load_directory` reads a YAML file with the strict loader of
+:mod:`gateway.referrals.places` (``no`` stays a string, ``19:00`` stays a
+time), validates it against ``directory_schema.json`` and then checks what a
+schema cannot (place codes, ids, phone numbers, references, time windows).
+Every problem names the file and the line; schema problems are reported first
+and on their own, since the other checks need a well-formed file. The result
+is a tree of frozen dataclasses with a canonical :meth:`Directory.to_dict`,
+a :meth:`Directory.digest` for change detection and :func:`diff`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, fields, is_dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import jsonschema
+
+from gateway.phones import InvalidNumber, mask, normalize
+from gateway.referrals.places import FileProblems, PlaceTree, Problem, load_places, read_yaml
+from gateway.yamlsafe import JsonPath, line_of
+
+SCHEMA_PATH = Path(__file__).with_name("directory_schema.json")
+DEFAULT_TZ = "Africa/Bamako"
+DEFAULT_ESCALATION = {"high": "15m", "medium": "4h", "low": "24h", "reminder_after": "3d"}
+CONCERNS = ("separated", "displaced", "abuse", "exploitation", "street", "other")
+RISKS = ("high", "medium", "low")
+SEXES = ("girl", "boy", "both", "unknown")
+AGE_BANDS = ("0-4", "5-11", "12-14", "15-17", "unknown")
+LANGUAGES = ("fr", "bm", "en")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+class DirectoryError(FileProblems):
+    """The directory file cannot be loaded; ``problems`` holds ``(file, line, message)``."""
+
+
+def parse_duration(text: str) -> int:
+    """Return the seconds in ``15m``, ``4h``, ``1d``, ``30s`` (ValueError otherwise)."""
+    if len(text) < 2 or text[-1] not in _UNITS or not text[:-1].isdigit():
+        raise ValueError(f"not a duration: {text!r}")
+    return int(text[:-1]) * _UNITS[text[-1]]
+
+
+def format_duration(seconds: int) -> str:
+    """Return ``seconds`` in the largest exact unit: 900 → ``15m``, 0 → ``0m``."""
+    for unit, size in _UNITS.items():
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return "0m"
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """Seconds to wait before escalating, per risk level, and before a reminder."""
+
+    high: int
+    medium: int
+    low: int
+    reminder_after: int
+
+    def delay(self, risk: str) -> int:
+        """Return the escalation delay for ``risk`` (high, medium or low)."""
+        return {"high": self.high, "medium": self.medium, "low": self.low}[risk]
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """Where to push alerts; ``secret_env`` names the variable holding the secret."""
+
+    url: str
+    secret_env: str
+
+
+@dataclass(frozen=True)
+class FocalPoint:
+    """A person (role) who receives alerts; ``phone`` is E.164, ``areas`` empty = any."""
+
+    id: str
+    name: str
+    phone: str
+    languages: tuple[str, ...]
+    areas: tuple[str, ...] = ()
+    active: bool = True
+    backup: str | None = None
+
+
+@dataclass(frozen=True)
+class Agency:
+    """A partner agency; ``escalation`` is the effective one (defaults + overrides)."""
+
+    id: str
+    name: str
+    focal_points: tuple[FocalPoint, ...]
+    escalation: Escalation
+    supervisor: str | None = None
+    webhook: Webhook | None = None
+
+    def focal_point(self, fp_id: str | None) -> FocalPoint | None:
+        """Return the focal point ``fp_id`` of this agency, or ``None``."""
+        return next((fp for fp in self.focal_points if fp.id == fp_id), None)
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """Opens on ``days`` at ``start`` (inclusive) until ``end`` (exclusive, maybe next day)."""
+
+    days: tuple[str, ...]
+    start: str
+    end: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A routing rule; every empty condition means "any"."""
+
+    id: str
+    agency: str
+    description: str = ""
+    concerns: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
+    risk: tuple[str, ...] = ()
+    sex: tuple[str, ...] = ()
+    age_bands: tuple[str, ...] = ()
+    time: tuple[TimeWindow, ...] = ()
+
+
+@dataclass(frozen=True)
+class Directory:
+    """A loaded directory. Agencies are sorted by id; rules keep their order."""
+
+    agencies: tuple[Agency, ...]
+    rules: tuple[Rule, ...]
+    fallback_agency: str
+    escalation: Escalation
+    tz: str = DEFAULT_TZ
+    demo: bool = False
+    version: int = 1
+
+    def agency(self, agency_id: str) -> Agency | None:
+        """Return the agency ``agency_id``, or ``None``."""
+        return next((a for a in self.agencies if a.id == agency_id), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the canonical JSON-able form (durations in seconds, phones E.164)."""
+        result: dict[str, Any] = _plain(self)
+        return result
+
+    def digest(self) -> str:
+        """Return the sha256 (hex) of the canonical JSON of :meth:`to_dict`."""
+        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    return value
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """Return the directory JSON Schema."""
+    data: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return data
+
+
+def _schema_problems(data: Any, file: str, lines: dict[JsonPath, int]) -> list[Problem]:
+    problems = []
+    for error in jsonschema.Draft202012Validator(schema()).iter_errors(data):
+        path: JsonPath = tuple(error.absolute_path)
+        where = ".".join(str(p) for p in path) or "(top)"
+        message = error.message
+        if path and path[-1] == "phone" and isinstance(error.instance, int):
+            message += " (quote the number: YAML read it as an integer)"
+        problems.append(Problem(file, line_of(lines, path), f"{where}: {message}"))
+    return problems
+
+
+def _check(
+    data: dict[str, Any], file: str, lines: dict[JsonPath, int], places: PlaceTree
+) -> list[Problem]:
+    """Return the problems a schema cannot see (data is schema-valid)."""
+    out: list[Problem] = []
+
+    def add(path: JsonPath, message: str) -> None:
+        out.append(Problem(file, line_of(lines, path), message))
+
+    def unique(path: JsonPath, seen: set[str], value: str, what: str) -> None:
+        if value in seen:
+            add(path, f"duplicate {what} id {value!r}")
+        seen.add(value)
+
+    def known_places(path: JsonPath, codes: list[str]) -> None:
+        for i, code in enumerate(codes):
+            if code not in places:
+                add((*path, i), f"unknown place code {code!r}")
+
+    try:
+        ZoneInfo(data.get("tz", DEFAULT_TZ))
+    except (ZoneInfoNotFoundError, ValueError):
+        add(("tz",), f"unknown time zone {data['tz']!r}")
+    agency_ids: set[str] = set()
+    fp_ids: set[str] = set()
+    active: dict[str, bool] = {}
+    for a, agency in enumerate(data["agencies"]):
+        unique(("agencies", a, "id"), agency_ids, agency["id"], "agency")
+        own = {fp["id"] for fp in agency["focal_points"]}
+        active[agency["id"]] = any(fp.get("active", True) for fp in agency["focal_points"])
+        for f, fp in enumerate(agency["focal_points"]):
+            at: JsonPath = ("agencies", a, "focal_points", f)
+            unique((*at, "id"), fp_ids, fp["id"], "focal point")
+            try:
+                normalize(fp["phone"])
+            except InvalidNumber as exc:
+                add((*at, "phone"), f"invalid phone number for {fp['id']}: {exc}")
+            known_places((*at, "areas"), fp.get("areas", []))
+            if fp.get("backup") == fp["id"]:
+                add((*at, "backup"), f"focal point {fp['id']!r} cannot be its own backup")
+            elif "backup" in fp and fp["backup"] not in own:
+                add(
+                    (*at, "backup"),
+                    f"backup {fp['backup']!r} is not a focal point of {agency['id']}",
+                )
+        if "supervisor" in agency and agency["supervisor"] not in own:
+            add(
+                (*("agencies", a), "supervisor"),
+                f"supervisor {agency['supervisor']!r} is not a focal point of {agency['id']}",
+            )
+    rule_ids: set[str] = set()
+    for r, rule in enumerate(data["rules"]):
+        unique(("rules", r, "id"), rule_ids, rule["id"], "rule")
+        if rule["agency"] not in agency_ids:
+            add(("rules", r, "agency"), f"rule {rule['id']!r}: unknown agency {rule['agency']!r}")
+        known_places(("rules", r, "places"), rule.get("places", []))
+        for w, window in enumerate(rule.get("time", [])):
+            start, end = window["from"], window["to"]
+            if start == end or start == "24:00":
+                add(
+                    ("rules", r, "time", w),
+                    f"bad time window {start}-{end}: need from < 24:00, from != to",
+                )
+    fallback = data["fallback_agency"]
+    if fallback not in agency_ids:
+        add(("fallback_agency",), f"unknown fallback agency {fallback!r}")
+    elif not active[fallback]:
+        add(("fallback_agency",), f"fallback agency {fallback!r} has no active focal point")
+    return out
+
+
+def _escalation(raw: dict[str, str], base: dict[str, str]) -> Escalation:
+    merged = {**base, **raw}
+    return Escalation(**{key: parse_duration(value) for key, value in merged.items()})
+
+
+def _natural(code: str) -> list[tuple[int, str]]:
+    return [(int(p), "") if p.isdigit() else (-1, p) for p in re.split(r"(\d+)", code)]
+
+
+def _places(codes: list[str]) -> tuple[str, ...]:
+    """Sort place codes naturally: ML-5 before ML-10."""
+    return tuple(sorted(codes, key=_natural))
+
+
+def _ordered(values: list[str], order: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(sorted(values, key=order.index))
+
+
+def _build(data: dict[str, Any]) -> Directory:
+    """Turn schema-valid, checked data into a :class:`Directory`."""
+    defaults = {**DEFAULT_ESCALATION, **data.get("escalation", {})}
+    agencies = []
+    for agency in data["agencies"]:
+        hook = agency.get("webhook")
+        focal_points = tuple(
+            FocalPoint(
+                id=fp["id"],
+                name=fp["name"],
+                phone=normalize(fp["phone"]),
+                languages=_ordered(fp["languages"], LANGUAGES),
+                areas=_places(fp.get("areas", [])),
+                active=fp.get("active", True),
+                backup=fp.get("backup"),
+            )
+            for fp in agency["focal_points"]
+        )
+        agencies.append(
+            Agency(
+                id=agency["id"],
+                name=agency["name"],
+                focal_points=focal_points,
+                escalation=_escalation(agency.get("escalation", {}), defaults),
+                supervisor=agency.get("supervisor"),
+                webhook=Webhook(hook["url"], hook["secret_env"]) if hook else None,
+            )
+        )
+    rules = tuple(
+        Rule(
+            id=rule["id"],
+            agency=rule["agency"],
+            description=rule.get("description", ""),
+            concerns=_ordered(rule.get("concerns", []), CONCERNS),
+            places=_places(rule.get("places", [])),
+            risk=_ordered(rule.get("risk", []), RISKS),
+            sex=_ordered(rule.get("sex", []), SEXES),
+            age_bands=_ordered(rule.get("age_bands", []), AGE_BANDS),
+            time=tuple(
+                TimeWindow(_ordered(w.get("days", list(DAYS)), DAYS), w["from"], w["to"])
+                for w in rule.get("time", [])
+            ),
+        )
+        for rule in data["rules"]
+    )
+    return Directory(
+        agencies=tuple(sorted(agencies, key=lambda a: a.id)),
+        rules=rules,
+        fallback_agency=data["fallback_agency"],
+        escalation=_escalation({}, defaults),
+        tz=data.get("tz", DEFAULT_TZ),
+        demo=data.get("demo", False),
+        version=data["version"],
+    )
+
+
+def load_directory(path: str | Path, places: PlaceTree | None = None) -> Directory:
+    """Load, validate and check the directory file at ``path``.
+
+    ``places`` defaults to :func:`~gateway.referrals.places.load_places`.
+    Raises :class:`DirectoryError` listing every problem as ``file:line: message``.
+    """
+    file = str(path)
+    try:
+        data, lines = read_yaml(path)
+    except FileProblems as exc:
+        raise DirectoryError(exc.problems) from exc
+    problems = _schema_problems(data, file, lines)
+    if not problems:
+        problems = _check(data, file, lines, places if places is not None else load_places())
+    if problems:
+        raise DirectoryError(problems)
+    return _build(data)
+
+
+def _show(name: str, value: Any) -> str:
+    if name == "phone" and isinstance(value, str):
+        return mask(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int) and name in ("high", "medium", "low", "reminder_after"):
+        return format_duration(value)
+    if isinstance(value, TimeWindow):
+        return f"{','.join(value.days)} {value.start}-{value.end}"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_show(name, v) for v in value) + "]" if value else "(any)"
+    if isinstance(value, Webhook):
+        return f"{value.url} (secret in ${value.secret_env})"
+    return "(none)" if value is None else str(value)
+
+
+def _changes(label: str, old: Any, new: Any, skip: tuple[str, ...] = ()) -> list[str]:
+    out: list[str] = []
+    for f in fields(new):
+        before, after = getattr(old, f.name), getattr(new, f.name)
+        if f.name in skip or before == after:
+            continue
+        if isinstance(before, Escalation) and isinstance(after, Escalation):
+            out += _changes(f"{label}escalation ", before, after)
+        elif _show(f.name, before) == _show(f.name, after):  # masks can coincide
+            out.append(f"{label}{f.name}: changed ({_show(f.name, after)})")
+        else:
+            out.append(f"{label}{f.name}: {_show(f.name, before)} → {_show(f.name, after)}")
+    return out
+
+
+def _by_id(
+    label: str, old: tuple[Any, ...], new: tuple[Any, ...], skip: tuple[str, ...] = ()
+) -> list[str]:
+    before = {item.id: item for item in old}
+    after = {item.id: item for item in new}
+    out = [f"{label} removed: {key}" for key in before if key not in after]
+    for position, item in enumerate(new, start=1):
+        if item.id not in before:
+            out.append(f"{label} added: {item.id} (position {position})")
+        else:
+            out += _changes(f"{label} {item.id}: ", before[item.id], item, skip)
+    common_old = [key for key in before if key in after]
+    common_new = [key for key in after if key in before]
+    if common_old != common_new:
+        out.append(f"{label}s reordered: {', '.join(common_old)} → {', '.join(common_new)}")
+    return out
+
+
+def diff(old: Directory | None, new: Directory) -> list[str]:
+    """Describe what changed from ``old`` to ``new``, one line per change.
+
+    ``old`` ``None`` describes ``new`` as created. Phone numbers are masked.
+    Returns ``[]`` when nothing changed.
+    """
+    if old is None:
+        old = Directory((), (), "", new.escalation, new.tz, new.demo, new.version)
+        out = [f"directory created ({new.digest()[:12]})"]
+    else:
+        out = _changes("", old, new, skip=("agencies", "rules"))
+    for agency in new.agencies:
+        previous = old.agency(agency.id)
+        if previous is None:
+            count = len(agency.focal_points)
+            out.append(f"agency added: {agency.id} ({agency.name}, {count} focal points)")
+            continue
+        out += _changes(f"agency {agency.id}: ", previous, agency, skip=("focal_points",))
+        out += _by_id(
+            f"agency {agency.id}: focal point", previous.focal_points, agency.focal_points
+        )
+    out += [f"agency removed: {a.id}" for a in old.agencies if new.agency(a.id) is None]
+    out += _by_id("rule", old.rules, new.rules)
+    return out

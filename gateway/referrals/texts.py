@@ -1,0 +1,356 @@
+"""SMS texts sent to focal points and reporters about a referral.
+
+Every function returns the text as it must be sent: folded to GSM-7 with
+:func:`gateway.encoding.gsm7_fold` and within its segment budget (two
+segments for referral, info and escalation texts, one for the rest). Free
+text typed by people (place, landmark, typed references) is folded, stripped
+of anything outside GSM-7, and phone-number-like digit runs in it are masked;
+the landmark, then the place, is shortened with ``...`` to fit. Texts never
+carry a name, nor the reporter's number except in :func:`info_sms` when the
+caller passes it. Focal-point texts exist in fr and en; reporter texts in fr,
+en and bm (Bambara drafts, UNVALIDATED). Any other language falls back to fr.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gateway.encoding import gsm7_fold, is_gsm7, prepare
+from gateway.referrals.commands import BAD_REFERENCE, NEEDS_REFERENCE, UNKNOWN_COMMAND, ParseError
+from gateway.referrals.lifecycle import display_status
+
+RISKS = ("high", "medium", "low")
+CONCERNS = ("separated", "displaced", "abuse", "exploitation", "street", "other")
+SEXES = ("girl", "boy", "both", "unknown")
+AGE_BANDS = ("0-4", "5-11", "12-14", "15-17", "unknown")
+FOCAL_LANGUAGES = ("fr", "en")
+REPORTER_LANGUAGES = ("fr", "en", "bm")  # bm: UNVALIDATED drafts
+REPLY_CODES = (
+    "accepted", "already_accepted_by_other", "rejected_rerouted", "info_no_number", "note_saved",
+    "transferred", "closed", "list", "help", "unknown_reference", "not_yours", "wrong_syntax",
+    "not_allowed",
+)  # fmt: skip
+REPORTER_CODES = (
+    "handled", "closed", "status_received", "status_in_progress", "status_closed",
+    "status_unknown",
+)  # fmt: skip
+_PHONE = re.compile(r"\+?[0-9](?:[ .\-]?[0-9]){7,}")
+
+
+@dataclass(frozen=True)
+class ReferralFacts:
+    """What a focal point may learn about a referral: no name, no phone number."""
+
+    reference: str
+    risk: str  # RISKS
+    concern: str  # CONCERNS
+    sex: str  # SEXES
+    age_band: str  # AGE_BANDS
+    children: int | None
+    place_name: str
+    landmark: str  # free text typed by the reporter, may be empty
+    callback_consent: bool
+
+    def __post_init__(self) -> None:
+        """Reject values outside the enumerations so no label is ever missing."""
+        pairs = (self.risk, RISKS), (self.concern, CONCERNS), (self.sex, SEXES)
+        for value, allowed in (*pairs, (self.age_band, AGE_BANDS)):
+            if value not in allowed:
+                raise ValueError(f"{value!r} is not one of {allowed}")
+        if self.children is not None and self.children < 0:
+            raise ValueError("children must be None or >= 0")
+
+
+_L: dict[str, dict[str, str]] = {
+    "fr": {
+        "high": "RISQUE ELEVE", "medium": "RISQUE MOYEN", "low": "RISQUE FAIBLE",
+        "separated": "enfant séparé", "displaced": "enfant déplacé", "abuse": "maltraitance",
+        "exploitation": "exploitation", "street": "enfant des rues", "other": "autre",
+        "girl": "fille", "boy": "garçon", "both": "filles et garçons", "sex?": "sexe inconnu",
+        "age": "{} ans", "age?": "âge inconnu", "n1": "1 enfant", "n": "{} enfants",
+        "n?": "nombre inconnu", "place": "Lieu", "landmark": "Repère",
+        "consent": "Rappel signaleur: ", "yes": "oui", "no": "non",
+        "answer": "Rep: OK {r} / NON {r} raison / INFO {r}", "tel": "Tel signaleur: {}",
+        "notel": "Numéro du signaleur non communiqué.", "backup": "suppléant",
+        "supervisor": "superviseur",
+        "escalation": "RELAIS RELANCE {level}: {r} sans réponse depuis {wait}.",
+        "reminder": "RELAIS: le cas {r} est ouvert depuis {days}. Donnez des nouvelles: "
+        "NOTE {r} texte, ou FIN {r} issue.",
+        "day": "{} jour", "days": "{} jours",
+        "reunified": "réunifié", "placed_in_care": "placé", "not_found": "introuvable",
+        "referred_to_services": "orienté", "false_alarm": "fausse alerte",
+    },
+    "en": {
+        "high": "HIGH RISK", "medium": "MEDIUM RISK", "low": "LOW RISK",
+        "separated": "separated child", "displaced": "displaced child", "abuse": "abuse",
+        "exploitation": "exploitation", "street": "street child", "other": "other",
+        "girl": "girl", "boy": "boy", "both": "girls and boys", "sex?": "sex unknown",
+        "age": "age {}", "age?": "age unknown", "n1": "1 child", "n": "{} children",
+        "n?": "number unknown", "place": "Place", "landmark": "Landmark",
+        "consent": "Reporter callback: ", "yes": "yes", "no": "no",
+        "answer": "Reply: OK {r} / NO {r} reason / INFO {r}", "tel": "Reporter tel: {}",
+        "notel": "Reporter number not shared.", "backup": "backup", "supervisor": "supervisor",
+        "escalation": "RELAIS ESCALATION {level}: {r} unanswered for {wait}.",
+        "reminder": "RELAIS: case {r} has been open for {days}. Send news: NOTE {r} text, "
+        "or CLOSE {r} outcome.",
+        "day": "{} day", "days": "{} days",
+        "reunified": "reunified", "placed_in_care": "placed in care", "not_found": "not found",
+        "referred_to_services": "referred to services", "false_alarm": "false alarm",
+    },
+}  # fmt: skip
+
+_REPLIES: dict[str, dict[str, str]] = {
+    "fr": {
+        "accepted": "Merci, vous suivez {r}. Le signaleur sera informé. Pour clôturer: "
+        "FIN {r} issue (réunifié, placé, orienté, introuvable, fausse alerte).",
+        "already_accepted_by_other": "{r} est déjà pris en charge par un autre intervenant. "
+        "Aucune action requise. Merci.",
+        "rejected_rerouted": "{r} refusé, c'est noté. Le cas est transmis à un autre point "
+        "focal. Merci.",
+        "info_no_number": "{r}: le numéro du signaleur ne peut pas être communiqué.",
+        "note_saved": "Note ajoutée au cas {r}. Merci.",
+        "transferred": "{r} transféré à {agency}. Le cas ne vous est plus attribué. Merci.",
+        "closed": "{r} clôturé ({outcome}). Merci pour votre travail.",
+        "help": "Rep: OK REF (accepter), NON REF raison, INFO REF, NOTE REF texte, "
+        "TRANSFERT REF agence, FIN REF issue, LISTE (vos cas).",
+        "unknown_reference": "Référence {r} inconnue. Vérifiez les 6 caractères ou envoyez "
+        "LISTE.",
+        "not_yours": "Le cas {r} ne vous est pas attribué. Envoyez LISTE pour voir vos cas.",
+        "wrong_syntax": "Commande incomplète. Format: {usage}",
+        "not_allowed": "{keyword} impossible: le cas {r} est {status}.",
+        "list": "Vos cas ouverts: ", "list_empty": "Aucun cas ouvert.",
+        "accept": "OK REF", "reject": "NON REF raison", "info": "INFO REF",
+        "note": "NOTE REF texte", "transfer": "TRANSFERT REF agence",
+        "close": "FIN REF issue (réunifié, placé, orienté, introuvable, fausse alerte)",
+        "list_usage": "LISTE", "help_usage": "AIDE",
+    },
+    "en": {
+        "accepted": "Thank you, you follow {r}. The reporter will be told. To close: "
+        "CLOSE {r} outcome (reunified, placed, referred, not found, false alarm).",
+        "already_accepted_by_other": "{r} is already handled by someone else. No action "
+        "needed. Thank you.",
+        "rejected_rerouted": "{r} refused, noted. The case goes to another focal point. "
+        "Thank you.",
+        "info_no_number": "{r}: the reporter's number cannot be shared.",
+        "note_saved": "Note added to case {r}. Thank you.",
+        "transferred": "{r} transferred to {agency}. It is no longer assigned to you. "
+        "Thank you.",
+        "closed": "{r} closed ({outcome}). Thank you for your work.",
+        "help": "Reply: OK REF (accept), NO REF reason, INFO REF, NOTE REF text, "
+        "TRANSFER REF agency, CLOSE REF outcome, LIST (your cases).",
+        "unknown_reference": "Unknown reference {r}. Check the 6 characters or send LIST.",
+        "not_yours": "Case {r} is not assigned to you. Send LIST to see your cases.",
+        "wrong_syntax": "Incomplete command. Format: {usage}",
+        "not_allowed": "{keyword} not possible: case {r} is {status}.",
+        "list": "Your open cases: ", "list_empty": "No open cases.",
+        "accept": "OK REF", "reject": "NO REF reason", "info": "INFO REF",
+        "note": "NOTE REF text", "transfer": "TRANSFER REF agency",
+        "close": "CLOSE REF outcome (reunified, placed, referred, not found, false alarm)",
+        "list_usage": "LIST", "help_usage": "HELP",
+    },
+}  # fmt: skip
+
+# fmt: off
+_REPORTER: dict[str, dict[str, str]] = {
+    "fr": {
+        "handled": "Un travailleur social s'occupe de votre signalement {r}. Merci.",
+        "closed": "Votre signalement {r} est clôturé. Merci d'aider à protéger les enfants.",
+        "status_received": "Signalement {r}: reçu. Il sera pris en charge dès que possible.",
+        "status_in_progress": "Signalement {r}: en cours de traitement par un travailleur social.",
+        "status_closed": "Signalement {r}: clôturé. Merci.",
+        "status_unknown": "Aucun signalement {r} trouvé pour ce numéro. Vérifiez la référence.",
+    },
+    "en": {
+        "handled": "A social worker is handling your report {r}. Thank you.",
+        "closed": "Your report {r} is closed. Thank you for helping protect children.",
+        "status_received": "Report {r}: received. It will be handled as soon as possible.",
+        "status_in_progress": "Report {r}: being handled by a social worker.",
+        "status_closed": "Report {r}: closed. Thank you.",
+        "status_unknown": "No report {r} found for this number. Check the reference.",
+    },
+    "bm": {  # UNVALIDATED Bambara drafts: to be checked by a native speaker
+        "handled": "Baarakɛla dɔ bɛ i ka kibaru {r} ɲɛnabɔ. I ni ce.",
+        "closed": "I ka kibaru {r} datugura. I ni ce ka denmisɛnw lakana.",
+        "status_received": "I ka kibaru {r} sɔrɔla. A bɛna ɲɛnabɔ joona.",
+        "status_in_progress": "I ka kibaru {r}: baarakɛla dɔ bɛ a ɲɛnabɔ la.",
+        "status_closed": "I ka kibaru {r} datugura. I ni ce.",
+        "status_unknown": "Kibaru {r} ma sɔrɔ nin nimɔrɔ in na. I ka nimɔrɔ lajɛ.",
+    },
+}
+# fmt: on
+
+
+def _lang(lang: str, allowed: tuple[str, ...]) -> str:
+    return lang if lang in allowed else "fr"
+
+
+def _free(text: str, limit: int = 1000) -> str:
+    """Fold typed text to GSM-7, drop the rest, collapse spaces, mask phone numbers."""
+    folded = "".join(c for c in gsm7_fold(text[: limit * 2]) if is_gsm7(c))
+    return _PHONE.sub("(tel)", " ".join(folded.split()))[:limit]
+
+
+def _fits(text: str, max_segments: int) -> bool:
+    return prepare(text).segments <= max_segments
+
+
+def _hard_cut(text: str, max_segments: int) -> str:
+    """Last resort: cut ``text`` (already GSM-7) until it fits, ending with ``...``."""
+    while not _fits(text, max_segments):
+        text = text[: len(text) - 4] + "..."
+    return text
+
+
+def _shorten(build: Callable[[str], str], value: str, max_segments: int) -> str | None:
+    """Return ``build(value)`` with ``value`` cut (``...``) to fit; None if "" does not fit."""
+    if _fits(build(value), max_segments):
+        return build(value)
+    low, high = 0, len(value) - 1  # longest prefix length that still fits
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _fits(build(value[:middle].rstrip() + "..."), max_segments):
+            low = middle
+        else:
+            high = middle - 1
+    candidate = build(value[:low].rstrip() + "...") if low else build("")
+    return candidate if _fits(candidate, max_segments) else None
+
+
+def _facts_text(facts: ReferralFacts, lang: str, head: str, tail: str, segments: int) -> str:
+    """Compose ``head``, the facts and ``tail``; shorten the landmark, then the place."""
+    w = _L[lang]
+    if facts.children is None:
+        count = w["n?"]
+    else:
+        count = w["n1"] if facts.children == 1 else w["n"].format(facts.children)
+    sex = w["sex?"] if facts.sex == "unknown" else w[facts.sex]
+    age = w["age?"] if facts.age_band == "unknown" else w["age"].format(facts.age_band)
+    concern = w[facts.concern][:1].upper() + w[facts.concern][1:]
+    core = gsm7_fold(f"{head} {w[facts.risk]}. {concern}; {sex}, {age}; {count}.")
+    end = gsm7_fold(f" {tail}")
+
+    def build(place: str, landmark: str) -> str:
+        where = f" {w['place']}: {place}." if place else ""
+        mark = f" {w['landmark']}: {landmark}." if landmark else ""
+        return gsm7_fold(core + where + mark) + end
+
+    place, landmark = _free(facts.place_name, 80), _free(facts.landmark)
+    text = _shorten(lambda mark: build(place, mark), landmark, segments)
+    if text is None:
+        text = _shorten(lambda where: build(where, ""), place, segments)
+    return text if text is not None else _hard_cut(build("", ""), segments)
+
+
+def referral_sms(facts: ReferralFacts, lang: str) -> str:
+    """Return the referral SMS for a focal point (fr/en), within two segments."""
+    lang = _lang(lang, FOCAL_LANGUAGES)
+    w, ref = _L[lang], _free(facts.reference, 12)
+    consent = w["consent"] + (w["yes"] if facts.callback_consent else w["no"]) + "."
+    tail = consent + " " + w["answer"].format(r=ref)
+    return _facts_text(facts, lang, f"RELAIS {ref}:", tail, 2)
+
+
+def info_sms(facts: ReferralFacts, lang: str, reporter_number: str | None) -> str:
+    """Return the details of a referral again, within two segments.
+
+    ``reporter_number`` is included only when given: the caller decides
+    (reporter consent and the referral accepted by this focal point).
+    """
+    lang = _lang(lang, FOCAL_LANGUAGES)
+    w, ref = _L[lang], _free(facts.reference, 12)
+    number = re.sub(r"[^+0-9]", "", reporter_number or "")[:16]
+    tail = w["tel"].format(number) if number else w["notel"]
+    return _facts_text(facts, lang, f"RELAIS INFO {ref}:", tail, 2)
+
+
+def _duration(minutes: int, lang: str) -> str:
+    minutes = max(minutes, 0)
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h {minutes % 60:02d}"
+    return _L[lang]["days"].format(minutes // (24 * 60))
+
+
+def escalation_sms(facts: ReferralFacts, lang: str, level: str, minutes_waiting: int) -> str:
+    """Return the SMS for a backup or supervisor (``level``) when nobody accepted in time."""
+    if level not in ("backup", "supervisor"):
+        raise ValueError(f"level must be 'backup' or 'supervisor', not {level!r}")
+    lang = _lang(lang, FOCAL_LANGUAGES)
+    w, ref = _L[lang], _free(facts.reference, 12)
+    head = w["escalation"].format(level=w[level], r=ref, wait=_duration(minutes_waiting, lang))
+    return _facts_text(facts, lang, head, w["answer"].format(r=ref), 2)
+
+
+def reminder_sms(reference: str, lang: str, days_open: int) -> str:
+    """Return a one-segment reminder about a referral open for ``days_open`` days."""
+    w = _L[_lang(lang, FOCAL_LANGUAGES)]
+    days = w["day" if days_open == 1 else "days"].format(days_open)
+    return _hard_cut(gsm7_fold(w["reminder"].format(r=_free(reference, 12), days=days)), 1)
+
+
+def _list_text(prefix: str, references: list[str]) -> str:
+    """Return ``prefix`` and as many references as fit one segment, then ``+N``."""
+    refs = [_free(r, 12) for r in references]
+    for shown in range(len(refs), 0, -1):
+        more = f" +{len(refs) - shown}" if shown < len(refs) else ""
+        text = gsm7_fold(prefix) + ", ".join(refs[:shown]) + more
+        if _fits(text, 1):
+            return text
+    return gsm7_fold(prefix) + f"+{len(refs)}"
+
+
+def reply(code: str, lang: str, **params: object) -> str:
+    """Return the one-segment answer ``code`` to a focal point's command (fr/en).
+
+    Parameters used: ``reference``, ``references`` (list), ``agency``,
+    ``outcome`` (an outcome code), ``action`` (wrong_syntax, not_allowed) and
+    ``status`` (not_allowed). Raises ValueError for an unknown code.
+    """
+    lang = _lang(lang, FOCAL_LANGUAGES)
+    texts = _REPLIES[lang]
+    ref = _free(str(params.get("reference") or "?"), 12)
+    action = str(params.get("action") or "")
+    usage = texts.get(action if action in NEEDS_REFERENCE else f"{action}_usage", "")
+    if code == "list":
+        given = params.get("references")
+        references = [str(r) for r in given] if isinstance(given, list | tuple) else []
+        return _list_text(texts["list"], references) if references else texts["list_empty"]
+    if code == "wrong_syntax" and not usage:
+        code = "help"
+    if code not in REPLY_CODES:
+        raise ValueError(f"unknown reply code {code!r}")
+    status = str(params.get("status") or "")
+    outcome = str(params.get("outcome") or "other")
+    text = texts[code].format(
+        r=ref,
+        agency=_free(str(params.get("agency") or "?"), 24).upper(),
+        outcome=_L[lang].get(outcome, _L[lang]["other"]),
+        usage=usage.replace("REF", ref) if params.get("reference") else usage,
+        keyword=usage.split()[0] if usage else _free(action, 12).upper(),
+        status=display_status(status, lang) if status else "?",
+    )
+    return _hard_cut(gsm7_fold(text), 1)
+
+
+def error_reply(error: ParseError) -> str:
+    """Return the answer to a text that :func:`parse_command` could not use."""
+    if error.code == UNKNOWN_COMMAND:
+        return reply("help", error.lang)
+    if error.code == BAD_REFERENCE:
+        return reply("unknown_reference", error.lang, reference=error.typed)
+    return reply("wrong_syntax", error.lang, action=error.action)
+
+
+def reporter_text(code: str, lang: str, reference: str) -> str:
+    """Return the one-segment message ``code`` for a reporter, in fr, en or bm (unvalidated).
+
+    For STATUS answers use ``"status_" + reporter_view(status)``, and
+    ``status_unknown`` both for unknown references and for other people's.
+    """
+    texts = _REPORTER[_lang(lang, REPORTER_LANGUAGES)]
+    if code not in REPORTER_CODES:
+        raise ValueError(f"unknown reporter text code {code!r}")
+    return _hard_cut(gsm7_fold(texts[code].format(r=_free(reference, 12))), 1)

@@ -1,0 +1,179 @@
+"""Tests for gateway.referrals.commands: what focal points actually type."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gateway.referrals.commands import (
+    ALPHABET,
+    OUTCOMES,
+    Command,
+    ParseError,
+    normalise_outcome,
+    parse_command,
+)
+
+R = "K7QX2P"
+
+CASES: list[tuple[str, Command | ParseError]] = [
+    ("ok k7qx2p", Command("accept", R)),
+    ("Ok K7QX-2P", Command("accept", R)),
+    ("OUI  k7qx2p", Command("accept", R, lang="fr")),
+    ("ACCEPT K7QX2P", Command("accept", R, lang="en")),
+    ("Accepté k7qx2p", Command("accept", R, lang="fr")),
+    ("ok: K7QX2P.", Command("accept", R)),
+    ("OKK7QX2P", Command("accept", R)),
+    ("ok k7 qx 2p", Command("accept", R)),
+    ("ok K7QX2P merci", Command("accept", R, raw_note="merci")),
+    ("  ok\nk7qx2p  ", Command("accept", R)),
+    ("non K7QX2P pas notre zone", Command("reject", R, "pas notre zone", "pas notre zone")),
+    ("Non, K7QX2P: hors zone", Command("reject", R, "hors zone", "hors zone")),
+    ("NO k7qx2p", Command("reject", R, lang="en")),
+    ("REFUSE K7QX2P trop loin", Command("reject", R, "trop loin", "trop loin")),
+    ("info K7QX2P", Command("info", R)),
+    ("INFO k7qx2p", Command("info", R)),
+    ("note K7QX2P enfant vu ce matin", Command("note", R, *["enfant vu ce matin"] * 2)),
+    ("transfert K7QX2P DNPEF", Command("transfer", R, "dnpef", lang="fr")),
+    ("TRANSFER k7qx2p samu-social urgent", Command("transfer", R, "samu-social", "urgent", "en")),
+    ("fin K7QX2P réunifié", Command("close", R, "reunified", "réunifié")),
+    ("CLOSE k7qx2p false alarm", Command("close", R, "false_alarm", "false alarm", "en")),
+    ("Clôture K7QX2P placé en FAT", Command("close", R, "placed_in_care", "placé en FAT")),
+    ("CLOS K7QX2P introuvable", Command("close", R, "not_found", "introuvable")),
+    ("fin K7QX2P parti au village", Command("close", R, "other", "parti au village")),
+    ("liste", Command("list")),
+    ("LIST", Command("list", lang="en")),
+    ("aide", Command("help")),
+    ("HELP", Command("help", lang="en")),
+    ("?", Command("help")),
+    ("info", ParseError("missing_reference", "fr", "info")),
+    ("OK", ParseError("missing_reference", "fr", "accept")),
+    ("blah", ParseError("unknown_command", "fr")),
+    ("", ParseError("unknown_command", "fr")),
+    ("K7QX2P OK", ParseError("unknown_command", "fr")),
+    ("ok K7QXOP", ParseError("bad_reference", "fr", "accept", "K7QXOP")),  # no O in alphabet
+    ("ok k7qx10", ParseError("bad_reference", "fr", "accept", "k7qx10")),
+    ("NON K7QX pas notre zone", ParseError("bad_reference", "fr", "reject", "K7QX")),
+    ("note K7QX2P", ParseError("missing_argument", "fr", "note")),
+    ("note K7QX2P  ...  ", ParseError("missing_argument", "fr", "note")),
+    ("transfer K7QX2P", ParseError("missing_argument", "en", "transfer")),
+    ("fin K7QX2P", ParseError("missing_argument", "fr", "close")),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES)
+def test_what_people_type(text: str, expected: Command | ParseError) -> None:
+    assert parse_command(text) == expected
+
+
+def test_default_language_decides_only_for_ambiguous_keywords() -> None:
+    assert parse_command("ok k7qx2p", default_lang="en") == Command("accept", R, lang="en")
+    assert parse_command("oui k7qx2p", default_lang="en") == Command("accept", R, lang="fr")
+    assert parse_command("blah", default_lang="en") == ParseError("unknown_command", "en")
+    assert parse_command("blah", default_lang="bm") == ParseError("unknown_command", "fr")
+
+
+def test_draft_bambara_keywords() -> None:
+    assert parse_command("awɔ K7QX2P") == Command("accept", R)
+    assert parse_command("Ayi K7QX2P") == Command("reject", R)
+    assert parse_command("dɛmɛ") == Command("help")
+
+
+@pytest.mark.parametrize(
+    ("words", "outcome"),
+    [
+        ("réunifié avec sa mère", "reunified"),
+        ("Famille retrouvée", "reunified"),
+        ("reunited", "reunified"),
+        ("placé en famille d'accueil", "placed_in_care"),
+        ("placement", "placed_in_care"),
+        ("foster family", "placed_in_care"),
+        ("orienté vers le CSCOM", "referred_to_services"),
+        ("référé aux services sociaux", "referred_to_services"),
+        ("referred to services", "referred_to_services"),
+        ("introuvable", "not_found"),
+        ("enfant non trouvé", "not_found"),
+        ("famille non retrouvée", "not_found"),
+        ("NOT FOUND", "not_found"),
+        ("fausse alerte", "false_alarm"),
+        ("False alarm", "false_alarm"),
+        ("parti", "other"),
+    ],
+)
+def test_outcomes(words: str, outcome: str) -> None:
+    assert normalise_outcome(words) == outcome
+    command = parse_command(f"FIN {R} {words}")
+    assert isinstance(command, Command)
+    assert (command.argument, command.raw_note) == (outcome, words)
+
+
+def test_outcome_codes_are_the_documented_ones() -> None:
+    assert set(OUTCOMES) == {
+        "reunified",
+        "placed_in_care",
+        "referred_to_services",
+        "not_found",
+        "false_alarm",
+        "other",
+    }
+
+
+def test_command_is_frozen() -> None:
+    command = Command("accept", R)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        command.action = "reject"  # type: ignore[misc]
+
+
+REFERENCES = st.text(alphabet=ALPHABET, min_size=6, max_size=6)
+
+
+@given(st.text(max_size=300))
+def test_any_text_never_crashes(text: str) -> None:
+    result = parse_command(text)
+    assert isinstance(result, Command | ParseError)
+    if isinstance(result, Command) and result.reference is not None:
+        assert len(result.reference) == 6
+        assert set(result.reference) <= set(ALPHABET)
+    if isinstance(result, ParseError):
+        assert result.lang in ("fr", "en")
+
+
+@given(
+    REFERENCES,
+    st.sampled_from(["ok", "OK", "Oui", "accept", "ACCEPTE"]),
+    st.sampled_from([" ", "  ", ": ", " - ", "\n"]),
+    st.sampled_from(["{}", "{}.", "{}!"]),
+    st.integers(min_value=0, max_value=6),
+    st.sampled_from(["", " ", "-", "."]),
+    st.booleans(),
+)
+def test_any_reference_typed_sloppily_is_recognised(
+    reference: str,
+    keyword: str,
+    gap: str,
+    shape: str,
+    cut: int,
+    separator: str,
+    lower: bool,
+) -> None:
+    typed = reference[:cut] + separator + reference[cut:]
+    typed = typed.lower() if lower else typed
+    result = parse_command(keyword + gap + shape.format(typed))
+    assert result == Command("accept", reference, lang=result.lang)
+
+
+@given(REFERENCES, st.text(max_size=100))
+def test_reject_reason_is_any_text_after_the_reference(reference: str, reason: str) -> None:
+    result = parse_command(f"NON {reference} {reason}")
+    assert isinstance(result, Command)
+    assert result.action == "reject"
+    assert result.reference == reference
+    if any(c.isalnum() for c in reason):
+        assert result.argument is not None
+        assert result.argument in " ".join(reason.split())
+        assert result.argument == result.raw_note
+    else:
+        assert result.argument is None
