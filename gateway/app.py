@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from gateway import alerts, crypto, logs, outbox, queues
+from gateway import aftercommit, alerts, crypto, logs, outbox, queues
 from gateway.config import load_settings
 from gateway.db import Database
 from gateway.dispatch import Dispatcher
@@ -37,7 +37,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     outbox.install(db.sessions, lambda message_id, queue: enqueue_send(redis, message_id, queue))
     alerts.install(db.sessions, rt.alert_hooks)
+    aftercommit.install(db.sessions)
     rt.dispatcher = Dispatcher(rt)
+
+    from gateway.referrals.focal import handle_focal_sms
+    from gateway.referrals.service import enqueue_route
+
+    rt.alert_hooks.append(lambda alert_id: enqueue_route(redis, alert_id))
+    rt.dispatcher.sms_handlers.append(handle_focal_sms)
 
     from gateway import errors, requestlog
     from gateway.health import bp as health_bp

@@ -16,7 +16,9 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from gateway import runtime
+from gateway.commands.data import purge_command, rotate_command
 from gateway.commands.flows import flows_group, simulate
+from gateway.commands.referrals import directory_group, jobs_group, route_command
 
 
 def _create_app() -> Flask:
@@ -32,6 +34,10 @@ def main() -> None:
 
 main.add_command(flows_group)
 main.add_command(simulate)
+main.add_command(purge_command)
+main.add_command(directory_group)
+main.add_command(route_command)
+main.add_command(jobs_group)
 
 
 @main.group()
@@ -100,3 +106,6 @@ def keys_generate() -> None:
     from gateway.crypto import generate_key
 
     click.echo(generate_key())
+
+
+keys.add_command(rotate_command)

@@ -56,6 +56,9 @@ class Settings:
     # the sweeper assumes its job was lost.
     SWEEP_INTERVAL: int = 30
     SWEEP_GRACE: int = 60
+    # Seconds after which a send claimed by a worker that never finished is
+    # presumed dead and sent again (flagged as a possible duplicate).
+    SEND_STUCK_AFTER: int = 180
     # Provider HTTP timeout in seconds (both SDKs default to none).
     SEND_TIMEOUT: float = 10.0
     # Most SMS segments per second sent through one provider (all workers).

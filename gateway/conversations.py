@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.crypto import Keyring
+from gateway.crypto import DecryptionError, Keyring
 from gateway.db import Database, utcnow
 from gateway.flows import ConversationState
 from gateway.logs import get_logger
@@ -56,7 +56,10 @@ class ConversationStore:
             return None
         if not isinstance(raw, bytes):
             return None
-        return ConversationState.from_dict(json.loads(self.keyring.decrypt(raw.decode())))
+        try:
+            return ConversationState.from_dict(json.loads(self.keyring.decrypt(raw.decode())))
+        except DecryptionError:
+            return None  # cached under a key since removed: the database has it
 
     def _live_in_redis(self, row: Conversation) -> bool | None:
         """True/False when Redis answers; None when it does not."""

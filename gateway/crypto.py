@@ -82,7 +82,10 @@ class Keyring:
 
     def rotate(self, token: str) -> str:
         """Re-encrypt a token under the primary key."""
-        return self._fernet.rotate(token.encode("ascii")).decode("ascii")
+        try:
+            return self._fernet.rotate(token.encode("ascii")).decode("ascii")
+        except (InvalidToken, UnicodeError) as exc:
+            raise DecryptionError("value cannot be decrypted with DATA_KEYS") from exc
 
     def lookup_hash(self, value: str) -> str:
         """Keyed hash of ``value`` (an E.164 number) under the primary key."""

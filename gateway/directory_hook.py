@@ -1,15 +1,43 @@
-"""Where the release step loads ``DIRECTORY_FILE``.
+"""Loading a directory file and saying what happened (release step and CLI).
 
-The directory format (agencies, focal points, routing rules) arrives with
-the referrals work; until then the release step says so instead of
-pretending to load anything.
+``relais release`` calls :func:`load` with ``DIRECTORY_FILE`` inside an app
+context; ``relais directory load`` shares :func:`load_and_report`. A broken
+file prints every ``file:line: message`` on stderr and exits 1, so a release
+with a broken directory fails loudly instead of running on the old one.
 """
 
 from __future__ import annotations
 
+import sys
+
 import click
+
+from gateway import runtime
+from gateway.referrals import store
+from gateway.referrals.directory import DirectoryError
+
+
+def load_and_report(path: str, *, loaded_by: str) -> store.LoadResult:
+    """Load the directory file at ``path``, print the outcome; exit 1 when it is invalid."""
+    try:
+        result = store.load_file(runtime.current().db, path, loaded_by=loaded_by)
+    except DirectoryError as exc:
+        click.echo(str(exc), err=True)
+        click.echo(f"directory {path} NOT loaded: {len(exc.problems)} problem(s)", err=True)
+        sys.exit(1)
+    except (OSError, UnicodeDecodeError) as exc:
+        click.echo(f"{path}:0: cannot read the file ({type(exc).__name__})", err=True)
+        sys.exit(1)
+    if not result.changed:
+        click.echo(f"unchanged (version {result.version_id})")
+    else:
+        click.echo(f"loaded version {result.version_id}")
+        for line in result.changes:
+            click.echo(f"  {line}")
+    return result
 
 
 def load(path: str) -> None:
-    """Load the directory file at ``path`` (not available yet: says so)."""
-    click.echo(f"DIRECTORY_FILE={path} is set, but directory loading is not available yet")
+    """Load ``DIRECTORY_FILE`` during the release step (exits 1 on a broken file)."""
+    click.echo(f"directory file {path}:")
+    load_and_report(path, loaded_by="release")

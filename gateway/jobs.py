@@ -115,7 +115,8 @@ def _prepare(message_id: int, provider: str) -> tuple[str, str] | str:
         if suppressed or contact.blocked or contact.invalid_number or not to:
             message.record(Status.SUPPRESSED, detail="contact opted out, blocked or invalid")
             return "suppressed"
-        if loop_detected(rt.redis, contact.id, text, rt.settings.LOOP_GUARD_LIMIT):
+        text_hash = rt.keyring.lookup_hash("loop:" + text)
+        if loop_detected(rt.redis, contact.id, text_hash, rt.settings.LOOP_GUARD_LIMIT):
             message.record(Status.SUPPRESSED, detail="loop guard: same text repeated")
             log.warning("loop_guard", message_id=message_id, contact_id=contact.id)
             return "suppressed"

@@ -11,6 +11,8 @@ sweeper looks for rows that should have a job and do not:
   accepted the first try before the crash;
 * inbound SMS stored but not processed (``received``: processing failed or
   the process died before it; ``handling`` for too long: it died during it);
+* alerts not yet routed, and referral escalations and reminders that are due
+  (:mod:`gateway.referrals.sweep`);
 
 and enqueues them again. Send jobs are idempotent, so a job that was only
 slow, not lost, does no harm when enqueued twice.
@@ -33,7 +35,8 @@ from gateway.models.message import Direction, Status
 
 log = get_logger(__name__)
 LIVE = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED}
-# A send claimed this long ago without a result is presumed dead.
+# A send (or inbound processing) claimed this long ago without a result is
+# presumed dead; it must exceed the job timeout (60 s).
 STUCK_AFTER = dt.timedelta(minutes=3)
 
 
@@ -43,6 +46,7 @@ class SweepReport:
 
     requeued: list[int] = field(default_factory=list)
     inbound: list[int] = field(default_factory=list)
+    referrals: dict[str, int] = field(default_factory=dict)
     recovered_stuck: list[int] = field(default_factory=list)
     skipped_live: int = 0
 
@@ -62,7 +66,12 @@ def job_is_live(redis: Redis, job_id: str) -> bool:
 
 
 def sweep(
-    db: Database, redis: Redis, *, grace: dt.timedelta, now: dt.datetime | None = None
+    db: Database,
+    redis: Redis,
+    *,
+    grace: dt.timedelta,
+    now: dt.datetime | None = None,
+    stuck_after: dt.timedelta = STUCK_AFTER,
 ) -> SweepReport:
     """Re-enqueue every outbound message whose job is missing; see module doc."""
     from gateway.jobs import enqueue_process, enqueue_send
@@ -74,7 +83,7 @@ def sweep(
             select(Message).where(
                 Message.direction == Direction.OUT,
                 Message.status == Status.SENDING,
-                Message.claimed_at < now - STUCK_AFTER,
+                Message.claimed_at < now - stuck_after,
             )
         ).all()
         for message in stuck:
@@ -97,7 +106,7 @@ def sweep(
             select(Message).where(
                 Message.direction == Direction.IN,
                 Message.status == Status.HANDLING,
-                Message.claimed_at < now - STUCK_AFTER,
+                Message.claimed_at < now - stuck_after,
             )
         ):
             message.record(Status.RECEIVED, detail="processing interrupted; will retry")
@@ -120,11 +129,20 @@ def sweep(
             continue
         enqueue_send(redis, message_id, queue_name)
         report.requeued.append(message_id)
-    if report.requeued or report.recovered_stuck or report.inbound:
+    from gateway.referrals.sweep import sweep_referrals
+
+    report.referrals = sweep_referrals(db, redis, now=now, grace=grace)
+    if (
+        report.requeued
+        or report.recovered_stuck
+        or report.inbound
+        or any(report.referrals.values())
+    ):
         log.info(
             "sweep",
             requeued=len(report.requeued),
             inbound=len(report.inbound),
+            **report.referrals,
             recovered_stuck=len(report.recovered_stuck),
             skipped_live=report.skipped_live,
         )

@@ -5,13 +5,12 @@
   segment count). A send over the limit is put back a second later.
 * Loop guard: the same text to the same number more than
   ``LOOP_GUARD_LIMIT`` times in five minutes is suppressed, which stops an
-  auto-responder ping-pong from burning credit. The text is hashed; it is
-  never written to Redis.
+  auto-responder ping-pong from burning credit. Only a keyed hash of the text
+  (the caller's) goes to Redis, never the text.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 
 from redis import Redis
@@ -32,9 +31,9 @@ def take_send_slot(redis: Redis, provider: str, segments: int, rate: int) -> boo
     return used <= rate or used == max(1, segments)
 
 
-def loop_detected(redis: Redis, contact_id: int, text: str, limit: int) -> bool:
-    """Count one more send of ``text`` to ``contact_id``; True when over ``limit``."""
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+def loop_detected(redis: Redis, contact_id: int, text_hash: str, limit: int) -> bool:
+    """Count one more send of a text (by its keyed hash) to ``contact_id``; True over ``limit``."""
+    digest = text_hash[:32]
     key = f"relais:loop:{contact_id}:{digest}"
     pipe = redis.pipeline()
     # Start the window on first use only (SET NX works on every Redis version).

@@ -5,7 +5,8 @@ inside the Flask app context, reusing database and HTTP connections — jobs are
 short and have their own timeouts) with two additions: every job's id is bound
 to the log context, and the sweeper runs as one of the worker's periodic
 maintenance tasks, so recovering lost jobs needs no extra process. A Redis lock
-keeps several workers from sweeping at the same moment.
+keeps several workers from sweeping at the same moment. The sweep also
+enqueues the retention purge once a day.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from gateway.sweeper import sweep
 
 log = get_logger(__name__)
 SWEEP_LOCK = "relais:sweeper:lock"
+PURGE_MARK = "relais:retention:scheduled"
+DAY = 24 * 3600
 
 
 class RelaisWorker(SimpleWorker):
@@ -54,13 +57,31 @@ def run_sweep_if_free(connection: Any) -> bool:
     if not lock.acquire(blocking=False):
         return False
     try:
-        sweep(rt.db, rt.redis, grace=dt.timedelta(seconds=rt.settings.SWEEP_GRACE))
+        sweep(
+            rt.db,
+            rt.redis,
+            grace=dt.timedelta(seconds=rt.settings.SWEEP_GRACE),
+            stuck_after=dt.timedelta(seconds=rt.settings.SEND_STUCK_AFTER),
+        )
+        schedule_daily_purge(connection)
     except Exception as exc:  # keep the worker alive; next interval tries again
         log.error("sweep_failed", error=type(exc).__name__)
     finally:
         # The lock may have expired or Redis gone away; nothing to undo then.
         with contextlib.suppress(Exception):
             lock.release()
+    return True
+
+
+def schedule_daily_purge(connection: Any) -> bool:
+    """Enqueue the retention purge at most once a day (across all workers)."""
+    if not connection.set(PURGE_MARK, "1", nx=True, ex=DAY):
+        return False
+    from gateway.retention import purge_job
+
+    queues.queue("low", connection).enqueue(
+        purge_job, job_id="retention-purge", job_timeout=3600, failure_ttl=7 * DAY
+    )
     return True
 
 

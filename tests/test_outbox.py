@@ -170,3 +170,15 @@ def test_recently_claimed_send_is_not_touched(app: Flask) -> None:
         message.claimed_at = utcnow()
     assert sweep(rt.db, rt.redis, grace=dt.timedelta(0)).recovered_stuck == []
     assert _message(message_id).possible_duplicate is False
+
+
+def test_retention_purge_is_enqueued_once_a_day(app: Flask) -> None:
+    from gateway.worker import schedule_daily_purge
+
+    rt = runtime.current()
+    assert schedule_daily_purge(rt.redis) is True
+    assert schedule_daily_purge(rt.redis) is False  # already done today
+    assert Queue("low", connection=rt.redis).job_ids == ["retention-purge"]
+    run_worker(app, burst=True, with_scheduler=False)
+    job = Queue("low", connection=rt.redis).fetch_job("retention-purge")
+    assert job is not None and job.get_status() == "finished"

@@ -16,19 +16,18 @@ from sqlalchemy.orm import Session
 from gateway.alerts import create_alert
 from gateway.flows import Flow, StepResult, fill_reference
 from gateway.models import Alert, Contact
+from gateway.referrals.texts import reporter_text
 
 
-def status_text(session: Session, flow: Flow, contact: Contact, reference: str, lang: str) -> str:
+def status_text(session: Session, contact: Contact, reference: str, lang: str) -> str:
     """The answer to ``STATUS <reference>`` for ``contact``."""
     alert = session.scalar(
         select(Alert).where(Alert.reference == reference.upper(), Alert.contact_id == contact.id)
     )
     if alert is None:
-        return flow.text("status_unknown", lang, reference=reference.upper())
-    key = {"received": "status_received", "in_progress": "status_in_progress"}.get(
-        alert.status, "status_closed"
-    )
-    return flow.text(key, lang, reference=alert.reference)
+        # The same answer for an unknown reference and someone else's.
+        return reporter_text("status_unknown", lang, reference.upper())
+    return reporter_text(f"status_{alert.status}", lang, alert.reference)
 
 
 def apply_actions(
@@ -65,5 +64,5 @@ def apply_actions(
             replies = fill_reference(replies, alert.reference)
         elif action.name == "status_query":
             lang = result.state.language or contact.language or flow.default_language
-            replies.insert(0, status_text(session, flow, contact, str(payload["reference"]), lang))
+            replies.insert(0, status_text(session, contact, str(payload["reference"]), lang))
     return replace(result, replies=replies), alert

@@ -4,5 +4,17 @@ from gateway.models.alert import Alert
 from gateway.models.contact import Contact
 from gateway.models.conversation import Conversation
 from gateway.models.message import InboundRejection, Message, MessageEvent
+from gateway.models.referral import DirectoryVersion, FocalPointRecord, Referral, ReferralEvent
 
-__all__ = ["Alert", "Contact", "Conversation", "InboundRejection", "Message", "MessageEvent"]
+__all__ = [
+    "Alert",
+    "Contact",
+    "Conversation",
+    "DirectoryVersion",
+    "FocalPointRecord",
+    "InboundRejection",
+    "Message",
+    "MessageEvent",
+    "Referral",
+    "ReferralEvent",
+]

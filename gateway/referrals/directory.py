@@ -25,7 +25,7 @@ import jsonschema
 
 from gateway.phones import InvalidNumber, mask, normalize
 from gateway.referrals.places import FileProblems, PlaceTree, Problem, load_places, read_yaml
-from gateway.yamlsafe import JsonPath, line_of
+from gateway.yamlsafe import JsonPath, YamlError, line_of, parse
 
 SCHEMA_PATH = Path(__file__).with_name("directory_schema.json")
 DEFAULT_TZ = "Africa/Bamako"
@@ -338,11 +338,25 @@ def load_directory(path: str | Path, places: PlaceTree | None = None) -> Directo
     ``places`` defaults to :func:`~gateway.referrals.places.load_places`.
     Raises :class:`DirectoryError` listing every problem as ``file:line: message``.
     """
-    file = str(path)
     try:
         data, lines = read_yaml(path)
     except FileProblems as exc:
         raise DirectoryError(exc.problems) from exc
+    return _validated(data, lines, str(path), places)
+
+
+def load_directory_text(text: str, name: str, places: PlaceTree | None = None) -> Directory:
+    """Like :func:`load_directory`, for a directory file's text (as stored)."""
+    try:
+        data, lines = parse(text, name)
+    except YamlError as exc:
+        raise DirectoryError([Problem(name, line, msg) for line, msg in exc.problems]) from exc
+    return _validated(data, lines, name, places)
+
+
+def _validated(
+    data: Any, lines: dict[JsonPath, int], file: str, places: PlaceTree | None
+) -> Directory:
     problems = _schema_problems(data, file, lines)
     if not problems:
         problems = _check(data, file, lines, places if places is not None else load_places())

@@ -18,8 +18,8 @@ Allowed transitions (status -> event -> new status)::
                  transfer -> transferred, note -> notified
     accepted     transfer -> transferred, close -> closed, note -> accepted
     rejected     reroute -> notified
-    escalated    accept -> accepted, reject -> rejected, transfer -> transferred,
-                 reroute -> notified, note -> escalated
+    escalated    accept -> accepted, reject -> rejected, escalate -> escalated,
+                 transfer -> transferred, reroute -> notified, note -> escalated
     transferred  reroute -> notified
     closed       (nothing: final)
 
@@ -67,7 +67,8 @@ class ReferralLifecycle(StateMachine):
     notify = new.to(notified)
     accept = notified.to(accepted) | escalated.to(accepted)
     reject = notified.to(rejected) | escalated.to(rejected)
-    escalate = notified.to(escalated)
+    # Escalated again when the backup does not answer either: on to the supervisor.
+    escalate = notified.to(escalated) | escalated.to(escalated, internal=True)
     transfer = notified.to(transferred) | accepted.to(transferred) | escalated.to(transferred)
     reroute = rejected.to(notified) | escalated.to(notified) | transferred.to(notified)
     close = accepted.to(closed)

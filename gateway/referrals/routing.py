@@ -163,7 +163,7 @@ def _area(fp: FocalPoint, places: PlaceTree, place: str) -> tuple[bool, int, str
     return True, places.depth(best) + 1, f"area {best} contains {place}"
 
 
-def _people(
+def people_for(
     agency: Agency, places: PlaceTree, alert: AlertFacts, delay: int
 ) -> tuple[list[Recipient], str, list[str]]:
     """Return the escalation chain of ``agency``, why its first person, and notes."""
@@ -227,13 +227,13 @@ def route(directory: Directory, places: PlaceTree, alert: AlertFacts, at: dateti
     selection = f"agency {agency_id} is not in the directory"
     if agency is not None:
         delay = agency.escalation.delay(alert.risk)
-        people, selection, notes = _people(agency, places, alert, delay)
+        people, selection, notes = people_for(agency, places, alert, delay)
     if not people and agency_id != fallback:
         reason += f", but {selection}: fallback agency {fallback}"
         agency_id, agency = fallback, directory.agency(fallback)
         if agency is not None:
             delay = agency.escalation.delay(alert.risk)
-            people, selection, more = _people(agency, places, alert, delay)
+            people, selection, more = people_for(agency, places, alert, delay)
             notes += more
     if not people:
         notes.append("nobody can be notified: an operator must handle this alert")

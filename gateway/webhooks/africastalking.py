@@ -8,8 +8,6 @@ characters; the same sessionId and text posted again get the same answer.
 
 from __future__ import annotations
 
-import hashlib
-
 from flask import Response, abort, request
 from flask.typing import ResponseReturnValue
 
@@ -39,10 +37,10 @@ def _check_token() -> None:
 
 def _ussd_request_id(session_id: str, text: str) -> str:
     # Each step of a session has a distinct cumulative text: together they
-    # identify the request, so a retried request is recognised. Hashed, as
-    # the text grows with every step and holds what the person typed.
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
-    return f"{session_id[:100]}:{digest}"
+    # identify the request, so a retried request is recognised. The text
+    # holds what the person typed, so only a keyed hash of it is kept.
+    digest = runtime.current().keyring.lookup_hash("ussd:" + text)[:32]
+    return f"{session_id[:90]}:{digest}"
 
 
 @bp.post("/africastalking/sms")

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 20:15:29.130420
+Create Date: 2026-11-28 20:38:57.112441
 """
 
 from alembic import op
@@ -32,6 +32,19 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_contacts_phone_hash'), ['phone_hash'], unique=True)
+
+    op.create_table('directory_versions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('digest', sa.String(length=64), nullable=False),
+    sa.Column('source', sa.String(length=255), nullable=False),
+    sa.Column('document', sa.Text(), nullable=False),
+    sa.Column('changes', sa.Text(), nullable=False),
+    sa.Column('loaded_by', sa.String(length=64), nullable=False),
+    sa.Column('loaded_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_directory_versions'))
+    )
+    with op.batch_alter_table('directory_versions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_directory_versions_digest'), ['digest'], unique=False)
 
     op.create_table('inbound_rejections',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -81,6 +94,21 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_alerts_risk'), ['risk'], unique=False)
         batch_op.create_index(batch_op.f('ix_alerts_sex'), ['sex'], unique=False)
         batch_op.create_index(batch_op.f('ix_alerts_status'), ['status'], unique=False)
+
+    op.create_table('focal_points',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('agency_id', sa.String(length=64), nullable=False),
+    sa.Column('contact_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.Text(), nullable=False),
+    sa.Column('languages', sa.String(length=32), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('removed', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_focal_points_contact_id_contacts')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_focal_points'))
+    )
+    with op.batch_alter_table('focal_points', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_focal_points_agency_id'), ['agency_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_focal_points_contact_id'), ['contact_id'], unique=False)
 
     op.create_table('messages',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -153,11 +181,74 @@ def upgrade() -> None:
     with op.batch_alter_table('message_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_message_events_message_id'), ['message_id'], unique=False)
 
+    op.create_table('referrals',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('alert_id', sa.Integer(), nullable=False),
+    sa.Column('agency_id', sa.String(length=64), nullable=False),
+    sa.Column('rule_id', sa.String(length=64), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('chain', sa.Text(), nullable=False),
+    sa.Column('level', sa.Integer(), nullable=False),
+    sa.Column('focal_point_id', sa.String(length=64), nullable=True),
+    sa.Column('accepted_by', sa.String(length=64), nullable=True),
+    sa.Column('outcome', sa.String(length=32), nullable=True),
+    sa.Column('notified_at', sa.DateTime(), nullable=True),
+    sa.Column('due_at', sa.DateTime(), nullable=True),
+    sa.Column('accepted_at', sa.DateTime(), nullable=True),
+    sa.Column('reminder_due_at', sa.DateTime(), nullable=True),
+    sa.Column('closed_at', sa.DateTime(), nullable=True),
+    sa.Column('is_training', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['alert_id'], ['alerts.id'], name=op.f('fk_referrals_alert_id_alerts')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_referrals'))
+    )
+    with op.batch_alter_table('referrals', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_referrals_accepted_by'), ['accepted_by'], unique=False)
+        batch_op.create_index(batch_op.f('ix_referrals_agency_id'), ['agency_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_referrals_alert_id'), ['alert_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_referrals_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_referrals_due_at'), ['due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_referrals_focal_point_id'), ['focal_point_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_referrals_reminder_due_at'), ['reminder_due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_referrals_status'), ['status'], unique=False)
+
+    op.create_table('referral_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('referral_id', sa.Integer(), nullable=False),
+    sa.Column('event', sa.String(length=16), nullable=False),
+    sa.Column('from_status', sa.String(length=16), nullable=False),
+    sa.Column('to_status', sa.String(length=16), nullable=False),
+    sa.Column('actor', sa.String(length=64), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['referral_id'], ['referrals.id'], name=op.f('fk_referral_events_referral_id_referrals')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_referral_events'))
+    )
+    with op.batch_alter_table('referral_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_referral_events_referral_id'), ['referral_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('referral_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_referral_events_referral_id'))
+
+    op.drop_table('referral_events')
+    with op.batch_alter_table('referrals', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_referrals_status'))
+        batch_op.drop_index(batch_op.f('ix_referrals_reminder_due_at'))
+        batch_op.drop_index(batch_op.f('ix_referrals_focal_point_id'))
+        batch_op.drop_index(batch_op.f('ix_referrals_due_at'))
+        batch_op.drop_index(batch_op.f('ix_referrals_created_at'))
+        batch_op.drop_index(batch_op.f('ix_referrals_alert_id'))
+        batch_op.drop_index(batch_op.f('ix_referrals_agency_id'))
+        batch_op.drop_index(batch_op.f('ix_referrals_accepted_by'))
+
+    op.drop_table('referrals')
     with op.batch_alter_table('message_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_message_events_message_id'))
 
@@ -176,6 +267,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_messages_contact_id'))
 
     op.drop_table('messages')
+    with op.batch_alter_table('focal_points', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_focal_points_contact_id'))
+        batch_op.drop_index(batch_op.f('ix_focal_points_agency_id'))
+
+    op.drop_table('focal_points')
     with op.batch_alter_table('alerts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_alerts_status'))
         batch_op.drop_index(batch_op.f('ix_alerts_sex'))
@@ -193,6 +289,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_inbound_rejections_at'))
 
     op.drop_table('inbound_rejections')
+    with op.batch_alter_table('directory_versions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_directory_versions_digest'))
+
+    op.drop_table('directory_versions')
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contacts_phone_hash'))
 

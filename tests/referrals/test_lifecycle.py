@@ -33,6 +33,7 @@ TABLE: dict[str, dict[str, str]] = {
     "escalated": {
         "accept": "accepted",
         "reject": "rejected",
+        "escalate": "escalated",
         "transfer": "transferred",
         "reroute": "notified",
         "note": "escalated",

@@ -1,0 +1,230 @@
+"""``relais directory load|show|history``, ``relais route`` and ``relais jobs failed|retry``.
+
+Phone numbers are always masked in what these commands print; failed jobs
+are listed with their exception *type* only (messages may hold personal data).
+Errors print a clear message and exit non-zero, never a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+from flask.cli import with_appcontext
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
+from rq.job import Job
+from sqlalchemy import select
+
+from gateway import queues, runtime
+from gateway.models import DirectoryVersion
+from gateway.phones import mask
+from gateway.referrals import store
+from gateway.referrals.directory import AGE_BANDS, CONCERNS, LANGUAGES, RISKS, SEXES, Directory
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+def _when(value: dt.datetime | None) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if value else "-"
+
+
+@click.group("directory")
+def directory_group() -> None:
+    """The referral directory (agencies, focal points, routing rules)."""
+
+
+@directory_group.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def directory_load(path: str) -> None:
+    """Validate and load the directory file PATH (exit 1, listing problems, if invalid)."""
+    from gateway.directory_hook import load_and_report
+
+    load_and_report(path, loaded_by="cli")
+
+
+def _describe(directory: Directory) -> list[str]:
+    lines = ["Agencies:"]
+    for agency in directory.agencies:
+        hook = agency.webhook
+        extra = f"  webhook {hook.url} (secret in ${hook.secret_env})" if hook else ""
+        lines.append(f"  {agency.id}  {agency.name}{extra}")
+        for fp in agency.focal_points:
+            flags = [",".join(fp.languages), "areas " + (",".join(fp.areas) or "(any)")]
+            flags += [f"backup {fp.backup}"] if fp.backup else []
+            flags += ["supervisor"] if fp.id == agency.supervisor else []
+            flags += [] if fp.active else ["INACTIVE"]
+            lines.append(f"    {fp.id}  {mask(fp.phone)}  {'  '.join(flags)}")
+    lines.append("Rules, in order:")
+    lines += [f"  {rule.id} -> {rule.agency}" for rule in directory.rules]
+    lines.append(f"Fallback agency: {directory.fallback_agency}")
+    return lines
+
+
+@directory_group.command("show")
+@with_appcontext
+def directory_show() -> None:
+    """Show the directory in force (phone numbers masked)."""
+    with runtime.current().db.session() as session:
+        row = session.scalars(
+            select(DirectoryVersion).order_by(DirectoryVersion.id.desc()).limit(1)
+        ).first()
+        directory = store.current(session)
+    if row is None or directory is None:
+        _fail("no directory loaded: run `relais directory load FILE`")
+        return
+    people = [fp for agency in directory.agencies for fp in agency.focal_points]
+    active = sum(fp.active for fp in people)
+    click.echo(f"Directory version {row.id} (in force)")
+    click.echo(f"  digest:       {row.digest}")
+    click.echo(f"  source:       {row.source}")
+    click.echo(f"  loaded at:    {_when(row.loaded_at)} by {row.loaded_by}")
+    click.echo(
+        f"  demo:         {'yes (fictitious people and numbers)' if directory.demo else 'no'}"
+    )
+    click.echo(f"  time zone:    {directory.tz}")
+    click.echo(f"  agencies:     {len(directory.agencies)}")
+    click.echo(f"  focal points: {len(people)} ({active} active)")
+    click.echo(f"  rules:        {len(directory.rules)}")
+    click.echo("\n".join(_describe(directory)))
+
+
+@directory_group.command("history")
+@with_appcontext
+def directory_history() -> None:
+    """List every loaded directory version, newest first, with its changes."""
+    with runtime.current().db.session() as session:
+        rows = list(session.scalars(select(DirectoryVersion).order_by(DirectoryVersion.id.desc())))
+    if not rows:
+        _fail("no directory loaded yet")
+    for index, row in enumerate(rows):
+        marker = "  (in force)" if index == 0 else ""
+        click.echo(
+            f"version {row.id}  {_when(row.loaded_at)}  by {row.loaded_by}  "
+            f"{row.digest[:12]}  {row.source}{marker}"
+        )
+        for line in (row.changes or "").splitlines() or ["(no changes recorded)"]:
+            click.echo(f"  {line}")
+
+
+def _check_place(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    places = store.places()
+    if value not in places:
+        known = ", ".join(places.codes())
+        raise click.BadParameter(f"unknown place code {value!r}; known codes: {known}")
+    return value
+
+
+def _parse_at(value: str | None, tz: str) -> dt.datetime:
+    if value is None:
+        return dt.datetime.now(ZoneInfo(tz))
+    try:
+        at = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date-time like 2026-11-28T21:30", param_hint="--at"
+        ) from None
+    return at.replace(tzinfo=ZoneInfo(tz)) if at.tzinfo is None else at
+
+
+@click.command("route")
+@click.option("--concern", required=True, type=click.Choice(CONCERNS))
+@click.option("--place", required=True, callback=_check_place, help="Place code: ML-BKO-C5.")
+@click.option("--risk", required=True, type=click.Choice(RISKS))
+@click.option("--sex", default="unknown", show_default=True, type=click.Choice(SEXES))
+@click.option("--age-band", default="unknown", show_default=True, type=click.Choice(AGE_BANDS))
+@click.option("--lang", default="fr", show_default=True, type=click.Choice(LANGUAGES))
+@click.option("--at", "at_text", help="When (ISO 8601); without offset: directory time zone.")
+@with_appcontext
+def route_command(
+    concern: str, place: str, risk: str, sex: str, age_band: str, lang: str, at_text: str | None
+) -> None:
+    """Show who the directory in force would notify for such an alert, and why."""
+    from gateway.referrals.routing import AlertFacts, explain, route
+
+    with runtime.current().db.session() as session:
+        directory = store.current(session)
+    if directory is None:
+        _fail("no directory loaded: run `relais directory load FILE`")
+        return
+    at = _parse_at(at_text, directory.tz)
+    facts = AlertFacts(concern, place, risk, sex, age_band, lang)
+    click.echo(explain(route(directory, store.places(), facts, at), store.places()))
+
+
+@click.group("jobs")
+def jobs_group() -> None:
+    """Background jobs (RQ): failed ones, and retrying them."""
+
+
+def exception_type(trace: str | None) -> str:
+    """The exception type named at the end of a formatted traceback (never its message)."""
+    lines = (trace or "").splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("Traceback (most recent")]
+    for line in lines[starts[-1] + 1 :] if starts else []:
+        if line and not line[0].isspace():
+            name = line.split(":", 1)[0].strip()
+            return name if name.replace(".", "").replace("_", "").isalnum() else "unknown"
+    return "unknown"
+
+
+def _failed_registries() -> list[tuple[str, Any]]:
+    connection = runtime.current().redis
+    return [
+        (name, queues.queue(name, connection).failed_job_registry) for name in queues.QUEUE_NAMES
+    ]
+
+
+def _trace(job: Any) -> str | None:
+    result = job.latest_result()
+    trace = getattr(result, "exc_string", None) or job._exc_info
+    return str(trace) if trace else None
+
+
+@jobs_group.command("failed")
+@with_appcontext
+def jobs_failed() -> None:
+    """List failed jobs of every queue: id, queue, function, when, exception type."""
+    connection = runtime.current().redis
+    total = 0
+    for name, registry in _failed_registries():
+        ids = registry.get_job_ids()
+        for job_id, job in zip(ids, Job.fetch_many(ids, connection=connection), strict=True):
+            total += 1
+            if job is None:
+                click.echo(f"{job_id}  {name}  (job data expired)")
+                continue
+            click.echo(
+                f"{job_id}  {name}  {job.func_name}  failed {_when(job.ended_at)}  "
+                f"{exception_type(_trace(job))}"
+            )
+    click.echo(f"{total} failed job(s)" if total else "no failed jobs")
+
+
+@jobs_group.command("retry")
+@click.argument("job_id", required=False)
+@click.option("--all", "retry_all", is_flag=True, help="Requeue every failed job.")
+@with_appcontext
+def jobs_retry(job_id: str | None, retry_all: bool) -> None:
+    """Requeue the failed job JOB_ID, or every failed job with --all."""
+    if bool(job_id) == retry_all:
+        raise click.UsageError("give one JOB_ID or --all")
+    requeued = skipped = 0
+    for _name, registry in _failed_registries():
+        ids = registry.get_job_ids() if retry_all else [job_id] if job_id in registry else []
+        for one in ids:
+            try:
+                registry.requeue(one)
+                requeued += 1
+            except (InvalidJobOperation, NoSuchJobError):
+                skipped += 1
+    if job_id and not requeued:
+        _fail(f"no failed job {job_id!r} (see `relais jobs failed`)")
+    message = f"requeued {requeued} job(s)"
+    click.echo(message + (f", {skipped} could not be requeued" if skipped else ""))

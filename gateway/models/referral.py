@@ -1,0 +1,122 @@
+"""Referrals: the directory in force, focal points, referrals and their audit trail.
+
+* ``directory_versions`` keeps every loaded directory file (encrypted: it
+  holds staff phone numbers) with its digest and the changes it made; the
+  newest is in force.
+* ``focal_points`` mirrors the directory's people so an inbound SMS can be
+  recognised as a focal point's (by contact) without reading the file.
+* ``referrals``: one per alert and agency; the lifecycle status, who holds it,
+  when it escalates. ``referral_events`` is its append-only history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from gateway import crypto
+from gateway.db import Base, UTCDateTime, utcnow
+from gateway.models.alert import Alert
+from gateway.models.contact import Contact
+
+
+class DirectoryVersion(Base):
+    """One loaded directory file; the newest row is the directory in force."""
+
+    __tablename__ = "directory_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), index=True)
+    source: Mapped[str] = mapped_column(String(255))
+    document: Mapped[str] = mapped_column(crypto.EncryptedText())  # the YAML text
+    changes: Mapped[str] = mapped_column(Text, default="")  # phones masked
+    loaded_by: Mapped[str] = mapped_column(String(64), default="cli")
+    loaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class FocalPointRecord(Base):
+    """A person of the directory who receives referrals by SMS."""
+
+    __tablename__ = "focal_points"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the directory id
+    agency_id: Mapped[str] = mapped_column(String(64), index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    name: Mapped[str] = mapped_column(crypto.EncryptedText())  # may be a person's name
+    languages: Mapped[str] = mapped_column(String(32), default="fr")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Removed from the directory: kept for the history, never notified.
+    removed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    contact: Mapped[Contact] = relationship()
+
+    @property
+    def language(self) -> str:
+        """The language to write to this person in (focal-point texts: fr or en)."""
+        for lang in self.languages.split(","):
+            if lang in ("fr", "en"):
+                return lang
+        return "fr"
+
+
+class Referral(Base):
+    """An alert referred to one agency, followed through its lifecycle."""
+
+    __tablename__ = "referrals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
+    agency_id: Mapped[str] = mapped_column(String(64), index=True)
+    rule_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="new", index=True)
+    # The escalation chain as JSON: [{"focal_point_id", "role", "after_seconds"}].
+    chain: Mapped[str] = mapped_column(Text, default="[]")
+    level: Mapped[int] = mapped_column(Integer, default=0)  # index in the chain
+    focal_point_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    accepted_by: Mapped[str | None] = mapped_column(String(64), index=True)
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    notified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    reminder_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    is_training: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    alert: Mapped[Alert] = relationship()
+    events: Mapped[list[ReferralEvent]] = relationship(
+        back_populates="referral", order_by="ReferralEvent.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def people(self) -> list[dict[str, Any]]:
+        """The escalation chain (focal point ids, roles, delays)."""
+        value: list[dict[str, Any]] = json.loads(self.chain or "[]")
+        return value
+
+    def notified_ids(self) -> list[str]:
+        """Focal points notified so far (up to the current level)."""
+        return [p["focal_point_id"] for p in self.people[: self.level + 1]]
+
+
+class ReferralEvent(Base):
+    """One step of a referral's history: who did what, by which channel, when."""
+
+    __tablename__ = "referral_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), index=True)
+    event: Mapped[str] = mapped_column(String(16))
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))  # focal point id, user, or "system"
+    channel: Mapped[str] = mapped_column(String(16))  # sms, console, system
+    note: Mapped[str | None] = mapped_column(crypto.EncryptedText())
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    referral: Mapped[Referral] = relationship(back_populates="events")

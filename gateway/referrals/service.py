@@ -1,0 +1,312 @@
+"""Referrals over time: routing alerts, notifying focal points, escalating, reminding.
+
+Everything here runs inside a database session; sending is an outbox row
+(queued after commit) and every timer is both an RQ scheduled job and a time
+in the database (``due_at``, ``reminder_due_at``), so the sweeper reschedules
+whatever Redis lost. Jobs check the row before acting: a job that fires
+twice, late or for a referral that moved on does nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from redis import Redis
+from sqlalchemy.orm import Session
+
+from gateway import queues, runtime
+from gateway.aftercommit import defer
+from gateway.db import utcnow
+from gateway.logs import get_logger
+from gateway.models import Alert, FocalPointRecord, Referral, ReferralEvent
+from gateway.outbox import queue_outbound
+from gateway.referrals import store
+from gateway.referrals.directory import Directory
+from gateway.referrals.lifecycle import apply
+from gateway.referrals.routing import AlertFacts, Recipient, route
+from gateway.referrals.texts import ReferralFacts, escalation_sms, referral_sms, reminder_sms
+
+log = get_logger(__name__)
+JOB_OPTIONS = {"job_timeout": 60, "failure_ttl": 7 * 24 * 3600, "result_ttl": 3600}
+WAITING = ("notified", "escalated")
+
+
+def alert_facts(alert: Alert) -> AlertFacts:
+    """What routing needs from an alert."""
+    return AlertFacts(
+        concern=alert.concern,
+        place=alert.place,
+        risk=alert.risk if alert.risk in ("high", "medium", "low") else "medium",
+        sex=alert.sex,
+        age_band=alert.age_band,
+        language=alert.language,
+    )
+
+
+def referral_facts(alert: Alert) -> ReferralFacts:
+    """What a focal point may read about an alert (no name, no number)."""
+    place = "?" if alert.place == "unknown" else store.places().name(alert.place, "fr")
+    return ReferralFacts(
+        reference=alert.reference,
+        risk=alert.risk if alert.risk in ("high", "medium", "low") else "medium",
+        concern=alert.concern,
+        sex=alert.sex,
+        age_band=alert.age_band,
+        children=alert.children_count,
+        place_name=place,
+        landmark=alert.landmark or "",
+        callback_consent=alert.consent_callback,
+    )
+
+
+def transition(
+    referral: Referral, event: str, *, actor: str, channel: str, note: str | None = None
+) -> None:
+    """Move ``referral`` through ``event`` (raises ``LifecycleError``) and record it."""
+    new = apply(referral.status, event)
+    referral.events.append(
+        ReferralEvent(
+            event=event,
+            from_status=referral.status,
+            to_status=new,
+            actor=actor[:64],
+            channel=channel,
+            note=note,
+            at=utcnow(),
+        )
+    )
+    referral.status = new
+
+
+def sms_channel(alert: Alert) -> str:
+    """Training alerts only ever use the sandbox; real ones the configured provider."""
+    return "sandbox" if alert.is_training else runtime.current().settings.SMS_PROVIDER
+
+
+def send_to_person(
+    session: Session, directory: Directory, referral: Referral, level: int, text: str
+) -> bool:
+    """Text the person at ``level`` of the chain and start the escalation timer."""
+    people = referral.people
+    record = session.get(FocalPointRecord, people[level]["focal_point_id"])
+    if record is None or record.removed:
+        log.warning("focal_point_missing", referral_id=referral.id, level=level)
+        return False
+    alert = referral.alert
+    queue_outbound(
+        session,
+        contact=record.contact,
+        text=text,
+        channel=sms_channel(alert),
+        kind="referral",
+        queue="default",
+        training=alert.is_training,
+    )
+    now = utcnow()
+    referral.level, referral.focal_point_id, referral.notified_at = level, record.id, now
+    referral.due_at = None
+    if level + 1 < len(people):
+        agency = directory.agency(referral.agency_id)
+        escalation = agency.escalation if agency else directory.escalation
+        referral.due_at = now + dt.timedelta(seconds=escalation.delay(alert_facts(alert).risk))
+        due, referral_id = referral.due_at, referral.id
+        defer(
+            session, lambda: schedule_escalation(runtime.current().redis, referral_id, level, due)
+        )
+    return True
+
+
+def open_referral(
+    session: Session,
+    directory: Directory,
+    alert: Alert,
+    agency_id: str,
+    rule_id: str | None,
+    recipients: list[Recipient],
+    *,
+    actor: str,
+    channel: str,
+) -> Referral:
+    """Create a referral to ``agency_id`` and text its first person."""
+    chain = [
+        {"focal_point_id": r.focal_point_id, "role": r.role, "after_seconds": r.after_seconds}
+        for r in recipients
+    ]
+    referral = Referral(
+        alert=alert,
+        agency_id=agency_id,
+        rule_id=rule_id,
+        status="new",
+        chain=json.dumps(chain),
+        level=0,
+        is_training=alert.is_training,
+    )
+    session.add(referral)
+    session.flush()
+    text = referral_sms(referral_facts(alert), language_at(session, referral, 0))
+    if not recipients or not send_to_person(session, directory, referral, 0, text):
+        referral.events.append(
+            ReferralEvent(
+                event="note",
+                from_status="new",
+                to_status="new",
+                actor="system",
+                channel="system",
+                note="nobody to notify in this agency",
+                at=utcnow(),
+            )
+        )
+        log.error("referral_without_recipient", referral_id=referral.id, agency=agency_id)
+        return referral
+    transition(referral, "notify", actor=actor, channel=channel)
+    agency = directory.agency(agency_id)
+    if agency is not None and agency.webhook is not None and not alert.is_training:
+        from gateway.referrals.webhook import enqueue_agency_webhook
+
+        referral_id = referral.id
+        defer(session, lambda: enqueue_agency_webhook(runtime.current().redis, referral_id))
+    return referral
+
+
+def language_at(session: Session, referral: Referral, level: int) -> str:
+    """The language to write in to the person at ``level`` of the chain."""
+    people = referral.people
+    record = session.get(FocalPointRecord, people[level]["focal_point_id"]) if people else None
+    return record.language if record else "fr"
+
+
+# --- jobs -------------------------------------------------------------------
+
+
+def enqueue_route(redis: Redis, alert_id: int) -> None:
+    """Enqueue the routing of a new alert."""
+    queues.queue("default", redis).enqueue(
+        route_alert, alert_id, job_id=f"route-{alert_id}", **JOB_OPTIONS
+    )
+
+
+def schedule_escalation(redis: Redis, referral_id: int, level: int, at: dt.datetime) -> None:
+    """Schedule the escalation check of ``referral_id`` at ``level`` for ``at``."""
+    if at <= utcnow():  # already due (e.g. found by the sweeper): run it now
+        queues.queue("default", redis).enqueue(
+            escalate_referral,
+            referral_id,
+            level,
+            job_id=f"escalate-{referral_id}-{level}",
+            **JOB_OPTIONS,
+        )
+        return
+    queues.queue("default", redis).enqueue_at(
+        at,
+        escalate_referral,
+        referral_id,
+        level,
+        job_id=f"escalate-{referral_id}-{level}",
+        **JOB_OPTIONS,
+    )
+
+
+def schedule_reminder(redis: Redis, referral_id: int, at: dt.datetime) -> None:
+    """Schedule a reminder for an accepted, not closed referral."""
+    if at <= utcnow():
+        queues.queue("low", redis).enqueue(
+            remind_referral, referral_id, job_id=f"remind-{referral_id}", **JOB_OPTIONS
+        )
+        return
+    queues.queue("low", redis).enqueue_at(
+        at, remind_referral, referral_id, job_id=f"remind-{referral_id}", **JOB_OPTIONS
+    )
+
+
+def route_alert(alert_id: int) -> str:
+    """Route a new alert to an agency and text its focal point (once)."""
+    rt = runtime.current()
+    with rt.db.session() as session:
+        alert = session.get(Alert, alert_id)
+        if alert is None or alert.routed_at is not None:
+            return "skipped"
+        directory = store.current(session)
+        if directory is None:
+            log.warning("no_directory_loaded", alert_id=alert_id)
+            return "no directory"
+        decision = route(directory, store.places(), alert_facts(alert), utcnow())
+        open_referral(
+            session,
+            directory,
+            alert,
+            decision.agency_id,
+            decision.rule_id,
+            list(decision.recipients),
+            actor="system",
+            channel="system",
+        )
+        alert.routed_at = utcnow()
+        log.info("routed", alert_id=alert_id, agency=decision.agency_id, rule=decision.rule_id)
+        return f"routed to {decision.agency_id}"
+
+
+def escalate_referral(referral_id: int, level: int) -> str:
+    """Nobody accepted in time: text the next person of the chain."""
+    rt = runtime.current()
+    with rt.db.session() as session:
+        referral = session.get(Referral, referral_id)
+        now = utcnow()
+        if referral is None or referral.status not in WAITING or referral.level != level:
+            return "skipped"
+        if referral.due_at is None or referral.due_at > now + dt.timedelta(seconds=2):
+            return "not due"
+        directory = store.current(session)
+        people = referral.people
+        if directory is None or level + 1 >= len(people):
+            referral.due_at = None
+            return "nobody left"
+        waited = int((now - (referral.notified_at or now)).total_seconds() // 60)
+        role = str(people[level + 1]["role"])
+        transition(referral, "escalate", actor="system", channel="system", note=f"to {role}")
+        text = escalation_sms(
+            referral_facts(referral.alert),
+            language_at(session, referral, level + 1),
+            "supervisor" if role == "supervisor" else "backup",
+            waited,
+        )
+        send_to_person(session, directory, referral, level + 1, text)
+        return f"escalated to {role}"
+
+
+def remind_referral(referral_id: int) -> str:
+    """An accepted referral still open: remind whoever accepted it."""
+    rt = runtime.current()
+    with rt.db.session() as session:
+        referral = session.get(Referral, referral_id)
+        now = utcnow()
+        if referral is None or referral.status != "accepted" or referral.reminder_due_at is None:
+            return "skipped"
+        if referral.reminder_due_at > now + dt.timedelta(seconds=2):
+            return "not due"
+        record = session.get(FocalPointRecord, referral.accepted_by or "")
+        directory = store.current(session)
+        if record is None or directory is None:
+            referral.reminder_due_at = None
+            return "nobody to remind"
+        days = max(1, (now - (referral.accepted_at or now)).days)
+        queue_outbound(
+            session,
+            contact=record.contact,
+            text=reminder_sms(referral.alert.reference, record.language, days),
+            channel=sms_channel(referral.alert),
+            kind="referral",
+            queue="low",
+            training=referral.is_training,
+        )
+        start_reminders(session, directory, referral)
+        return "reminded"
+
+
+def start_reminders(session: Session, directory: Directory, referral: Referral) -> None:
+    """(Re)start the reminder timer of an accepted referral."""
+    agency = directory.agency(referral.agency_id)
+    every = (agency.escalation if agency else directory.escalation).reminder_after
+    referral.reminder_due_at = utcnow() + dt.timedelta(seconds=every)
+    due, referral_id = referral.reminder_due_at, referral.id
+    defer(session, lambda: schedule_reminder(runtime.current().redis, referral_id, due))

@@ -1,0 +1,54 @@
+"""The referral part of the sweeper: timers and routing that Redis lost.
+
+Due escalations, due reminders and unrouted alerts are all known to the
+database; when their job is missing from Redis, they are enqueued now.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from redis import Redis
+from sqlalchemy import select
+
+from gateway.db import Database
+from gateway.models import Alert, Referral
+from gateway.referrals import service
+
+
+def sweep_referrals(
+    db: Database, redis: Redis, *, now: dt.datetime, grace: dt.timedelta
+) -> dict[str, int]:
+    """Enqueue routing, escalations and reminders that are due and have no job."""
+    from gateway.sweeper import job_is_live
+
+    counts = {"routes": 0, "escalations": 0, "reminders": 0}
+    with db.session() as session:
+        unrouted = session.scalars(
+            select(Alert.id).where(
+                Alert.routed_at.is_(None), Alert.erased_at.is_(None), Alert.created_at < now - grace
+            )
+        ).all()
+        escalations = session.execute(
+            select(Referral.id, Referral.level).where(
+                Referral.status.in_(service.WAITING), Referral.due_at <= now
+            )
+        ).all()
+        reminders = session.scalars(
+            select(Referral.id).where(
+                Referral.status == "accepted", Referral.reminder_due_at <= now
+            )
+        ).all()
+    for alert_id in unrouted:
+        if not job_is_live(redis, f"route-{alert_id}"):
+            service.enqueue_route(redis, alert_id)
+            counts["routes"] += 1
+    for referral_id, level in escalations:
+        if not job_is_live(redis, f"escalate-{referral_id}-{level}"):
+            service.schedule_escalation(redis, referral_id, level, now)
+            counts["escalations"] += 1
+    for referral_id in reminders:
+        if not job_is_live(redis, f"remind-{referral_id}"):
+            service.schedule_reminder(redis, referral_id, now)
+            counts["reminders"] += 1
+    return counts

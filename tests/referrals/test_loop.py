@@ -1,0 +1,208 @@
+"""The full referral loop through the real webhooks, worker and fake Twilio."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from gateway import create_app, runtime
+from gateway.config import PROJECT_ROOT
+from gateway.encoding import prepare
+from gateway.models import Alert, Message, Referral
+from gateway.referrals import store
+from gateway.sweeper import sweep
+from tests.fakes.providers import FakeTwilio
+from tests.support import post_twilio, twilio_sms, work
+
+REPORTER = "+22376123445"
+IOM_BM, IOM_FR, IOM_SUP = "+22366000102", "+22370000101", "+22379000104"
+# fr, separated, Commune V, landmark, 2 children, girl, 5-11, danger yes,
+# skip details, call back yes, SMS updates yes
+ANSWERS = ["1", "1", "5", "Marché Badalabougou", "2", "fille", "2", "oui", "0", "oui", "oui"]
+_sids = itertools.count(1)
+
+
+@pytest.fixture
+def loop_app(app_config: dict[str, object], fake_twilio: FakeTwilio) -> Iterator[Flask]:
+    """The app sending through (fake) Twilio, with the demo directory loaded."""
+    app = create_app({**app_config, "SMS_PROVIDER": "twilio"})
+    with app.app_context():
+        store.load_file(runtime.current().db, PROJECT_ROOT / "examples" / "bamako-directory.yaml")
+        yield app
+    app.extensions["relais"].db.dispose()
+
+
+def sms(client: FlaskClient, sender: str, body: str) -> None:
+    response = post_twilio(
+        client, "/webhooks/twilio/sms", twilio_sms(f"SM{next(_sids):032d}", sender, body)
+    )
+    assert response.status_code == 200
+
+
+def texts_to(fake: FakeTwilio, number: str) -> list[str]:
+    return [r.form["Body"] for r in fake.requests if r.form.get("To") == number]
+
+
+def report(app: Flask, fake: FakeTwilio) -> str:
+    client = app.test_client()
+    sms(client, REPORTER, "Bonjour")
+    for answer in ANSWERS:
+        sms(client, REPORTER, answer)
+    work(app)  # replies, routing, the referral SMS
+    return runtime_alert().reference
+
+
+def runtime_alert() -> Alert:
+    with runtime.current().db.session() as session:
+        return session.scalars(select(Alert)).one()
+
+
+def referrals() -> list[Referral]:
+    with runtime.current().db.session() as session:
+        rows = list(session.scalars(select(Referral).order_by(Referral.id)))
+        for row in rows:
+            _ = row.events, row.alert
+        return rows
+
+
+def test_alert_to_close_through_sms(loop_app: Flask, fake_twilio: FakeTwilio) -> None:
+    ref = report(loop_app, fake_twilio)
+    assert ref in texts_to(fake_twilio, REPORTER)[-1]
+    (referral_text,) = texts_to(fake_twilio, IOM_BM)
+    assert ref in referral_text and "OK " + ref in referral_text
+    assert "76123445" not in referral_text and "Badalabougou" in referral_text
+    assert prepare(referral_text, fold=False).segments <= 2
+    assert prepare(referral_text, fold=False).encoding == "GSM-7"
+    (referral,) = referrals()
+    assert (referral.agency_id, referral.status, referral.focal_point_id) == (
+        "iom",
+        "notified",
+        "iom-bko-bm",
+    )
+
+    client = loop_app.test_client()
+    sms(client, IOM_BM, f"ok {ref.lower()}")
+    work(loop_app)
+    assert referrals()[0].status == "accepted" and runtime_alert().status == "in_progress"
+    assert ref in texts_to(fake_twilio, IOM_BM)[-1]
+    assert "travailleur social" in texts_to(fake_twilio, REPORTER)[-1]  # the reporter is told
+
+    sms(client, IOM_BM, f"INFO {ref}")
+    work(loop_app)
+    assert "+22376123445" in texts_to(fake_twilio, IOM_BM)[-1]  # accepted and consented
+
+    sms(client, IOM_BM, f"FIN {ref} réunifié")
+    work(loop_app)
+    referral = referrals()[0]
+    assert referral.status == "closed" and referral.outcome == "reunified"
+    assert runtime_alert().status == "closed"
+    assert ref in texts_to(fake_twilio, REPORTER)[-1]
+    assert [e.event for e in referral.events] == ["notify", "accept", "close"]
+    assert all(e.channel in {"sms", "system"} for e in referral.events)
+
+    sms(client, REPORTER, f"STATUT {ref}")
+    work(loop_app)
+    assert f"{ref}: clotur" in texts_to(fake_twilio, REPORTER)[-1]
+
+
+def test_info_without_acceptance_never_shows_the_number(
+    loop_app: Flask, fake_twilio: FakeTwilio
+) -> None:
+    ref = report(loop_app, fake_twilio)
+    sms(loop_app.test_client(), IOM_BM, f"INFO {ref}")
+    work(loop_app)
+    info = texts_to(fake_twilio, IOM_BM)[-1]
+    assert ref in info and "76123445" not in info
+
+
+def test_rejection_goes_to_the_backup(loop_app: Flask, fake_twilio: FakeTwilio) -> None:
+    ref = report(loop_app, fake_twilio)
+    sms(loop_app.test_client(), IOM_BM, f"NON {ref} pas notre zone")
+    work(loop_app)
+    (referral,) = referrals()
+    assert (referral.status, referral.focal_point_id) == ("notified", "iom-bko-fr")
+    assert ref in texts_to(fake_twilio, IOM_FR)[-1]
+    assert [e.event for e in referral.events] == ["notify", "reject", "reroute"]
+
+
+def test_transfer_opens_a_referral_at_the_other_agency(
+    loop_app: Flask, fake_twilio: FakeTwilio
+) -> None:
+    ref = report(loop_app, fake_twilio)
+    client = loop_app.test_client()
+    sms(client, IOM_BM, f"OK {ref}")
+    sms(client, IOM_BM, f"TRANSFERT {ref} dnpef")
+    work(loop_app)
+    first, second = referrals()
+    assert first.status == "transferred" and second.agency_id == "dnpef"
+    assert second.status == "notified"
+    assert "DNPEF" in texts_to(fake_twilio, IOM_BM)[-1]
+
+
+def test_unanswered_high_risk_referral_escalates_to_backup_then_supervisor(
+    loop_app: Flask, fake_twilio: FakeTwilio
+) -> None:
+    ref = report(loop_app, fake_twilio)
+    rt = runtime.current()
+    for expected, number in (("iom-bko-fr", IOM_FR), ("iom-sup", IOM_SUP)):
+        with rt.db.session() as session:  # the clock moves past the deadline
+            referral = session.scalars(select(Referral)).one()
+            assert referral.due_at is not None
+            delay = referral.due_at - referral.notified_at  # type: ignore[operator]
+            assert delay == dt.timedelta(minutes=15)  # high risk, from the directory
+            referral.due_at = referral.notified_at = referral.due_at - dt.timedelta(hours=1)
+        rt.redis.flushdb()  # and Redis lost the scheduled job: the sweeper finds it
+        sweep(rt.db, rt.redis, grace=dt.timedelta(0))
+        work(loop_app)
+        referral = referrals()[0]
+        assert (referral.status, referral.focal_point_id) == ("escalated", expected)
+        assert ref in texts_to(fake_twilio, number)[-1]
+    assert referrals()[0].due_at is None  # nobody after the supervisor
+    sms(loop_app.test_client(), IOM_SUP, f"OK {ref}")
+    work(loop_app)
+    assert referrals()[0].status == "accepted" and referrals()[0].accepted_by == "iom-sup"
+
+
+def test_commands_from_strangers_and_wrong_people_reveal_nothing(
+    loop_app: Flask, fake_twilio: FakeTwilio
+) -> None:
+    ref = report(loop_app, fake_twilio)
+    client = loop_app.test_client()
+    sms(client, "+22365000201", f"OK {ref}")  # a DNDS focal point: not theirs
+    sms(client, IOM_BM, "OK ZZZZZZ")  # unknown reference
+    sms(client, IOM_BM, f"FIN {ref} réunifié")  # closing before accepting
+    work(loop_app)
+    assert referrals()[0].status == "notified"
+    assert "LISTE" in texts_to(fake_twilio, "+22365000201")[-1]
+    assert "ZZZZZZ" in texts_to(fake_twilio, IOM_BM)[-2]
+    assert ref in texts_to(fake_twilio, IOM_BM)[-1]
+
+
+def test_a_duplicate_inbound_never_makes_a_second_referral(
+    loop_app: Flask, fake_twilio: FakeTwilio
+) -> None:
+    client = loop_app.test_client()
+    sms(client, REPORTER, "Bonjour")
+    for answer in ANSWERS[:-1]:
+        sms(client, REPORTER, answer)
+    last = twilio_sms("SM" + "f" * 32, REPORTER, ANSWERS[-1])
+    for _ in range(3):
+        assert post_twilio(client, "/webhooks/twilio/sms", last).status_code == 200
+    work(loop_app)
+    assert len(referrals()) == 1
+    with runtime.current().db.session() as session:
+        count = session.query(Message).filter(Message.kind == "referral").count()
+    assert count == 1
+
+
+def test_list_shows_open_referrals(loop_app: Flask, fake_twilio: FakeTwilio) -> None:
+    ref = report(loop_app, fake_twilio)
+    sms(loop_app.test_client(), IOM_BM, "LISTE")
+    work(loop_app)
+    assert ref in texts_to(fake_twilio, IOM_BM)[-1]
