@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway import aftercommit, alerts, crypto, logs, outbox, queues
 from gateway.config import load_settings
@@ -25,6 +26,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     app.config.update(settings.as_flask_config())
     app.config["MAX_CONTENT_LENGTH"] = settings.MAX_CONTENT_LENGTH
+    if settings.PROXY_COUNT:
+        # Behind a TLS proxy: take the client IP and scheme from its headers.
+        n = settings.PROXY_COUNT
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     keyring = crypto.Keyring(settings.DATA_KEYS)
     crypto.install(keyring)

@@ -18,6 +18,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from gateway import runtime
 from gateway.commands.data import purge_command, rotate_command
 from gateway.commands.flows import flows_group, simulate
+from gateway.commands.numbers import numbers_group
 from gateway.commands.referrals import directory_group, jobs_group, route_command
 
 
@@ -38,6 +39,7 @@ main.add_command(purge_command)
 main.add_command(directory_group)
 main.add_command(route_command)
 main.add_command(jobs_group)
+main.add_command(numbers_group)
 
 
 @main.group()

@@ -66,6 +66,18 @@ class Settings:
     # The same text to the same number more than this many times in five
     # minutes is suppressed: it stops bot ping-pong from burning credit.
     LOOP_GUARD_LIMIT: int = 20
+    # At most this many messages per window (seconds) from one number are
+    # processed; a flood from one number never slows the others.
+    SENDER_RATE_LIMIT: int = 20
+    SENDER_RATE_WINDOW: int = 600
+    # Webhook requests a minute accepted from one client IP (0: no limit).
+    WEBHOOK_IP_LIMIT: int = 600
+    # Failed reference look-ups (STATUS, focal-point commands) an hour before
+    # a number gets no more answers about references: guessing is throttled.
+    LOOKUP_FAILURE_LIMIT: int = 5
+    # Number of trusted reverse proxies in front of the web process (for the
+    # client IP and scheme); 0 when gunicorn faces the network directly.
+    PROXY_COUNT: int = 0
     # Days after which personal data of closed cases is erased.
     RETENTION_DAYS: int = 90
     # Seconds to wait before each retry of a transient send failure.
@@ -77,6 +89,17 @@ class Settings:
     USSD_SESSION_SECONDS: int = 600
     # Largest webhook body accepted, in bytes (413 beyond).
     MAX_CONTENT_LENGTH: int = 64 * 1024
+    # Console: minutes of inactivity after which a signed-in user must sign in again.
+    SESSION_MINUTES: int = 30
+    # Console: failed logins in a row that lock an account, and for how long.
+    LOGIN_MAX_FAILURES: int = 5
+    LOGIN_LOCK_MINUTES: int = 15
+    # Console: failed logins from one IP address within the window → 429 (Redis).
+    LOGIN_IP_MAX_FAILURES: int = 20
+    LOGIN_IP_WINDOW_MINUTES: int = 10
+    # Reverse proxies in front of Relais whose X-Forwarded-For is trusted
+    # (0: the socket address is the client). Behind one TLS proxy, set 1.
+    TRUSTED_PROXY_HOPS: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -1,12 +1,21 @@
-"""Send-side guards kept in Redis: a per-provider rate limit and a loop guard.
+"""Counters in Redis that keep Relais fair and cheap under abuse.
 
-* Rate limit: at most ``SEND_RATE`` segments per second per provider, across
-  every worker (a fixed one-second window; a multi-part message costs its
-  segment count). A send over the limit is put back a second later.
+All of them are fixed windows (:func:`window_count`): a key per subject and
+window, counted with INCR, expiring with the window. They are advisory: when
+Redis is away the callers let traffic through (the database still stores
+everything; losing a rate limit for a while is better than losing a report).
+
+* Send rate: at most ``SEND_RATE`` segments per second per provider, across
+  every worker; a send over the limit is put back a second later.
 * Loop guard: the same text to the same number more than
-  ``LOOP_GUARD_LIMIT`` times in five minutes is suppressed, which stops an
-  auto-responder ping-pong from burning credit. Only a keyed hash of the text
-  (the caller's) goes to Redis, never the text.
+  ``LOOP_GUARD_LIMIT`` times in five minutes is suppressed (an auto-responder
+  ping-pong would burn credit). Only a keyed hash of the text reaches Redis.
+* Sender limit: at most ``SENDER_RATE_LIMIT`` messages per
+  ``SENDER_RATE_WINDOW`` seconds from one number are processed; a flood from
+  one number never slows the others.
+* Webhook limit: at most ``WEBHOOK_IP_LIMIT`` requests a minute per client IP.
+* Failed look-ups: references that are unknown or not the asker's are
+  counted; past ``LOOKUP_FAILURE_LIMIT`` an hour, guessing gets no answers.
 """
 
 from __future__ import annotations
@@ -16,27 +25,60 @@ import time
 from redis import Redis
 
 LOOP_WINDOW_SECONDS = 300
+LOOKUP_WINDOW_SECONDS = 3600
+
+
+def window_count(redis: Redis, subject: str, window: int, amount: int = 1) -> int:
+    """Add ``amount`` to ``subject``'s counter for the current window; return the total."""
+    start = int(time.time()) // window * window
+    key = f"relais:count:{subject}:{start}"
+    pipe = redis.pipeline()
+    pipe.incrby(key, amount)
+    pipe.expire(key, window + 1)
+    return int(pipe.execute()[0])
+
+
+def peek_count(redis: Redis, subject: str, window: int) -> int:
+    """The current window's total for ``subject``, without counting."""
+    start = int(time.time()) // window * window
+    value = redis.get(f"relais:count:{subject}:{start}")
+    return int(value) if isinstance(value, bytes | str | int) else 0
 
 
 def take_send_slot(redis: Redis, provider: str, segments: int, rate: int) -> bool:
     """Count ``segments`` against ``provider``'s budget for this second; False if over."""
     if rate <= 0:
         return True
-    key = f"relais:rate:{provider}:{int(time.time())}"
-    pipe = redis.pipeline()
-    pipe.incrby(key, max(1, segments))
-    pipe.expire(key, 2)
-    used = int(pipe.execute()[0])
+    used = window_count(redis, f"send:{provider}", 1, max(1, segments))
     # A single message longer than the whole budget still goes, alone.
     return used <= rate or used == max(1, segments)
 
 
 def loop_detected(redis: Redis, contact_id: int, text_hash: str, limit: int) -> bool:
     """Count one more send of a text (by its keyed hash) to ``contact_id``; True over ``limit``."""
-    digest = text_hash[:32]
-    key = f"relais:loop:{contact_id}:{digest}"
-    pipe = redis.pipeline()
-    # Start the window on first use only (SET NX works on every Redis version).
-    pipe.set(key, 0, ex=LOOP_WINDOW_SECONDS, nx=True)
-    pipe.incr(key)
-    return int(pipe.execute()[1]) > limit
+    subject = f"loop:{contact_id}:{text_hash[:32]}"
+    return window_count(redis, subject, LOOP_WINDOW_SECONDS) > limit
+
+
+def sender_over_limit(redis: Redis, contact_id: int, limit: int, window: int) -> int:
+    """Count a message from ``contact_id``; return how far over ``limit`` (0: within)."""
+    if limit <= 0:
+        return 0
+    return max(0, window_count(redis, f"sender:{contact_id}", window) - limit)
+
+
+def ip_over_limit(redis: Redis, ip_hash: str, limit: int) -> bool:
+    """Count a webhook request from a client IP (by keyed hash); True over ``limit``/minute."""
+    if limit <= 0:
+        return False
+    return window_count(redis, f"ip:{ip_hash[:32]}", 60) > limit
+
+
+def note_failed_lookup(redis: Redis, contact_id: int) -> int:
+    """Count a reference look-up that found nothing for ``contact_id``; return the total."""
+    return window_count(redis, f"lookup:{contact_id}", LOOKUP_WINDOW_SECONDS)
+
+
+def lookups_blocked(redis: Redis, contact_id: int, limit: int) -> bool:
+    """True when ``contact_id`` failed more than ``limit`` look-ups this hour."""
+    return peek_count(redis, f"lookup:{contact_id}", LOOKUP_WINDOW_SECONDS) > limit

@@ -8,8 +8,10 @@ the asker's own reports: any other reference gets the same "unknown" answer.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 
+from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,16 +19,29 @@ from gateway.alerts import create_alert
 from gateway.flows import Flow, StepResult, fill_reference
 from gateway.models import Alert, Contact
 from gateway.referrals.texts import reporter_text
+from gateway.runtime import Runtime
+from gateway.throttle import lookups_blocked, note_failed_lookup
 
 
-def status_text(session: Session, contact: Contact, reference: str, lang: str) -> str:
-    """The answer to ``STATUS <reference>`` for ``contact``."""
+def status_text(session: Session, rt: Runtime, contact: Contact, reference: str, lang: str) -> str:
+    """The answer to ``STATUS <reference>`` for ``contact``.
+
+    Unknown references and other people's get the same answer; after too
+    many of those in an hour, every STATUS gets it (guessing is throttled).
+    """
+    unknown = reporter_text("status_unknown", lang, reference.upper())
+    try:
+        if lookups_blocked(rt.redis, contact.id, rt.settings.LOOKUP_FAILURE_LIMIT):
+            return unknown
+    except RedisError:
+        pass
     alert = session.scalar(
         select(Alert).where(Alert.reference == reference.upper(), Alert.contact_id == contact.id)
     )
     if alert is None:
-        # The same answer for an unknown reference and someone else's.
-        return reporter_text("status_unknown", lang, reference.upper())
+        with contextlib.suppress(RedisError):
+            note_failed_lookup(rt.redis, contact.id)
+        return unknown
     return reporter_text(f"status_{alert.status}", lang, alert.reference)
 
 
@@ -35,6 +50,7 @@ def apply_actions(
     flow: Flow,
     result: StepResult,
     *,
+    rt: Runtime,
     contact: Contact,
     channel: str,
     via: str,
@@ -64,5 +80,6 @@ def apply_actions(
             replies = fill_reference(replies, alert.reference)
         elif action.name == "status_query":
             lang = result.state.language or contact.language or flow.default_language
-            replies.insert(0, status_text(session, contact, str(payload["reference"]), lang))
+            reference = str(payload["reference"])
+            replies.insert(0, status_text(session, rt, contact, reference, lang))
     return replace(result, replies=replies), alert

@@ -22,10 +22,11 @@ from gateway.flows.oneshot import OneShotSpec, is_oneshot, load_oneshot, parse_o
 from gateway.flows.render import sms_question
 from gateway.flows.text import fold
 from gateway.logs import get_logger
-from gateway.models import Contact, Message
+from gateway.models import Contact, FocalPointRecord, Message
 from gateway.models.message import Direction, Status
 from gateway.outbox import queue_outbound
 from gateway.runtime import Runtime
+from gateway.throttle import sender_over_limit
 
 log = get_logger(__name__)
 ALERT_FLOW = "alert"
@@ -98,6 +99,11 @@ class Dispatcher:
         contact = message.contact
         if contact.blocked:
             return []
+        over = self._over_limit(session, contact)
+        if over:
+            # Stored, not processed; one warning per window, then silence.
+            lang = contact.language or self.alert_flow.default_language
+            return [self.alert_flow.text("too_many", lang)] if over == 1 else []
         for handler in self.sms_handlers:
             texts = handler(session, message)
             if texts is not None:
@@ -125,6 +131,7 @@ class Dispatcher:
             session,
             flow,
             result,
+            rt=self.rt,
             contact=contact,
             channel=message.channel,
             via="sms",
@@ -132,6 +139,23 @@ class Dispatcher:
         )
         store.save(loaded.row, contact_id=contact.id, channel="sms", state=result.state)
         return result.replies
+
+    def _over_limit(self, session: Session, contact: Contact) -> int:
+        """How far over the per-number limit this message is (focal points are exempt)."""
+        settings = self.rt.settings
+        is_focal_point = session.scalar(
+            select(FocalPointRecord.id).where(
+                FocalPointRecord.contact_id == contact.id, FocalPointRecord.removed.is_(False)
+            )
+        )
+        if is_focal_point:
+            return 0
+        try:
+            return sender_over_limit(
+                self.rt.redis, contact.id, settings.SENDER_RATE_LIMIT, settings.SENDER_RATE_WINDOW
+            )
+        except RedisError:
+            return 0
 
     def _begin(self, flow: Flow, contact: Contact, text: str) -> StepResult:
         """A first message: start the flow, unless it is STOP/START/HELP/STATUS."""
@@ -201,11 +225,16 @@ class Dispatcher:
             contact = message.contact
             store = ConversationStore(session, self.rt.redis, self.rt.keyring, ttl)
             loaded = store.find_ussd(session_id)
+            if loaded.state is None and self._over_limit(session, contact):
+                message.record(Status.HANDLED, detail="rate limited")
+                lang = contact.language or flow.default_language
+                return render_ussd(flow.text("too_many", lang), end=True)
             result = advance_ussd(flow, loaded.state, raw_text, contact.language)
             result, _alert = apply_actions(
                 session,
                 flow,
                 result,
+                rt=self.rt,
                 contact=contact,
                 channel=message.channel,
                 via="ussd",

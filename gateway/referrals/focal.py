@@ -16,9 +16,11 @@ other agencies' references get answers that reveal nothing about the case.
 
 from __future__ import annotations
 
+from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway import runtime
 from gateway.db import utcnow
 from gateway.models import Alert, FocalPointRecord, Message, Referral
 from gateway.outbox import queue_outbound
@@ -39,6 +41,8 @@ from gateway.referrals.commands import (
 from gateway.referrals.lifecycle import LifecycleError
 from gateway.referrals.routing import people_for
 from gateway.referrals.texts import error_reply, info_sms, referral_sms, reply, reporter_text
+from gateway.runtime import Runtime
+from gateway.throttle import lookups_blocked, note_failed_lookup
 
 OPEN = ("notified", "escalated", "accepted")
 
@@ -56,10 +60,15 @@ def handle_focal_sms(session: Session, message: Message) -> list[str] | None:
         return [reply("help", lang)]
     if command.action == LIST:
         return [reply("list", lang, references=_open_references(session, record))]
+    rt = runtime.current()
+    if _guessing(rt, record, count=False):
+        return [reply("unknown_reference", lang, reference=command.reference)]
     referral = _referral(session, command.reference or "")
     if referral is None:
+        _guessing(rt, record, count=True)
         return [reply("unknown_reference", lang, reference=command.reference)]
     if record.id not in referral.notified_ids() and referral.accepted_by != record.id:
+        _guessing(rt, record, count=True)
         return [reply("not_yours", lang, reference=command.reference)]
     try:
         return [_act(session, record, referral, command)]
@@ -73,6 +82,16 @@ def handle_focal_sms(session: Session, message: Message) -> list[str] | None:
                 status=referral.status,
             )
         ]
+
+
+def _guessing(rt: Runtime, record: FocalPointRecord, *, count: bool) -> bool:
+    """Count a failed look-up (``count``); True when this number is past the limit."""
+    try:
+        if count:
+            note_failed_lookup(rt.redis, record.contact_id)
+        return lookups_blocked(rt.redis, record.contact_id, rt.settings.LOOKUP_FAILURE_LIMIT)
+    except RedisError:
+        return False
 
 
 def _referral(session: Session, reference: str) -> Referral | None:

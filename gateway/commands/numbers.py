@@ -1,0 +1,63 @@
+"""``relais numbers block|unblock|blocked``: the blocklist of phone numbers.
+
+A blocked number's messages are still stored (nothing is lost) but never
+processed and never answered. Numbers are shown masked.
+"""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from gateway import runtime
+from gateway.models import Contact
+from gateway.phones import InvalidNumber, mask, normalize
+
+
+@click.group("numbers")
+def numbers_group() -> None:
+    """Blocked phone numbers."""
+
+
+def _number(raw: str) -> str:
+    try:
+        return normalize(raw)
+    except InvalidNumber:
+        raise click.BadParameter(f"not a valid phone number: {raw!r}") from None
+
+
+@numbers_group.command("block")
+@click.argument("number")
+@with_appcontext
+def block(number: str) -> None:
+    """Stop processing and answering messages from NUMBER."""
+    e164 = _number(number)
+    with runtime.current().db.session() as session:
+        Contact.get_or_create(session, e164).blocked = True
+    click.echo(f"blocked {mask(e164)}")
+
+
+@numbers_group.command("unblock")
+@click.argument("number")
+@with_appcontext
+def unblock(number: str) -> None:
+    """Process messages from NUMBER again."""
+    e164 = _number(number)
+    with runtime.current().db.session() as session:
+        contact = Contact.find(session, e164)
+        if contact is None or not contact.blocked:
+            raise click.ClickException(f"{mask(e164)} is not blocked")
+        contact.blocked = False
+    click.echo(f"unblocked {mask(e164)}")
+
+
+@numbers_group.command("blocked")
+@with_appcontext
+def blocked() -> None:
+    """List blocked numbers (masked)."""
+    with runtime.current().db.session() as session:
+        rows = session.scalars(select(Contact).where(Contact.blocked.is_(True))).all()
+        for contact in rows:
+            click.echo(mask(contact.phone or ""))
+        click.echo(f"{len(rows)} blocked number(s)")
