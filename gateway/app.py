@@ -59,4 +59,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(webhooks_bp)
+    from gateway import console
+
+    console.init_app(app)  # sign-in, CSRF, security headers, languages, /console
     return app

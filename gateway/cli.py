@@ -16,10 +16,12 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from gateway import runtime
+from gateway.commands.audit import audit_group
 from gateway.commands.data import purge_command, rotate_command
 from gateway.commands.flows import flows_group, simulate
 from gateway.commands.numbers import numbers_group
 from gateway.commands.referrals import directory_group, jobs_group, route_command
+from gateway.commands.users import users_group
 
 
 def _create_app() -> Flask:
@@ -39,6 +41,8 @@ main.add_command(purge_command)
 main.add_command(directory_group)
 main.add_command(route_command)
 main.add_command(jobs_group)
+main.add_command(users_group)
+main.add_command(audit_group)
 main.add_command(numbers_group)
 
 

@@ -97,9 +97,6 @@ class Settings:
     # Console: failed logins from one IP address within the window → 429 (Redis).
     LOGIN_IP_MAX_FAILURES: int = 20
     LOGIN_IP_WINDOW_MINUTES: int = 10
-    # Reverse proxies in front of Relais whose X-Forwarded-For is trusted
-    # (0: the socket address is the client). Behind one TLS proxy, set 1.
-    TRUSTED_PROXY_HOPS: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

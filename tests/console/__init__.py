@@ -1,0 +1,1 @@
+"""Tests of the web console: sign-in, access model, security headers, languages."""
