@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import click
@@ -22,7 +22,11 @@ from gateway import queues, runtime
 from gateway.models import DirectoryVersion
 from gateway.phones import mask
 from gateway.referrals import store
-from gateway.referrals.directory import AGE_BANDS, CONCERNS, LANGUAGES, RISKS, SEXES, Directory
+from gateway.referrals.directory import Directory
+from gateway.vocabulary import AGE_BANDS, CONCERNS, LANGUAGES, RISKS, SEXES
+
+if TYPE_CHECKING:
+    from gateway.referrals.routing import AlertFacts
 
 
 def _fail(message: str) -> None:
@@ -121,16 +125,33 @@ def _check_place(_ctx: click.Context, _param: click.Parameter, value: str) -> st
     return value
 
 
-def _parse_at(value: str | None, tz: str) -> dt.datetime:
+def parse_when(value: str | None, tz: str) -> dt.datetime:
+    """When an alert is raised: now, or ``value`` (ISO 8601; without offset: in ``tz``).
+
+    Raises ``ValueError`` for a text that is not a date-time. Shared with the
+    console's "test routing" page.
+    """
     if value is None:
         return dt.datetime.now(ZoneInfo(tz))
+    at = dt.datetime.fromisoformat(value)
+    return at.replace(tzinfo=ZoneInfo(tz)) if at.tzinfo is None else at
+
+
+def _parse_at(value: str | None, tz: str) -> dt.datetime:
     try:
-        at = dt.datetime.fromisoformat(value)
+        return parse_when(value, tz)
     except ValueError:
         raise click.BadParameter(
             f"{value!r} is not a date-time like 2026-11-28T21:30", param_hint="--at"
         ) from None
-    return at.replace(tzinfo=ZoneInfo(tz)) if at.tzinfo is None else at
+
+
+def route_explanation(directory: Directory, facts: AlertFacts, at: dt.datetime) -> str:
+    """What ``relais route`` prints for ``facts`` at ``at`` (phones masked; shared with console)."""
+    from gateway.referrals.routing import explain, route
+
+    places = store.places()
+    return explain(route(directory, places, facts, at), places)
 
 
 @click.command("route")
@@ -146,7 +167,7 @@ def route_command(
     concern: str, place: str, risk: str, sex: str, age_band: str, lang: str, at_text: str | None
 ) -> None:
     """Show who the directory in force would notify for such an alert, and why."""
-    from gateway.referrals.routing import AlertFacts, explain, route
+    from gateway.referrals.routing import AlertFacts
 
     with runtime.current().db.session() as session:
         directory = store.current(session)
@@ -155,7 +176,7 @@ def route_command(
         return
     at = _parse_at(at_text, directory.tz)
     facts = AlertFacts(concern, place, risk, sex, age_band, lang)
-    click.echo(explain(route(directory, store.places(), facts, at), store.places()))
+    click.echo(route_explanation(directory, facts, at))
 
 
 @click.group("jobs")

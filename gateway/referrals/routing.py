@@ -22,12 +22,7 @@ from zoneinfo import ZoneInfo
 
 from gateway.phones import mask
 from gateway.referrals.directory import (
-    AGE_BANDS,
-    CONCERNS,
     DAYS,
-    LANGUAGES,
-    RISKS,
-    SEXES,
     Agency,
     Directory,
     FocalPoint,
@@ -36,6 +31,7 @@ from gateway.referrals.directory import (
     format_duration,
 )
 from gateway.referrals.places import PlaceTree
+from gateway.vocabulary import AGE_BANDS, CONCERNS, LANGUAGES, RISKS, SEXES
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from gateway.db import Database
 from gateway.logs import get_logger
 from gateway.models import Contact, DirectoryVersion, FocalPointRecord
-from gateway.referrals.directory import Directory, diff, load_directory_text
+from gateway.referrals.directory import Directory, load_directory_text
+from gateway.referrals.directory_diff import diff
 from gateway.referrals.places import PlaceTree, load_places
 
 log = get_logger(__name__)

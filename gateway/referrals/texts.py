@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from gateway.encoding import gsm7_fold, is_gsm7, prepare
 from gateway.referrals.commands import BAD_REFERENCE, NEEDS_REFERENCE, UNKNOWN_COMMAND, ParseError
 from gateway.referrals.lifecycle import display_status
+from gateway.referrals.wording import LABELS as _L
+from gateway.referrals.wording import REPLIES as _REPLIES
+from gateway.referrals.wording import REPORTER as _REPORTER
+from gateway.vocabulary import AGE_BANDS, CONCERNS, RISKS, SEXES
 
-RISKS = ("high", "medium", "low")
-CONCERNS = ("separated", "displaced", "abuse", "exploitation", "street", "other")
-SEXES = ("girl", "boy", "both", "unknown")
-AGE_BANDS = ("0-4", "5-11", "12-14", "15-17", "unknown")
 FOCAL_LANGUAGES = ("fr", "en")
 REPORTER_LANGUAGES = ("fr", "en", "bm")  # bm: UNVALIDATED drafts
 REPLY_CODES = (
@@ -61,125 +61,6 @@ class ReferralFacts:
                 raise ValueError(f"{value!r} is not one of {allowed}")
         if self.children is not None and self.children < 0:
             raise ValueError("children must be None or >= 0")
-
-
-_L: dict[str, dict[str, str]] = {
-    "fr": {
-        "high": "RISQUE ELEVE", "medium": "RISQUE MOYEN", "low": "RISQUE FAIBLE",
-        "separated": "enfant séparé", "displaced": "enfant déplacé", "abuse": "maltraitance",
-        "exploitation": "exploitation", "street": "enfant des rues", "other": "autre",
-        "girl": "fille", "boy": "garçon", "both": "filles et garçons", "sex?": "sexe inconnu",
-        "age": "{} ans", "age?": "âge inconnu", "n1": "1 enfant", "n": "{} enfants",
-        "n?": "nombre inconnu", "place": "Lieu", "landmark": "Repère",
-        "consent": "Rappel signaleur: ", "yes": "oui", "no": "non",
-        "answer": "Rep: OK {r} / NON {r} raison / INFO {r}", "tel": "Tel signaleur: {}",
-        "notel": "Numéro du signaleur non communiqué.", "backup": "suppléant",
-        "supervisor": "superviseur",
-        "escalation": "RELAIS RELANCE {level}: {r} sans réponse depuis {wait}.",
-        "reminder": "RELAIS: le cas {r} est ouvert depuis {days}. Donnez des nouvelles: "
-        "NOTE {r} texte, ou FIN {r} issue.",
-        "day": "{} jour", "days": "{} jours",
-        "reunified": "réunifié", "placed_in_care": "placé", "not_found": "introuvable",
-        "referred_to_services": "orienté", "false_alarm": "fausse alerte",
-    },
-    "en": {
-        "high": "HIGH RISK", "medium": "MEDIUM RISK", "low": "LOW RISK",
-        "separated": "separated child", "displaced": "displaced child", "abuse": "abuse",
-        "exploitation": "exploitation", "street": "street child", "other": "other",
-        "girl": "girl", "boy": "boy", "both": "girls and boys", "sex?": "sex unknown",
-        "age": "age {}", "age?": "age unknown", "n1": "1 child", "n": "{} children",
-        "n?": "number unknown", "place": "Place", "landmark": "Landmark",
-        "consent": "Reporter callback: ", "yes": "yes", "no": "no",
-        "answer": "Reply: OK {r} / NO {r} reason / INFO {r}", "tel": "Reporter tel: {}",
-        "notel": "Reporter number not shared.", "backup": "backup", "supervisor": "supervisor",
-        "escalation": "RELAIS ESCALATION {level}: {r} unanswered for {wait}.",
-        "reminder": "RELAIS: case {r} has been open for {days}. Send news: NOTE {r} text, "
-        "or CLOSE {r} outcome.",
-        "day": "{} day", "days": "{} days",
-        "reunified": "reunified", "placed_in_care": "placed in care", "not_found": "not found",
-        "referred_to_services": "referred to services", "false_alarm": "false alarm",
-    },
-}  # fmt: skip
-
-_REPLIES: dict[str, dict[str, str]] = {
-    "fr": {
-        "accepted": "Merci, vous suivez {r}. Le signaleur sera informé. Pour clôturer: "
-        "FIN {r} issue (réunifié, placé, orienté, introuvable, fausse alerte).",
-        "already_accepted_by_other": "{r} est déjà pris en charge par un autre intervenant. "
-        "Aucune action requise. Merci.",
-        "rejected_rerouted": "{r} refusé, c'est noté. Le cas est transmis à un autre point "
-        "focal. Merci.",
-        "info_no_number": "{r}: le numéro du signaleur ne peut pas être communiqué.",
-        "note_saved": "Note ajoutée au cas {r}. Merci.",
-        "transferred": "{r} transféré à {agency}. Le cas ne vous est plus attribué. Merci.",
-        "closed": "{r} clôturé ({outcome}). Merci pour votre travail.",
-        "help": "Rep: OK REF (accepter), NON REF raison, INFO REF, NOTE REF texte, "
-        "TRANSFERT REF agence, FIN REF issue, LISTE (vos cas).",
-        "unknown_reference": "Référence {r} inconnue. Vérifiez les 6 caractères ou envoyez "
-        "LISTE.",
-        "not_yours": "Le cas {r} ne vous est pas attribué. Envoyez LISTE pour voir vos cas.",
-        "wrong_syntax": "Commande incomplète. Format: {usage}",
-        "not_allowed": "{keyword} impossible: le cas {r} est {status}.",
-        "list": "Vos cas ouverts: ", "list_empty": "Aucun cas ouvert.",
-        "accept": "OK REF", "reject": "NON REF raison", "info": "INFO REF",
-        "note": "NOTE REF texte", "transfer": "TRANSFERT REF agence",
-        "close": "FIN REF issue (réunifié, placé, orienté, introuvable, fausse alerte)",
-        "list_usage": "LISTE", "help_usage": "AIDE",
-    },
-    "en": {
-        "accepted": "Thank you, you follow {r}. The reporter will be told. To close: "
-        "CLOSE {r} outcome (reunified, placed, referred, not found, false alarm).",
-        "already_accepted_by_other": "{r} is already handled by someone else. No action "
-        "needed. Thank you.",
-        "rejected_rerouted": "{r} refused, noted. The case goes to another focal point. "
-        "Thank you.",
-        "info_no_number": "{r}: the reporter's number cannot be shared.",
-        "note_saved": "Note added to case {r}. Thank you.",
-        "transferred": "{r} transferred to {agency}. It is no longer assigned to you. "
-        "Thank you.",
-        "closed": "{r} closed ({outcome}). Thank you for your work.",
-        "help": "Reply: OK REF (accept), NO REF reason, INFO REF, NOTE REF text, "
-        "TRANSFER REF agency, CLOSE REF outcome, LIST (your cases).",
-        "unknown_reference": "Unknown reference {r}. Check the 6 characters or send LIST.",
-        "not_yours": "Case {r} is not assigned to you. Send LIST to see your cases.",
-        "wrong_syntax": "Incomplete command. Format: {usage}",
-        "not_allowed": "{keyword} not possible: case {r} is {status}.",
-        "list": "Your open cases: ", "list_empty": "No open cases.",
-        "accept": "OK REF", "reject": "NO REF reason", "info": "INFO REF",
-        "note": "NOTE REF text", "transfer": "TRANSFER REF agency",
-        "close": "CLOSE REF outcome (reunified, placed, referred, not found, false alarm)",
-        "list_usage": "LIST", "help_usage": "HELP",
-    },
-}  # fmt: skip
-
-# fmt: off
-_REPORTER: dict[str, dict[str, str]] = {
-    "fr": {
-        "handled": "Un travailleur social s'occupe de votre signalement {r}. Merci.",
-        "closed": "Votre signalement {r} est clôturé. Merci d'aider à protéger les enfants.",
-        "status_received": "Signalement {r}: reçu. Il sera pris en charge dès que possible.",
-        "status_in_progress": "Signalement {r}: en cours de traitement par un travailleur social.",
-        "status_closed": "Signalement {r}: clôturé. Merci.",
-        "status_unknown": "Aucun signalement {r} trouvé pour ce numéro. Vérifiez la référence.",
-    },
-    "en": {
-        "handled": "A social worker is handling your report {r}. Thank you.",
-        "closed": "Your report {r} is closed. Thank you for helping protect children.",
-        "status_received": "Report {r}: received. It will be handled as soon as possible.",
-        "status_in_progress": "Report {r}: being handled by a social worker.",
-        "status_closed": "Report {r}: closed. Thank you.",
-        "status_unknown": "No report {r} found for this number. Check the reference.",
-    },
-    "bm": {  # UNVALIDATED Bambara drafts: to be checked by a native speaker
-        "handled": "Baarakɛla dɔ bɛ i ka kibaru {r} ɲɛnabɔ. I ni ce.",
-        "closed": "I ka kibaru {r} datugura. I ni ce ka denmisɛnw lakana.",
-        "status_received": "I ka kibaru {r} sɔrɔla. A bɛna ɲɛnabɔ joona.",
-        "status_in_progress": "I ka kibaru {r}: baarakɛla dɔ bɛ a ɲɛnabɔ la.",
-        "status_closed": "I ka kibaru {r} datugura. I ni ce.",
-        "status_unknown": "Kibaru {r} ma sɔrɔ nin nimɔrɔ in na. I ka nimɔrɔ lajɛ.",
-    },
-}
-# fmt: on
 
 
 def _lang(lang: str, allowed: tuple[str, ...]) -> str:

@@ -11,11 +11,11 @@ import pytest
 from gateway.referrals.directory import (
     Directory,
     DirectoryError,
-    diff,
     format_duration,
     load_directory,
     parse_duration,
 )
+from gateway.referrals.directory_diff import diff
 from gateway.referrals.places import PlaceTree, load_places
 
 ROOT = Path(__file__).resolve().parents[2]
