@@ -3,7 +3,9 @@
 1. development secrets (generated once, kept outside the repository);
 2. an embedded Redis when ``REDIS_URL`` is unset (data kept in ``instance/``);
 3. the release step: migrations, then the demo directory when it exists;
-4. the Procfile's ``web`` and ``worker`` under honcho, until Ctrl-C.
+4. two console users for development, ``admin`` and ``trainer``, with the
+   generated development password (printed);
+5. the Procfile's ``web`` and ``worker`` under honcho, until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -14,19 +16,39 @@ import sys
 from pathlib import Path
 
 from gateway.config import PROJECT_ROOT, load_settings
+from gateway.devsecrets import dev_secrets
 from gateway.embedded_redis import EmbeddedRedis, answers
 
 EMBEDDED_REDIS_PORT = 6380
 DEMO_DIRECTORY = PROJECT_ROOT / "examples" / "bamako-directory.yaml"
 
 
-def _banner(port: int, redis_url: str, embedded: bool) -> str:
+DEV_USERS = (("admin", "admin"), ("trainer", "trainer"))
+
+
+def _ensure_dev_users(relais: str, env: dict[str, str], password: str) -> None:
+    """Create the development console users unless they exist."""
+    for name, role in DEV_USERS:
+        result = subprocess.run(  # noqa: S603 - our own command
+            [relais, "users", "add", name, "--role", role, "--password-stdin"],
+            input=password + "\n",
+            env=env,
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0 and "already exists" not in result.stdout + result.stderr:
+            print(f"could not create the {name} user: {result.stderr.strip()}", file=sys.stderr)
+
+
+def _banner(port: int, redis_url: str, embedded: bool, password: str) -> str:
     base = f"http://localhost:{port}"
     return "\n".join(
         [
             "",
             "Relais is starting (development).",
-            f"  Web:        {base}/",
+            f"  Console:    {base}/console/  (users admin and trainer, password {password})",
             f"  Health:     {base}/healthz   Readiness: {base}/readyz",
             f"  Webhooks:   {base}/webhooks/twilio/sms",
             f"              {base}/webhooks/africastalking/ussd?token=…",
@@ -65,7 +87,9 @@ def main() -> int:
         env["REDIS_URL"] = f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0"
     try:
         subprocess.run([bin_dir + "/relais", "release"], env=env, check=True, cwd=PROJECT_ROOT)  # noqa: S603
-        print(_banner(settings.PORT, env["REDIS_URL"], redis is not None), flush=True)
+        password = dev_secrets()["DEV_CONSOLE_PASSWORD"]
+        _ensure_dev_users(bin_dir + "/relais", env, password)
+        print(_banner(settings.PORT, env["REDIS_URL"], redis is not None, password), flush=True)
         honcho = [bin_dir + "/honcho", "-f", str(PROJECT_ROOT / "Procfile"), "start"]
         honcho += ["-p", str(settings.PORT), "web", "worker"]
         return subprocess.call(honcho, env=env, cwd=PROJECT_ROOT)  # noqa: S603

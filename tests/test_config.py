@@ -80,3 +80,17 @@ def test_production_refuses_plain_http_and_sandbox() -> None:
 def test_wrong_values_are_named(env: dict[str, str], fragment: str) -> None:
     with pytest.raises(ConfigError, match=fragment):
         load_settings(environ={"SECRET_KEY": "x", "DATA_KEYS": generate_key(), **env})
+
+
+def test_dev_secrets_include_a_stable_console_password(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from gateway.devsecrets import dev_secrets
+
+    monkeypatch.setenv("RELAIS_HOME", str(tmp_path))
+    first = dev_secrets()
+    assert len(first["DEV_CONSOLE_PASSWORD"]) >= 12
+    assert dev_secrets() == first
+    # an older secrets file without the password gains one, keeping its keys
+    (tmp_path / "dev-secrets.json").write_text('{"SECRET_KEY": "s", "DATA_KEYS": "k"}')
+    upgraded = dev_secrets()
+    assert upgraded["SECRET_KEY"] == "s" and upgraded["DATA_KEYS"] == "k"
+    assert upgraded["DEV_CONSOLE_PASSWORD"]
