@@ -52,8 +52,10 @@ pytest: dev-install
 
 test: lint typecheck security flows-check pytest
 
+# Benchmarks against the real stack (not part of `make test`); see bench/README.md.
+# `make bench BENCH_ARGS="--only inbound --db sqlite --quick"` runs a part.
 bench: dev-install
-	@echo "benchmarks arrive with bench/ (see docs)"; exit 1
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis test-artifacts

@@ -70,8 +70,11 @@ class Settings:
     # processed; a flood from one number never slows the others.
     SENDER_RATE_LIMIT: int = 20
     SENDER_RATE_WINDOW: int = 600
-    # Webhook requests a minute accepted from one client IP (0: no limit).
-    WEBHOOK_IP_LIMIT: int = 600
+    # Webhook requests a minute accepted from one client IP (0: no limit). A
+    # guard against floods of forged requests, not traffic shaping: the
+    # providers call from a handful of addresses, so keep it generous, and
+    # set PROXY_COUNT behind a proxy or every request shares its address.
+    WEBHOOK_IP_LIMIT: int = 6000
     # Failed reference look-ups (STATUS, focal-point commands) an hour before
     # a number gets no more answers about references: guessing is throttled.
     LOOKUP_FAILURE_LIMIT: int = 5

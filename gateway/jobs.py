@@ -28,6 +28,8 @@ from gateway.throttle import loop_detected, take_send_slot
 log = get_logger(__name__)
 JOB_TIMEOUT = 60  # seconds; provider calls have their own, shorter timeout
 FAILURE_TTL = 7 * 24 * 3600  # keep failed jobs a week for `relais jobs failed`
+# Send errors after which the provider may still have accepted the message.
+MAYBE_ACCEPTED = frozenset({"timeout", "bad_response"})
 
 
 def enqueue_send(redis: Redis, message_id: int, queue_name: str, delay: float = 0) -> None:
@@ -136,6 +138,10 @@ def _handle_error(message_id: int, provider: str, error: SendError) -> str:
     with rt.db.session() as session:
         message = session.get_one(Message, message_id)
         message.claimed_at = None
+        if error.code in MAYBE_ACCEPTED:
+            # The provider may have taken the message before we stopped
+            # waiting: a retry may deliver it twice. Count it.
+            message.possible_duplicate = True
         if not error.transient:
             message.record(Status.FAILED, error_code=error.code, detail=error.kind.value)
             if error.kind is ErrorKind.OPTED_OUT:

@@ -68,14 +68,19 @@ class Dispatcher:
                 with contextlib.suppress(RedisError):
                     lock.release()
 
-    def handle_sms(self, message_id: int) -> bool:
-        """Process a stored inbound SMS once; False when another caller already has it."""
+    def handle_sms(self, message_id: int, *, claimed: bool = False, contact_id: int = 0) -> bool:
+        """Process a stored inbound SMS once; False when another caller already has it.
+
+        ``claimed``: the caller stored the row already claimed (``handling``)
+        and passes the sender's ``contact_id``.
+        """
         db = self.rt.db
-        if not inbound.claim(db, message_id):
+        if not claimed and not inbound.claim(db, message_id):
             return False
         try:
-            with db.session() as session:
-                contact_id = session.get_one(Message, message_id).contact_id
+            if not contact_id:
+                with db.session() as session:
+                    contact_id = session.get_one(Message, message_id).contact_id
             with self._person_lock(contact_id), db.session() as session:
                 message = session.get_one(Message, message_id)
                 texts = self._sms_replies(session, message)

@@ -16,8 +16,9 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    inspect,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from gateway import crypto
 from gateway.db import Base, UTCDateTime, utcnow
@@ -108,9 +109,14 @@ class Message(Base):
         self.status = status
         if error_code is not None:
             self.error_code = error_code
-        self.events.append(
-            MessageEvent(status=status, error_code=error_code, detail=detail[:255], at=utcnow())
-        )
+        event = MessageEvent(status=status, error_code=error_code, detail=detail[:255], at=utcnow())
+        session = object_session(self)
+        if session is None or self.id is None or "events" in inspect(self).dict:
+            self.events.append(event)  # new, or history already loaded: keep it in step
+        else:
+            # Do not load the whole history just to add a line to it.
+            event.message_id = self.id
+            session.add(event)
 
 
 class MessageEvent(Base):

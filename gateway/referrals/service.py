@@ -100,7 +100,7 @@ def send_to_person(
         text=text,
         channel=sms_channel(alert),
         kind="referral",
-        queue="default",
+        queue="high",  # a child may be in danger: never behind bulk work
         training=alert.is_training,
     )
     now = utcnow()
@@ -181,7 +181,7 @@ def language_at(session: Session, referral: Referral, level: int) -> str:
 
 def enqueue_route(redis: Redis, alert_id: int) -> None:
     """Enqueue the routing of a new alert."""
-    queues.queue("default", redis).enqueue(
+    queues.queue("high", redis).enqueue(
         route_alert, alert_id, job_id=f"route-{alert_id}", **JOB_OPTIONS
     )
 
@@ -189,7 +189,7 @@ def enqueue_route(redis: Redis, alert_id: int) -> None:
 def schedule_escalation(redis: Redis, referral_id: int, level: int, at: dt.datetime) -> None:
     """Schedule the escalation check of ``referral_id`` at ``level`` for ``at``."""
     if at <= utcnow():  # already due (e.g. found by the sweeper): run it now
-        queues.queue("default", redis).enqueue(
+        queues.queue("high", redis).enqueue(
             escalate_referral,
             referral_id,
             level,
@@ -197,7 +197,7 @@ def schedule_escalation(redis: Redis, referral_id: int, level: int, at: dt.datet
             **JOB_OPTIONS,
         )
         return
-    queues.queue("default", redis).enqueue_at(
+    queues.queue("high", redis).enqueue_at(
         at,
         escalate_referral,
         referral_id,

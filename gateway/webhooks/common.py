@@ -16,8 +16,8 @@ def accept_sms(rt: Runtime, message: InboundMessage) -> bool:
     processing error is logged by the dispatcher and left to the sweeper: the
     provider still gets its 200, since the message is safe.
     """
-    stored = inbound.store(rt.db, message)
+    stored = inbound.store(rt.db, message, claim=True)
     if stored.created:
         with contextlib.suppress(Exception):
-            rt.dispatch.handle_sms(stored.message_id)
+            rt.dispatch.handle_sms(stored.message_id, claimed=True, contact_id=stored.contact_id)
     return stored.created

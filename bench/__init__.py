@@ -1,0 +1,1 @@
+"""Benchmarks of Relais against the real stack (see bench/README.md)."""
