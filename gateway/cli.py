@@ -19,6 +19,7 @@ from gateway import runtime
 from gateway.commands.audit import audit_group
 from gateway.commands.data import purge_command, rotate_command
 from gateway.commands.flows import flows_group, simulate
+from gateway.commands.messages import messages_group
 from gateway.commands.numbers import numbers_group
 from gateway.commands.referrals import directory_group, jobs_group, route_command
 from gateway.commands.users import users_group
@@ -44,6 +45,7 @@ main.add_command(jobs_group)
 main.add_command(users_group)
 main.add_command(audit_group)
 main.add_command(numbers_group)
+main.add_command(messages_group)
 
 
 @main.group()

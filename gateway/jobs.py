@@ -28,6 +28,9 @@ from gateway.throttle import loop_detected, take_send_slot
 log = get_logger(__name__)
 JOB_TIMEOUT = 60  # seconds; provider calls have their own, shorter timeout
 FAILURE_TTL = 7 * 24 * 3600  # keep failed jobs a week for `relais jobs failed`
+# The status detail of a message whose transient failures outlasted its retries
+# (``relais messages retry --exhausted`` finds them by it).
+EXHAUSTED = "retries exhausted"
 # Send errors after which the provider may still have accepted the message.
 MAYBE_ACCEPTED = frozenset({"timeout", "bad_response"})
 
@@ -161,7 +164,7 @@ def _handle_error(message_id: int, provider: str, error: SendError) -> str:
             message.record(Status.RETRYING, error_code=error.code, detail=error.kind.value)
             outcome = "retrying"
         else:
-            message.record(Status.FAILED, error_code=error.code, detail="retries exhausted")
+            message.record(Status.FAILED, error_code=error.code, detail=EXHAUSTED)
             outcome = "failed"
         queue_name = message.queue
     log.warning(

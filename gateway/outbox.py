@@ -81,3 +81,11 @@ def install(sessions: sessionmaker[Session], enqueue: Enqueuer) -> None:
     @event.listens_for(sessions, "after_soft_rollback")
     def _after_rollback(session: Session, _previous: Any) -> None:
         session.info.pop(_PENDING, None)
+
+
+def requeue(session: Session, message: Message, *, detail: str) -> None:
+    """Put a failed outbound message back in the queue, with fresh attempts."""
+    message.attempts = 0
+    message.next_attempt_at = None
+    message.record(Status.QUEUED, detail=detail)
+    session.info.setdefault(_PENDING, []).append((message.id, message.queue))

@@ -150,3 +150,30 @@ def test_send_slot_counts_segments(app: Flask, monkeypatch: pytest.MonkeyPatch) 
     assert take_send_slot(redis, "lone", 9, rate=4)  # one big message still goes, alone
     monkeypatch.setattr("gateway.throttle.time.time", lambda: 1_000_001.5)
     assert take_send_slot(redis, "unit", 3, rate=4)  # a new second, a new budget
+
+
+def test_exhausted_messages_are_listed_and_sent_again(app: Flask, fake_twilio: FakeTwilio) -> None:
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
+
+    from gateway.cli import main
+
+    def run(*args: str):  # type: ignore[no-untyped-def]
+        return CliRunner().invoke(main, list(args), obj=ScriptInfo(create_app=lambda: app))
+
+    fake_twilio.default = fake_twilio.http_error(503)  # both providers down for hours
+    exhausted = queue("Bonjour")
+    work(app)
+    fake_twilio.script(fake_twilio.error(21610))
+    permanent = queue("Autre", number="+22366112233")
+    work(app)
+    assert message(exhausted).status == "failed" and message(permanent).status == "failed"
+    listing = run("messages", "failed")
+    assert "retries exhausted" in listing.output and "permanent error" in listing.output
+    assert "76123445" not in listing.output and "Bonjour" not in listing.output
+    fake_twilio.default = fake_twilio.success()  # the providers are back
+    assert "queued again: 1" in run("messages", "retry", "--exhausted").output
+    work(app)
+    assert message(exhausted).status == "sent" and message(permanent).status == "failed"
+    assert run("messages", "retry", str(permanent)).exit_code == 0
+    assert run("messages", "retry").exit_code != 0
