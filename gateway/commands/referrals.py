@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -208,24 +209,60 @@ def _trace(job: Any) -> str | None:
     return str(trace) if trace else None
 
 
+@dataclass(frozen=True)
+class FailedJob:
+    """A job that exhausted its retries (``function`` is None once its data expired)."""
+
+    job_id: str
+    queue: str
+    function: str | None
+    failed_at: dt.datetime | None
+    error: str  # the exception type only, never its message
+
+
+def failed_jobs() -> list[FailedJob]:
+    """Every failed job of every queue, highest priority queue first (shared with the console)."""
+    connection = runtime.current().redis
+    found: list[FailedJob] = []
+    for name, registry in _failed_registries():
+        ids = registry.get_job_ids()
+        for job_id, job in zip(ids, Job.fetch_many(ids, connection=connection), strict=True):
+            if job is None:
+                found.append(FailedJob(job_id, name, None, None, "unknown"))
+                continue
+            error = exception_type(_trace(job))
+            found.append(FailedJob(job_id, name, job.func_name, job.ended_at, error))
+    return found
+
+
+def retry_failed(job_id: str | None) -> tuple[int, int]:
+    """Requeue the failed job ``job_id``, or every one (None): (requeued, skipped)."""
+    requeued = skipped = 0
+    for _name, registry in _failed_registries():
+        mine = [job_id] if job_id is not None and job_id in registry else []
+        ids = registry.get_job_ids() if job_id is None else mine
+        for one in ids:
+            try:
+                registry.requeue(one)
+                requeued += 1
+            except (InvalidJobOperation, NoSuchJobError):
+                skipped += 1
+    return requeued, skipped
+
+
 @jobs_group.command("failed")
 @with_appcontext
 def jobs_failed() -> None:
     """List failed jobs of every queue: id, queue, function, when, exception type."""
-    connection = runtime.current().redis
-    total = 0
-    for name, registry in _failed_registries():
-        ids = registry.get_job_ids()
-        for job_id, job in zip(ids, Job.fetch_many(ids, connection=connection), strict=True):
-            total += 1
-            if job is None:
-                click.echo(f"{job_id}  {name}  (job data expired)")
-                continue
-            click.echo(
-                f"{job_id}  {name}  {job.func_name}  failed {_when(job.ended_at)}  "
-                f"{exception_type(_trace(job))}"
-            )
-    click.echo(f"{total} failed job(s)" if total else "no failed jobs")
+    jobs = failed_jobs()
+    for job in jobs:
+        if job.function is None:
+            click.echo(f"{job.job_id}  {job.queue}  (job data expired)")
+            continue
+        click.echo(
+            f"{job.job_id}  {job.queue}  {job.function}  failed {_when(job.failed_at)}  {job.error}"
+        )
+    click.echo(f"{len(jobs)} failed job(s)" if jobs else "no failed jobs")
 
 
 @jobs_group.command("retry")
@@ -236,15 +273,7 @@ def jobs_retry(job_id: str | None, retry_all: bool) -> None:
     """Requeue the failed job JOB_ID, or every failed job with --all."""
     if bool(job_id) == retry_all:
         raise click.UsageError("give one JOB_ID or --all")
-    requeued = skipped = 0
-    for _name, registry in _failed_registries():
-        ids = registry.get_job_ids() if retry_all else [job_id] if job_id in registry else []
-        for one in ids:
-            try:
-                registry.requeue(one)
-                requeued += 1
-            except (InvalidJobOperation, NoSuchJobError):
-                skipped += 1
+    requeued, skipped = retry_failed(None if retry_all else job_id)
     if job_id and not requeued:
         _fail(f"no failed job {job_id!r} (see `relais jobs failed`)")
     message = f"requeued {requeued} job(s)"

@@ -219,4 +219,15 @@ def init_app(app: Flask) -> None:
     i18n.init_app(app)
     auth.login_manager.init_app(app)
     app.register_blueprint(bp)
+    from gateway.console import directory  # the Directory pages
+
+    app.register_blueprint(directory.bp)
+    from gateway.console import reports_views, simulator  # Simulator and Reports pages
+
+    app.register_blueprint(simulator.bp)
+    app.register_blueprint(reports_views.bp)
+    from gateway.console import case_actions, cases, export, messages  # Cases and Messages
+
+    for pages in (export, cases, case_actions, messages):
+        app.register_blueprint(pages.bp)
     app.add_url_rule("/", "console_root", perms.public(_root))

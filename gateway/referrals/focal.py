@@ -10,7 +10,9 @@ command, never the start of an alert conversation. Who may do what:
 * close — only who accepted it.
 
 INFO gives the reporter's number only to the focal point who accepted, and
-only when the reporter consented to a call back. Unknown references and
+only when the reporter consented to a call back. What each command does to
+the referral is in :mod:`gateway.referrals.actions`, shared with the console:
+this module parses, checks who is asking and replies. Unknown references and
 other agencies' references get answers that reveal nothing about the case.
 """
 
@@ -21,10 +23,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway import runtime
-from gateway.db import utcnow
 from gateway.models import Alert, FocalPointRecord, Message, Referral
-from gateway.outbox import queue_outbound
-from gateway.referrals import service, store
+from gateway.referrals import actions, service, store
+from gateway.referrals.actions import SMS, ActionError
 from gateway.referrals.commands import (
     ACCEPT,
     CLOSE,
@@ -39,8 +40,7 @@ from gateway.referrals.commands import (
     parse_command,
 )
 from gateway.referrals.lifecycle import LifecycleError
-from gateway.referrals.routing import people_for
-from gateway.referrals.texts import error_reply, info_sms, referral_sms, reply, reporter_text
+from gateway.referrals.texts import error_reply, info_sms, reply
 from gateway.runtime import Runtime
 from gateway.throttle import lookups_blocked, note_failed_lookup
 
@@ -64,7 +64,9 @@ def handle_focal_sms(session: Session, message: Message) -> list[str] | None:
     if _guessing(rt, record, count=False):
         return [reply("unknown_reference", lang, reference=command.reference)]
     referral = _referral(session, command.reference or "")
-    if referral is None:
+    # Training (simulator) messages only ever reach training referrals, and
+    # real ones real referrals: a demo can never touch a real case.
+    if referral is None or referral.is_training != message.is_training:
         _guessing(rt, record, count=True)
         return [reply("unknown_reference", lang, reference=command.reference)]
     if record.id not in referral.notified_ids() and referral.accepted_by != record.id:
@@ -117,106 +119,33 @@ def _open_references(session: Session, record: FocalPointRecord) -> list[str]:
 
 def _act(session: Session, record: FocalPointRecord, referral: Referral, cmd: Command) -> str:
     ref, lang, alert = referral.alert.reference, cmd.lang, referral.alert
-    directory = store.current(session)
-    if cmd.action == ACCEPT:
-        if referral.status == "accepted" and referral.accepted_by != record.id:
+    try:
+        if cmd.action == ACCEPT:
+            actions.accept(session, referral, record.id, SMS)
+            return reply("accepted", lang, reference=ref)
+        if cmd.action == REJECT:
+            actions.reject(session, referral, record.id, SMS, cmd.argument)
+            return reply("rejected_rerouted", lang, reference=ref)
+        if cmd.action == INFO:
+            show = referral.accepted_by == record.id and alert.consent_callback and alert.contact
+            number = alert.contact.phone if show and alert.contact else None
+            if number is None:
+                service.transition(referral, "note", actor=record.id, channel=SMS, note="INFO")
+            return info_sms(service.referral_facts(alert), lang, number)
+        if cmd.action == NOTE:
+            actions.note(session, referral, cmd.argument or "", record.id, SMS)
+            return reply("note_saved", lang, reference=ref)
+        if cmd.action == TRANSFER:
+            new = actions.transfer(session, referral, cmd.argument or "", record.id, SMS)
+            return reply("transferred", lang, reference=ref, agency=new.agency_id)
+        if cmd.action == CLOSE:
+            if referral.accepted_by != record.id:
+                raise LifecycleError(referral.status, "close", [])
+            note = " ".join(x for x in (cmd.argument, cmd.raw_note) if x) or None
+            actions.close(session, referral, cmd.argument or "", record.id, SMS, note_text=note)
+            return reply("closed", lang, reference=ref, outcome=cmd.argument)
+    except ActionError as error:
+        if error.code == "already_accepted":
             return reply("already_accepted_by_other", lang, reference=ref)
-        service.transition(referral, "accept", actor=record.id, channel="sms")
-        referral.accepted_by, referral.accepted_at = record.id, utcnow()
-        referral.focal_point_id, referral.due_at = record.id, None
-        alert.status = "in_progress"
-        _tell_reporter(session, alert, "handled")
-        if directory is not None:
-            service.start_reminders(session, directory, referral)
-        return reply("accepted", lang, reference=ref)
-    if cmd.action == REJECT:
-        service.transition(referral, "reject", actor=record.id, channel="sms", note=cmd.argument)
-        _reroute(session, referral)
-        return reply("rejected_rerouted", lang, reference=ref)
-    if cmd.action == INFO:
-        show = referral.accepted_by == record.id and alert.consent_callback and alert.contact
-        number = alert.contact.phone if show and alert.contact else None
-        if number is None:
-            service.transition(referral, "note", actor=record.id, channel="sms", note="INFO")
-        return info_sms(service.referral_facts(alert), lang, number)
-    if cmd.action == NOTE:
-        service.transition(referral, "note", actor=record.id, channel="sms", note=cmd.argument)
-        return reply("note_saved", lang, reference=ref)
-    if cmd.action == TRANSFER:
-        return _transfer(session, record, referral, cmd)
-    if cmd.action == CLOSE:
-        if referral.accepted_by != record.id:
-            raise LifecycleError(referral.status, "close", [])
-        note = " ".join(x for x in (cmd.argument, cmd.raw_note) if x) or None
-        service.transition(referral, "close", actor=record.id, channel="sms", note=note)
-        referral.outcome, referral.closed_at = cmd.argument, utcnow()
-        referral.reminder_due_at = None
-        alert.status, alert.closed_at = "closed", utcnow()
-        _tell_reporter(session, alert, "closed")
-        return reply("closed", lang, reference=ref, outcome=cmd.argument)
+        return reply("wrong_syntax", lang, reference=ref, action=cmd.action)
     return reply("help", lang)
-
-
-def _transfer(session: Session, record: FocalPointRecord, referral: Referral, cmd: Command) -> str:
-    directory = store.current(session)
-    target = directory.agency(cmd.argument or "") if directory else None
-    if directory is None or target is None or target.id == referral.agency_id:
-        return reply("wrong_syntax", cmd.lang, reference=referral.alert.reference, action=TRANSFER)
-    service.transition(referral, "transfer", actor=record.id, channel="sms", note=target.id)
-    referral.due_at = referral.reminder_due_at = None
-    facts = service.alert_facts(referral.alert)
-    people, _why, _notes = people_for(
-        target, store.places(), facts, target.escalation.delay(facts.risk)
-    )
-    service.open_referral(
-        session, directory, referral.alert, target.id, None, people, actor=record.id, channel="sms"
-    )
-    return reply("transferred", cmd.lang, reference=referral.alert.reference, agency=target.id)
-
-
-def _reroute(session: Session, referral: Referral) -> None:
-    """After a rejection: the next person of the chain, else the fallback agency."""
-    directory = store.current(session)
-    if directory is None:
-        return
-    nxt = referral.level + 1
-    if nxt < len(referral.people):
-        service.transition(referral, "reroute", actor="system", channel="system")
-        text = referral_sms(
-            service.referral_facts(referral.alert), service.language_at(session, referral, nxt)
-        )
-        service.send_to_person(session, directory, referral, nxt, text)
-        return
-    referral.due_at = None
-    fallback = directory.agency(directory.fallback_agency)
-    if fallback is None or fallback.id == referral.agency_id:
-        return
-    facts = service.alert_facts(referral.alert)
-    people, _why, _notes = people_for(
-        fallback, store.places(), facts, fallback.escalation.delay(facts.risk)
-    )
-    service.open_referral(
-        session,
-        directory,
-        referral.alert,
-        fallback.id,
-        None,
-        people,
-        actor="system",
-        channel="system",
-    )
-
-
-def _tell_reporter(session: Session, alert: Alert, code: str) -> None:
-    """Tell the reporter, when they agreed to SMS updates."""
-    contact = alert.contact
-    if contact is None or not alert.consent_messages or contact.opted_out:
-        return
-    queue_outbound(
-        session,
-        contact=contact,
-        text=reporter_text(code, alert.language, alert.reference),
-        channel="sandbox" if alert.is_training else alert.channel,
-        kind="notification",
-        training=alert.is_training,
-    )

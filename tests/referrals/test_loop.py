@@ -206,3 +206,14 @@ def test_list_shows_open_referrals(loop_app: Flask, fake_twilio: FakeTwilio) -> 
     sms(loop_app.test_client(), IOM_BM, "LISTE")
     work(loop_app)
     assert ref in texts_to(fake_twilio, IOM_BM)[-1]
+
+
+def test_training_messages_never_touch_a_real_referral(
+    loop_app: Flask, fake_twilio: FakeTwilio
+) -> None:
+    from gateway.simulate import Phone
+
+    ref = report(loop_app, fake_twilio)
+    simulated_focal_point = Phone(runtime.current(), IOM_BM)
+    (answer,) = simulated_focal_point.sms(f"OK {ref}")
+    assert ref in answer and referrals()[0].status == "notified"

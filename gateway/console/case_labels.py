@@ -1,0 +1,117 @@
+"""Words for the codes stored on cases and messages, in the console's language.
+
+Each mapping gives a lazy text (translated when rendered); :func:`label`
+falls back to the code itself for anything unknown, so a new code shows up
+rather than breaking the page. Referral statuses use
+:func:`gateway.referrals.lifecycle.display_status`, like every other screen.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from gateway.console import i18n
+from gateway.referrals.lifecycle import STATUSES, display_status
+
+CONCERNS = {
+    "separated": _l("Separated or alone"),
+    "displaced": _l("Displaced"),
+    "abuse": _l("Abuse or violence"),
+    "exploitation": _l("Exploitation, labour or trafficking"),
+    "street": _l("Living on the street"),
+    "other": _l("Other"),
+}
+RISKS = {"high": _l("High"), "medium": _l("Medium"), "low": _l("Low")}
+SEXES = {
+    "girl": _l("Girl"),
+    "boy": _l("Boy"),
+    "both": _l("Girls and boys"),
+    "unknown": _l("Unknown"),
+}
+AGE_BANDS = {"unknown": _l("Unknown")}
+ANSWERS = {"yes": _l("Yes"), "no": _l("No"), "unsure": _l("Not sure"), "unknown": _l("Unknown")}
+VIA = {
+    "sms": _l("SMS conversation"),
+    "ussd": _l("USSD menu"),
+    "oneshot": _l("One-shot relay SMS"),
+    "console": _l("Console"),
+}
+EVENTS = {
+    "notify": _l("Referral sent"),
+    "accept": _l("Accepted"),
+    "reject": _l("Refused"),
+    "escalate": _l("Escalated"),
+    "transfer": _l("Transferred"),
+    "reroute": _l("Sent to the next person"),
+    "close": _l("Closed"),
+    "note": _l("Note"),
+}
+OUTCOMES = {
+    "reunified": _l("Reunified with the family"),
+    "placed_in_care": _l("Placed in care"),
+    "referred_to_services": _l("Referred to services"),
+    "not_found": _l("Child not found"),
+    "false_alarm": _l("False alarm"),
+    "other": _l("Other outcome"),
+}
+CASE_STATUSES = {
+    "received": _l("Received"),
+    "in_progress": _l("In progress"),
+    "closed": _l("Closed"),
+}
+DIRECTIONS = {"in": _l("In"), "out": _l("Out")}
+MESSAGE_STATUSES = {
+    "received": _l("received"),
+    "handling": _l("being handled"),
+    "handled": _l("handled"),
+    "queued": _l("queued"),
+    "sending": _l("sending"),
+    "retrying": _l("retrying"),
+    "sent": _l("sent"),
+    "delivered": _l("delivered"),
+    "undelivered": _l("undelivered"),
+    "failed": _l("failed"),
+    "suppressed": _l("suppressed"),
+}
+
+
+def label(mapping: dict[str, Any], code: str | None) -> str:
+    """The words for ``code`` in ``mapping`` (the code itself when unknown, ``-`` when empty)."""
+    if not code:
+        return "-"
+    value = mapping.get(code)
+    return str(value) if value is not None else code
+
+
+def status_label(status: str | None) -> str:
+    """A referral status in the console's language ("not routed yet" without a referral)."""
+    if status not in STATUSES or status is None:
+        return str(_l("Not routed yet"))
+    return display_status(status, i18n.select_locale())
+
+
+def referral_status_choices() -> list[tuple[str, str]]:
+    """Referral statuses for the status filter, in lifecycle order."""
+    lang = i18n.select_locale()
+    return [(status, display_status(status, lang)) for status in STATUSES]
+
+
+def template_labels() -> dict[str, Any]:
+    """Everything the case and message templates use to show codes as words."""
+    return {
+        "concerns": CONCERNS,
+        "risks": RISKS,
+        "sexes": SEXES,
+        "age_bands": AGE_BANDS,
+        "answers": ANSWERS,
+        "via_labels": VIA,
+        "events": EVENTS,
+        "outcomes": OUTCOMES,
+        "case_statuses": CASE_STATUSES,
+        "directions": DIRECTIONS,
+        "message_statuses": MESSAGE_STATUSES,
+        "label": label,
+        "status_label": status_label,
+    }

@@ -1,0 +1,191 @@
+"""Finding cases for the console: the filters of the list (and export), scoped by role.
+
+A *case* is an alert with its current referral (the newest; none before
+routing). Agency users only ever see cases whose current referral is their
+agency's (:func:`gateway.console.permissions.agency_filter`); coordinators and
+admins see every case, including alerts not routed yet. Training data is left
+out unless the filter asks for it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy.orm import Session
+
+from gateway.console import permissions as perms
+from gateway.db import utcnow
+from gateway.models import Alert, Referral
+from gateway.referrals import store
+from gateway.referrals.lifecycle import STATUSES
+from gateway.vocabulary import CONCERNS, RISKS
+
+PAGE_SIZE = 50
+MAX_PAGE = 10_000
+UNROUTED = "unrouted"  # the status filter for alerts without a referral yet
+WAITING = ("notified", "escalated")
+PLACE_KINDS = ("region", "district", "cercle", "commune")
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    """The list's GET filters, validated: anything unknown is dropped, never an error."""
+
+    status: str = ""
+    agency: str = ""
+    concern: str = ""
+    place: str = ""
+    risk: str = ""
+    overdue: bool = False
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    training: bool = False
+    page: int = 1
+
+    def query_args(self, **changes: Any) -> dict[str, str]:
+        """The filters as URL query arguments (empty ones left out), with ``changes``."""
+        args: dict[str, str] = {}
+        for field in fields(self):
+            value = changes.get(field.name, getattr(self, field.name))
+            if value in ("", None, False) or (field.name == "page" and value == 1):
+                continue
+            args[field.name] = "1" if value is True else str(value)
+        return args
+
+    def summary(self) -> str:
+        """The filters in one short line for the audit log (no personal data in them)."""
+        args = self.query_args(page=1)
+        return " ".join(f"{k}={v}" for k, v in sorted(args.items())) or "no filter"
+
+
+def _date(text: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat((text or "").strip()) if text else None
+    except ValueError:
+        return None
+
+
+def _page(text: str | None) -> int:
+    try:
+        return min(max(int(text or "1"), 1), MAX_PAGE)
+    except ValueError:
+        return 1
+
+
+def parse_filters(args: Mapping[str, str]) -> CaseFilters:
+    """Read :class:`CaseFilters` from request arguments."""
+    status = args.get("status", "")
+    place = args.get("place", "")
+    return CaseFilters(
+        status=status if status in (*STATUSES, UNROUTED) else "",
+        agency=args.get("agency", "").strip().lower()[:64],
+        concern=args.get("concern", "") if args.get("concern") in CONCERNS else "",
+        place=place if place in store.places() else "",
+        risk=args.get("risk", "") if args.get("risk") in RISKS else "",
+        overdue=args.get("overdue") == "1",
+        date_from=_date(args.get("date_from")),
+        date_to=_date(args.get("date_to")),
+        training=args.get("training") == "1",
+        page=_page(args.get("page")),
+    )
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+
+
+def _conditions(user: Any, filters: CaseFilters) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = [perms.agency_filter(user, Referral.agency_id)]
+    if not filters.training:
+        where.append(Alert.is_training.is_(False))
+    if filters.status == UNROUTED:
+        where.append(Referral.id.is_(None))
+    elif filters.status:
+        where.append(Referral.status == filters.status)
+    if filters.agency:
+        where.append(Referral.agency_id == filters.agency)
+    if filters.concern:
+        where.append(Alert.concern == filters.concern)
+    if filters.risk:
+        where.append(Alert.risk == filters.risk)
+    if filters.place:
+        places = store.places()
+        inside = [code for code in places.codes() if places.contains(filters.place, code)]
+        where.append(Alert.place.in_(inside))
+    if filters.overdue:
+        where.append(and_(Referral.status.in_(WAITING), Referral.due_at < utcnow()))
+    if filters.date_from:
+        where.append(Alert.created_at >= _start_of(filters.date_from))
+    if filters.date_to:
+        where.append(Alert.created_at < _start_of(filters.date_to + dt.timedelta(days=1)))
+    return where
+
+
+def cases_query(user: Any, filters: CaseFilters) -> Select[tuple[Alert, Referral]]:
+    """Alerts and current referrals ``user`` may see and ``filters`` keep, newest first."""
+    newest = (
+        select(Referral.alert_id, func.max(Referral.id).label("referral_id"))
+        .group_by(Referral.alert_id)
+        .subquery()
+    )
+    query: Select[tuple[Alert, Referral]] = (
+        select(Alert, Referral)
+        .outerjoin(newest, newest.c.alert_id == Alert.id)
+        .outerjoin(Referral, Referral.id == newest.c.referral_id)
+        .where(*_conditions(user, filters))
+        .order_by(Alert.created_at.desc(), Alert.id.desc())
+    )
+    return query
+
+
+def page_of_cases(
+    session: Session, user: Any, filters: CaseFilters
+) -> tuple[list[tuple[Alert, Referral | None]], bool]:
+    """One page of cases and whether there is a next one."""
+    query = cases_query(user, filters).offset((filters.page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
+    rows: list[tuple[Alert, Referral | None]] = list(session.execute(query).tuples())
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+def visible_case(
+    session: Session, user: Any, reference: str
+) -> tuple[Alert, Referral | None] | None:
+    """The case ``reference`` with its current referral, if ``user`` may see it (else None).
+
+    None as well for an unknown reference: the caller answers 404 either way,
+    so a reference of another agency cannot be told from one that does not exist.
+    """
+    alert = session.scalars(select(Alert).where(Alert.reference == reference.upper())).first()
+    if alert is None:
+        return None
+    current = session.scalars(
+        select(Referral).where(Referral.alert_id == alert.id).order_by(Referral.id.desc()).limit(1)
+    ).first()
+    if perms.visible_agency_ids(user) is not None and (
+        current is None or not perms.can_see_agency(user, current.agency_id)
+    ):
+        return None
+    return alert, current
+
+
+def overdue(referral: Referral | None, now: dt.datetime | None = None) -> bool:
+    """True when ``referral`` waits for an answer past its deadline."""
+    if referral is None or referral.status not in WAITING or referral.due_at is None:
+        return False
+    return referral.due_at < (now or utcnow())
+
+
+def place_choices(lang: str) -> list[tuple[str, str]]:
+    """Places to filter by (regions down to communes), as (code, indented name)."""
+    places = store.places()
+    choices = []
+    for code in places.codes():
+        place = places.get(code)
+        if place is not None and place.kind in PLACE_KINDS:
+            indent = "\u00a0\u00a0" * max(places.depth(code) - 1, 0)
+            choices.append((code, indent + places.name(code, lang)))
+    return choices

@@ -1,0 +1,299 @@
+"""The console's Directory pages (blueprint ``console_directory``).
+
+* ``GET /console/directory`` (``directory.view``): the directory in force —
+  agencies, focal points (numbers masked), escalation, rules in words, places.
+  ``POST /console/directory/reveal`` (``directory.edit``): the same page with
+  one focal point's number shown; audited (``directory.reveal_phone``).
+* ``GET /console/directory/history``: every version with its change lines.
+* ``GET/POST /console/directory/edit`` (``directory.edit``): the whole YAML
+  file; "validate" lists problems as ``line N: message`` without saving,
+  "save" stores a new version through :func:`gateway.referrals.store.load_text`.
+* ``GET /console/directory/focal-points/<id>`` and ``POST …/active``,
+  ``POST …/phone`` (``directory.edit``): quick edits without YAML, saved the
+  same way (see :mod:`gateway.console.directory_forms`).
+* ``GET /console/directory/route`` (``directory.view``): "test routing", the
+  explanation ``relais route`` prints (the same function).
+
+Every saved change is audited as ``directory.edit`` (version id and number of
+changes; never a phone number).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from gateway import audit, runtime
+from gateway.commands.referrals import parse_when, route_explanation
+from gateway.console import auth, i18n
+from gateway.console import directory_forms as forms
+from gateway.console import permissions as perms
+from gateway.models import DirectoryVersion
+from gateway.phones import InvalidNumber, mask, normalize
+from gateway.referrals import store
+from gateway.referrals.directory import Directory, DirectoryError, format_duration
+from gateway.referrals.routing import AlertFacts
+from gateway.yamlsafe import YamlError
+
+bp = Blueprint("console_directory", __name__, url_prefix="/console")
+SOURCE = "console"
+TEMPLATES = "console/directory/"
+
+
+def _latest() -> tuple[DirectoryVersion | None, Directory | None]:
+    """The newest stored version (detached) and the directory it holds."""
+    with runtime.current().db.session() as session:
+        row = session.scalars(
+            select(DirectoryVersion).order_by(DirectoryVersion.id.desc()).limit(1)
+        ).first()
+        directory = store.current(session)
+        if row is not None:
+            session.expunge(row)
+    return row, directory
+
+
+def _common() -> dict[str, Any]:
+    return {
+        "lang": i18n.select_locale(),
+        "places": store.places(),
+        "forms": forms,
+        "format_duration": format_duration,
+        "mask": mask,
+        "when": forms.when,
+    }
+
+
+def _index_page(revealed: dict[str, str] | None = None) -> str:
+    row, directory = _latest()
+    lang = i18n.select_locale()
+    return render_template(
+        TEMPLATES + "index.html",
+        row=row,
+        directory=directory,
+        revealed=revealed or {},
+        tree=forms.place_tree(store.places(), lang),
+        **_common(),
+    )
+
+
+@bp.get("/directory")
+@perms.requires(perms.DIRECTORY_VIEW)
+def index() -> ResponseReturnValue:
+    """The directory in force."""
+    return _index_page()
+
+
+@bp.post("/directory/reveal")
+@perms.requires(perms.DIRECTORY_EDIT)
+def reveal() -> ResponseReturnValue:
+    """Show one focal point's number (audited, never logged in clear)."""
+    _row, directory = _latest()
+    fp_id = request.form.get("focal_point", "")[:64]
+    found = forms.find_person(directory, fp_id) if directory is not None else None
+    if found is None:
+        abort(404)
+    with runtime.current().db.session() as session:
+        audit.record(
+            session, auth.current().username, "directory.reveal_phone", "focal_point", fp_id
+        )
+    return _index_page({fp_id: found[1].phone})
+
+
+@bp.get("/directory/history")
+@perms.requires(perms.DIRECTORY_VIEW)
+def history() -> ResponseReturnValue:
+    """Every loaded version, newest first, with its change lines."""
+    with runtime.current().db.session() as session:
+        rows = list(session.scalars(select(DirectoryVersion).order_by(DirectoryVersion.id.desc())))
+        versions = [
+            {
+                "id": r.id,
+                "loaded_at": forms.when(r.loaded_at),
+                "loaded_by": r.loaded_by,
+                "source": r.source,
+                "digest": r.digest[:12],
+                "changes": (r.changes or "").splitlines(),
+            }
+            for r in rows
+        ]
+    return render_template(TEMPLATES + "history.html", versions=versions)
+
+
+def _audit_edit(version_id: int, count: int, what: str) -> None:
+    with runtime.current().db.session() as session:
+        audit.record(
+            session,
+            auth.current().username,
+            "directory.edit",
+            "directory_version",
+            str(version_id),
+            f"version {version_id}, {count} change(s), {what}",
+        )
+
+
+def _edit_page(text: str, base: int | None, status: int = 200, **extra: Any) -> ResponseReturnValue:
+    page = render_template(TEMPLATES + "edit.html", text=text, base_version=base, **extra)
+    return page, status
+
+
+def _base_version() -> int | None:
+    value = request.form.get("base_version", "")
+    return int(value) if value.isdigit() else None
+
+
+@bp.route("/directory/edit", methods=["GET", "POST"])
+@perms.requires(perms.DIRECTORY_EDIT)
+def edit() -> ResponseReturnValue:
+    """Edit the whole directory file: validate without saving, or save a new version."""
+    row, _directory = _latest()
+    latest_id = row.id if row is not None else None
+    if request.method == "GET":
+        return _edit_page(row.document if row is not None else "", latest_id)
+    action = request.form.get("action")
+    if action not in ("validate", "save"):
+        abort(400)
+    text = request.form.get("document", "").replace("\r\n", "\n")
+    if not text.strip():
+        return _edit_page(text, latest_id, 422, error=_("Write or paste the directory file."))
+    try:
+        directory = forms.validated(text, store.places())
+    except DirectoryError as exc:
+        return _edit_page(text, _base_version(), 422, problems=forms.problem_lines(exc.problems))
+    if action == "validate":
+        return _edit_page(text, _base_version(), valid=forms.summary(directory))
+    if latest_id is not None and _base_version() != latest_id:
+        message = _(
+            "The directory was changed by someone else since you opened this page "
+            "(now version %(id)d). Check your text and save again.",
+            id=latest_id,
+        )
+        return _edit_page(text, latest_id, 409, error=message)
+    result = store.load_text(
+        runtime.current().db, text, source=SOURCE, loaded_by=auth.current().username
+    )
+    if result.changed:
+        _audit_edit(result.version_id, len(result.changes), "file")
+    return _edit_page(text, result.version_id, result=result)
+
+
+def _person_page(fp_id: str, status: int = 200, **extra: Any) -> ResponseReturnValue:
+    row, directory = _latest()
+    found = forms.find_person(directory, fp_id) if directory is not None else None
+    if row is None or found is None:
+        abort(404)
+    agency, person = found
+    page = render_template(
+        TEMPLATES + "person.html",
+        agency=agency,
+        person=person,
+        base_version=row.id,
+        **_common(),
+        **extra,
+    )
+    return page, status
+
+
+@bp.get("/directory/focal-points/<fp_id>")
+@perms.requires(perms.DIRECTORY_EDIT)
+def person(fp_id: str) -> ResponseReturnValue:
+    """Quick edits of one focal point: active or not, phone number."""
+    return _person_page(fp_id)
+
+
+def _quick_edit(fp_id: str, key: str, value: object, what: str) -> ResponseReturnValue:
+    """Change ``key`` of focal point ``fp_id`` in the document and save a new version."""
+    row, _directory = _latest()
+    if row is None:
+        abort(404)
+    if _base_version() != row.id:
+        message = _(
+            "The directory was changed by someone else since you opened this page "
+            "(now version %(id)d). Check and try again.",
+            id=row.id,
+        )
+        return _person_page(fp_id, 409, error=message)
+    try:
+        text = forms.edited_document(row.document, fp_id, key, value)
+    except forms.PersonNotFound:
+        abort(404)
+    except YamlError:  # pragma: no cover - stored documents were valid when loaded
+        abort(409)
+    try:
+        result = store.load_text(
+            runtime.current().db, text, source=SOURCE, loaded_by=auth.current().username
+        )
+    except DirectoryError as exc:
+        return _person_page(fp_id, 422, problems=forms.problem_lines(exc.problems))
+    if not result.changed:
+        flash(_("Nothing changed (version %(id)d).", id=result.version_id), "info")
+    else:
+        _audit_edit(result.version_id, len(result.changes), f"{what} {fp_id}")
+        flash(_("Saved as version %(id)d.", id=result.version_id), "success")
+        for line in result.changes:
+            flash(line, "info")
+    return redirect(url_for(".index", _anchor=f"fp-{fp_id}"))
+
+
+@bp.post("/directory/focal-points/<fp_id>/active")
+@perms.requires(perms.DIRECTORY_EDIT)
+def set_active(fp_id: str) -> ResponseReturnValue:
+    """Mark a focal point active or inactive."""
+    wanted = request.form.get("active")
+    if wanted not in ("true", "false"):
+        abort(400)
+    return _quick_edit(fp_id, "active", wanted == "true", "active")
+
+
+@bp.post("/directory/focal-points/<fp_id>/phone")
+@perms.requires(perms.DIRECTORY_EDIT)
+def set_phone(fp_id: str) -> ResponseReturnValue:
+    """Change a focal point's phone number (checked, stored as E.164)."""
+    try:
+        phone = normalize(request.form.get("phone", "")[:40])
+    except InvalidNumber:
+        message = _(
+            "This is not a valid phone number. Write it like +223 70 00 01 01 or 70 00 01 01."
+        )
+        return _person_page(fp_id, 422, phone_error=message)
+    return _quick_edit(fp_id, "phone", phone, "phone")
+
+
+@bp.get("/directory/route")
+@perms.requires(perms.DIRECTORY_VIEW)
+def test_route() -> ResponseReturnValue:
+    """Who the directory in force would notify for an alert, and why (like ``relais route``)."""
+    _row, directory = _latest()
+    places = store.places()
+    form = forms.route_form(request.args, places)
+    errors = list(form.errors)
+    explanation = None
+    if form.submitted and directory is not None and not errors:
+        values = form.values
+        try:
+            at = parse_when(values["at"] or None, directory.tz)
+        except ValueError:
+            errors.append(_("The date and time are not valid: use the form's date and time."))
+        else:
+            facts = AlertFacts(
+                values["concern"],
+                values["place"],
+                values["risk"],
+                values["sex"],
+                values["age_band"],
+                values["language"],
+            )
+            explanation = route_explanation(directory, facts, at)
+    page = render_template(
+        TEMPLATES + "route.html",
+        directory=directory,
+        form=form,
+        errors=errors,
+        explanation=explanation,
+        place_options=forms.place_options(places, i18n.select_locale()),
+        **_common(),
+    )
+    return page, 422 if errors else 200

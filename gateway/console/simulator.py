@@ -1,0 +1,324 @@
+"""The training simulator: a reporter's phone and the focal points' phones, on screen.
+
+``/console/simulator`` (permission ``simulator.use``) talks to the real flows
+through :class:`gateway.simulate.Phone`: sandbox channel, training data, kept
+out of reports. Each console user has their own simulated reporter number
+(``+223 70 00 0x xx``, from the user id) and their own USSD session (kept in
+Redis, encrypted). Focal-point phones show what Relais sent to that focal
+point for training alerts and send their commands (training referrals only).
+
+Nothing runs inline after a POST but the conversation step, exactly as a
+webhook does: routing and sends are RQ jobs the worker runs. The page works
+without JavaScript (a refresh link); ``simulator.js`` polls
+``/console/simulator/state.json`` for a few minutes after each page load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway import audit, runtime
+from gateway.console.auth import current
+from gateway.console.permissions import SIMULATOR_USE, requires
+from gateway.models import Alert, Contact, Message, Referral
+from gateway.models.message import Direction
+from gateway.referrals import store
+from gateway.simulate import Phone, PhoneState, training_number
+
+bp = Blueprint("simulator", __name__, url_prefix="/console/simulator")
+STATE_TTL = 12 * 3600
+MAX_TEXT = 480
+THREAD_LIMIT = 40
+
+
+@dataclass(frozen=True)
+class Line:
+    """One message of a phone's thread."""
+
+    direction: str  # in: sent by the phone; out: sent by Relais
+    text: str
+    status: str
+    label: str
+
+
+@dataclass(frozen=True)
+class FocalChoice:
+    """A focal point of the directory in force."""
+
+    id: str
+    agency: str
+    name: str
+    phone: str
+    active: bool
+    language: str  # of the texts Relais sends this person (fr or en)
+
+
+def reporter_number(session: Session, user_id: int) -> str:
+    """The user's simulated reporter number (see :func:`gateway.simulate.training_number`)."""
+    return training_number(session, user_id)
+
+
+def _state(user_id: int) -> PhoneState:
+    return PhoneState.load(runtime.current(), f"relais:sim:{user_id}")
+
+
+def _keep(state: PhoneState) -> None:
+    state.save(runtime.current(), f"relais:sim:{current().id}", STATE_TTL)
+
+
+def focal_choices(session: Session) -> list[FocalChoice]:
+    """The focal points of the directory in force, in directory order."""
+    directory = store.current(session)
+    if directory is None:
+        return []
+    return [
+        FocalChoice(
+            fp.id,
+            agency.id,
+            fp.name,
+            fp.phone,
+            fp.active,
+            next((lang for lang in fp.languages if lang in ("fr", "en")), "fr"),
+        )
+        for agency in directory.agencies
+        for fp in agency.focal_points
+    ]
+
+
+def _status_label(status: str) -> str:
+    return str(_("waiting for the worker")) if status in ("queued", "retrying") else ""
+
+
+def thread(session: Session, contact_id: int | None, *, since: int = 0) -> list[Line]:
+    """The latest SMS to and from a contact (training only), oldest first."""
+    if contact_id is None:
+        return []
+    rows = session.execute(
+        select(Message.direction, Message.body, Message.status)
+        .where(
+            Message.contact_id == contact_id,
+            Message.is_training.is_(True),
+            Message.kind != "ussd",
+            Message.id > since,
+        )
+        .order_by(Message.id.desc())
+        .limit(THREAD_LIMIT)
+    ).all()
+    return [
+        Line(str(d), body or "", str(s), _status_label(str(s)) if d == Direction.OUT else "")
+        for d, body, s in reversed(rows)
+    ]
+
+
+def _contact_id(session: Session, number: str) -> int | None:
+    contact = Contact.find(session, number)
+    return contact.id if contact else None
+
+
+def _selected(
+    choices: list[FocalChoice], wanted: str | None, session: Session, contact_id: int | None
+) -> FocalChoice | None:
+    """The focal point asked for, else who got this phone's latest referral, else the first."""
+    by_id = {c.id: c for c in choices}
+    if wanted in by_id:
+        return by_id[wanted]
+    latest = session.scalar(
+        select(Referral.focal_point_id)
+        .join(Alert, Alert.id == Referral.alert_id)
+        .where(Alert.contact_id == (contact_id or -1), Alert.is_training.is_(True))
+        .order_by(Referral.updated_at.desc(), Referral.id.desc())
+        .limit(1)
+    )
+    return by_id.get(latest or "") or (choices[0] if choices else None)
+
+
+def _latest_reference(session: Session, fp_id: str, contact_id: int | None) -> str | None:
+    """This phone's newest training alert referred to (or accepted by) this focal point."""
+    return session.scalar(
+        select(Alert.reference)
+        .join(Referral, Referral.alert_id == Alert.id)
+        .where(
+            Alert.contact_id == (contact_id or -1),
+            Alert.is_training.is_(True),
+            (Referral.focal_point_id == fp_id) | (Referral.accepted_by == fp_id),
+        )
+        .order_by(Referral.id.desc())
+        .limit(1)
+    )
+
+
+def _my_alerts(session: Session, contact_id: int | None) -> list[tuple[str, str]]:
+    """The reporter's latest training alerts: (reference, status)."""
+    rows = session.execute(
+        select(Alert.reference, Alert.status)
+        .where(Alert.contact_id == (contact_id or -1), Alert.is_training.is_(True))
+        .order_by(Alert.id.desc())
+        .limit(5)
+    ).all()
+    return [(str(ref), str(status)) for ref, status in rows]
+
+
+def _version(*threads: list[Line]) -> str:
+    """A short fingerprint of the threads: the script redraws them when it changes."""
+    blob = json.dumps([[asdict(line) for line in t] for t in threads], sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _view(fp_wanted: str | None) -> dict[str, Any]:
+    """What the page (and its JSON) shows to the signed-in user."""
+    user = current()
+    state = _state(user.id)
+    with runtime.current().db.session() as session:
+        number = reporter_number(session, user.id)
+        contact_id = _contact_id(session, number)
+        choices = focal_choices(session)
+        selected = _selected(choices, fp_wanted, session, contact_id)
+        focal_id = _contact_id(session, selected.phone) if selected else None
+        reporter, focal = (
+            thread(session, contact_id, since=state.since),
+            thread(session, focal_id),
+        )
+        return {
+            "version": _version(reporter, focal),
+            "number": number,
+            "state": state,
+            "reporter_thread": reporter,
+            "choices": choices,
+            "selected": selected,
+            # Only a focal point the user chose stays in links; else the page follows
+            # whoever gets the next training referral.
+            "fp": fp_wanted if selected and selected.id == fp_wanted else None,
+            "focal_thread": focal,
+            "reference": _latest_reference(session, selected.id, contact_id) if selected else None,
+            "my_alerts": _my_alerts(session, contact_id),
+        }
+
+
+@bp.get("")
+@requires(SIMULATOR_USE)
+def page() -> ResponseReturnValue:
+    """The simulator page."""
+    statuses = {
+        "received": _("received"),
+        "in_progress": _("being handled (accepted)"),
+        "closed": _("closed"),
+    }
+    return render_template(
+        "console/simulator/index.html", alert_statuses=statuses, **_view(request.args.get("fp"))
+    )
+
+
+@bp.get("/state.json")
+@requires(SIMULATOR_USE)
+def state_json() -> ResponseReturnValue:
+    """Both threads as JSON, for ``simulator.js`` (progressive enhancement)."""
+    view = _view(request.args.get("fp"))
+    reporter = [asdict(line) for line in view["reporter_thread"]]
+    focal = [asdict(line) for line in view["focal_thread"]]
+    focal_id = view["selected"].id if view["selected"] else ""
+    return jsonify(version=view["version"], focal_id=focal_id, reporter=reporter, focal=focal)
+
+
+def _text() -> str | None:
+    text = " ".join((request.form.get("text") or "").split())
+    if not text:
+        flash(_("Type a message first."), "error")
+        return None
+    if len(text) > MAX_TEXT:
+        flash(_("The message is too long (at most %(n)d characters).", n=MAX_TEXT), "error")
+        return None
+    return text
+
+
+def _back(anchor: str) -> ResponseReturnValue:
+    fp = request.form.get("fp") or request.args.get("fp") or None
+    return redirect(url_for("simulator.page", fp=fp, _anchor=anchor))
+
+
+def _reporter() -> tuple[Phone, PhoneState]:
+    user = current()
+    with runtime.current().db.session() as session:
+        number = reporter_number(session, user.id)
+    phone = Phone(runtime.current(), number)
+    state = _state(user.id)
+    phone.resume_ussd(state.ussd_session, state.ussd_inputs)
+    return phone, state
+
+
+@bp.post("/sms")
+@requires(SIMULATOR_USE)
+def send_sms() -> ResponseReturnValue:
+    """The reporter's phone sends an SMS to Relais."""
+    text = _text()
+    if text is not None:
+        phone, _state = _reporter()
+        phone.sms(text)
+    return _back("sms")
+
+
+@bp.post("/ussd")
+@requires(SIMULATOR_USE)
+def ussd() -> ResponseReturnValue:
+    """The reporter's phone dials the USSD code, answers the screen, or hangs up."""
+    action = request.form.get("action", "answer")
+    phone, state = _reporter()
+    if action in ("dial", "hangup"):
+        phone.hang_up()
+        screen = phone.dial() if action == "dial" else ""
+    elif phone.ussd_session is None:
+        flash(_("No USSD session is open: dial first."), "error")
+        return _back("ussd")
+    else:
+        text = _text()
+        if text is None:
+            return _back("ussd")
+        screen = phone.ussd(text)
+    state.ussd_session, state.ussd_inputs, state.screen = (
+        phone.ussd_session,
+        phone.ussd_inputs,
+        screen,
+    )
+    _keep(state)
+    return _back("ussd")
+
+
+@bp.post("/reset")
+@requires(SIMULATOR_USE)
+def reset() -> ResponseReturnValue:
+    """Start the reporter's phone afresh (alerts and messages stay)."""
+    phone, _state = _reporter()
+    phone.reset()
+    with runtime.current().db.session() as session:
+        state = PhoneState(
+            since=session.scalar(select(Message.id).order_by(Message.id.desc())) or 0
+        )
+        audit.record(session, current().username, "simulator.reset", "user", current().username)
+    _keep(state)
+    flash(_("The simulated phone starts afresh."), "success")
+    return _back("reporter")
+
+
+@bp.post("/focal/<fp_id>")
+@requires(SIMULATOR_USE)
+def focal_send(fp_id: str) -> ResponseReturnValue:
+    """A simulated focal point answers Relais (training referrals only)."""
+    with runtime.current().db.session() as session:
+        choice = next((c for c in focal_choices(session) if c.id == fp_id), None)
+    if choice is None:
+        abort(404)
+    text = _text()
+    if text is not None:
+        Phone(runtime.current(), choice.phone).focal_sms(text)
+        with runtime.current().db.session() as session:
+            actor = current().username
+            audit.record(session, actor, "simulator.focal_command", "focal_point", fp_id)
+    return redirect(url_for("simulator.page", fp=fp_id, _anchor="focal"))

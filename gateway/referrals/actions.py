@@ -1,0 +1,270 @@
+"""What can be done to a referral, whoever does it: focal points by SMS, staff in the console.
+
+Every function runs inside the caller's database session, moves the referral
+through the lifecycle (:func:`gateway.referrals.service.transition`, which
+raises :class:`~gateway.referrals.lifecycle.LifecycleError` for an event the
+status does not allow, before anything changes) and records a referral event
+with ``actor`` and ``channel`` (``"sms"``, ``"console"``, ``"system"``). The
+side effects follow the transition: the reporter is told (only when they asked
+for SMS updates), reminders start, the next person or agency is texted.
+
+Who may act (the focal point the referral was sent to, the console user's
+role and agency) is the caller's business: :mod:`gateway.referrals.focal`
+checks focal points, the console checks permissions.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.db import utcnow
+from gateway.encoding import prepare
+from gateway.models import Alert, FocalPointRecord, Message, Referral
+from gateway.outbox import queue_outbound
+from gateway.referrals import service, store
+from gateway.referrals.commands import OUTCOMES
+from gateway.referrals.directory import Agency, Directory
+from gateway.referrals.lifecycle import ACCEPTED
+from gateway.referrals.routing import people_for
+from gateway.referrals.texts import referral_sms, reporter_text
+
+SMS, CONSOLE, SYSTEM = "sms", "console", "system"
+# A console reply to a reporter: one SMS (GSM-7 after folding), prefixed with the reference.
+REPLY_SEGMENTS = 1
+
+
+class ActionError(ValueError):
+    """An action that cannot be done for a reason other than the lifecycle.
+
+    ``code``: ``no_directory``, ``unknown_agency``, ``same_agency``,
+    ``unknown_focal_point``, ``bad_outcome``, ``empty``, ``too_long``,
+    ``no_reporter`` (no number, opted out or blocked), ``already_accepted``.
+    """
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+        super().__init__(code)
+
+
+def current_referral(session: Session, alert: Alert) -> Referral | None:
+    """The referral that holds ``alert`` now: its newest one (None before routing)."""
+    return session.scalars(
+        select(Referral).where(Referral.alert_id == alert.id).order_by(Referral.id.desc()).limit(1)
+    ).first()
+
+
+def accept(
+    session: Session, referral: Referral, actor: str, channel: str, *, holder: str | None = None
+) -> None:
+    """Accept ``referral``: ``holder`` (default ``actor``) takes responsibility for it.
+
+    The reporter is told a social worker is on it (when they asked for
+    updates) and the reminder timer starts.
+    """
+    holder = (holder or actor)[:64]
+    if referral.status == ACCEPTED and referral.accepted_by != holder:
+        raise ActionError("already_accepted")
+    service.transition(referral, "accept", actor=actor, channel=channel)
+    referral.accepted_by, referral.accepted_at, referral.due_at = holder, utcnow(), None
+    if session.get(FocalPointRecord, holder) is not None:
+        referral.focal_point_id = holder
+    referral.alert.status = "in_progress"
+    notify_reporter(session, referral.alert, "handled")
+    directory = store.current(session)
+    if directory is not None:
+        service.start_reminders(session, directory, referral)
+
+
+def reject(
+    session: Session, referral: Referral, actor: str, channel: str, reason: str | None = None
+) -> None:
+    """Refuse ``referral``: it goes to the next person of the chain, else the fallback agency."""
+    service.transition(referral, "reject", actor=actor, channel=channel, note=reason)
+    reroute(session, referral)
+
+
+def note(session: Session, referral: Referral, text: str, actor: str, channel: str) -> None:
+    """Add a note to ``referral`` (changes nothing else)."""
+    if not text.strip():
+        raise ActionError("empty")
+    service.transition(referral, "note", actor=actor, channel=channel, note=text.strip())
+
+
+def directory_in_force(session: Session) -> Directory:
+    """The directory in force (``ActionError("no_directory")`` without one)."""
+    directory = store.current(session)
+    if directory is None:
+        raise ActionError("no_directory")
+    return directory
+
+
+def target_agency(directory: Directory, referral: Referral, agency_id: str) -> Agency:
+    """The directory's agency ``agency_id``, when ``referral`` may be transferred to it."""
+    target = directory.agency(agency_id.strip().lower())
+    if target is None:
+        raise ActionError("unknown_agency")
+    if target.id == referral.agency_id:
+        raise ActionError("same_agency")
+    return target
+
+
+def transfer(
+    session: Session, referral: Referral, agency_id: str, actor: str, channel: str
+) -> Referral:
+    """Hand ``referral`` to the agency ``agency_id``; returns the new referral opened there."""
+    directory = directory_in_force(session)
+    target = target_agency(directory, referral, agency_id)
+    service.transition(referral, "transfer", actor=actor, channel=channel, note=target.id)
+    referral.due_at = referral.reminder_due_at = None
+    facts = service.alert_facts(referral.alert)
+    people, _why, _notes = people_for(
+        target, store.places(), facts, target.escalation.delay(facts.risk)
+    )
+    return service.open_referral(
+        session, directory, referral.alert, target.id, None, people, actor=actor, channel=channel
+    )
+
+
+def close(
+    session: Session,
+    referral: Referral,
+    outcome: str,
+    actor: str,
+    channel: str,
+    *,
+    note_text: str | None = None,
+) -> None:
+    """Close ``referral`` with ``outcome`` (one of ``OUTCOMES``); the reporter is told."""
+    if outcome not in OUTCOMES:
+        raise ActionError("bad_outcome")
+    service.transition(referral, "close", actor=actor, channel=channel, note=note_text or None)
+    now = utcnow()
+    referral.outcome, referral.closed_at, referral.reminder_due_at = outcome, now, None
+    referral.alert.status, referral.alert.closed_at = "closed", now
+    notify_reporter(session, referral.alert, "closed")
+
+
+def assign(
+    session: Session, referral: Referral, focal_point_id: str, actor: str, channel: str
+) -> None:
+    """Send ``referral`` to another focal point of its agency (the referral SMS again).
+
+    Recorded as a note (the lifecycle's event for a change of person). An
+    accepted referral changes hands: the new person holds it and is reminded.
+    """
+    directory = directory_in_force(session)
+    record = session.get(FocalPointRecord, focal_point_id)
+    if record is None or record.removed or record.agency_id != referral.agency_id:
+        raise ActionError("unknown_focal_point")
+    service.transition(
+        referral, "note", actor=actor, channel=channel, note=f"assigned to {record.id}"
+    )
+    people = referral.people
+    if record.id not in [p["focal_point_id"] for p in people]:
+        people.append({"focal_point_id": record.id, "role": "assigned", "after_seconds": 0})
+        referral.chain = json.dumps(people)
+    level = [p["focal_point_id"] for p in people].index(record.id)
+    text = referral_sms(service.referral_facts(referral.alert), record.language)
+    service.send_to_person(session, directory, referral, level, text)
+    if referral.status == ACCEPTED:
+        referral.due_at = None
+        referral.accepted_by = record.id
+        service.start_reminders(session, directory, referral)
+
+
+def reroute(session: Session, referral: Referral) -> None:
+    """After a rejection: the next person of the chain, else the fallback agency."""
+    directory = store.current(session)
+    if directory is None:
+        return
+    nxt = referral.level + 1
+    if nxt < len(referral.people):
+        service.transition(referral, "reroute", actor=SYSTEM, channel=SYSTEM)
+        text = referral_sms(
+            service.referral_facts(referral.alert), service.language_at(session, referral, nxt)
+        )
+        service.send_to_person(session, directory, referral, nxt, text)
+        return
+    referral.due_at = None
+    fallback = directory.agency(directory.fallback_agency)
+    if fallback is None or fallback.id == referral.agency_id:
+        return
+    facts = service.alert_facts(referral.alert)
+    people, _why, _notes = people_for(
+        fallback, store.places(), facts, fallback.escalation.delay(facts.risk)
+    )
+    service.open_referral(
+        session, directory, referral.alert, fallback.id, None, people, actor=SYSTEM, channel=SYSTEM
+    )
+
+
+def reporter_channel(alert: Alert) -> str:
+    """The channel to text the reporter on: the alert's (the sandbox for training)."""
+    return "sandbox" if alert.is_training else alert.channel
+
+
+def notify_reporter(session: Session, alert: Alert, code: str) -> Message | None:
+    """Tell the reporter (``handled``, ``closed``...), when they agreed to SMS updates."""
+    contact = alert.contact
+    if contact is None or not alert.consent_messages or contact.opted_out:
+        return None
+    return queue_outbound(
+        session,
+        contact=contact,
+        text=reporter_text(code, alert.language, alert.reference),
+        channel=reporter_channel(alert),
+        kind="notification",
+        training=alert.is_training,
+    )
+
+
+def reply_text(alert: Alert, text: str) -> str:
+    """The SMS a console reply becomes: the reference first, then ``text``, one line."""
+    return f"Relais {alert.reference}: {' '.join(text.split())}"
+
+
+def can_reply(alert: Alert) -> bool:
+    """True when the reporter may be texted by staff.
+
+    They asked for SMS updates, have a number, did not opt out (STOP) and are
+    not blocked.
+    """
+    contact = alert.contact
+    return bool(
+        alert.consent_messages
+        and contact is not None
+        and contact.phone
+        and not contact.opted_out
+        and not contact.blocked
+        and not contact.invalid_number
+    )
+
+
+def reply_to_reporter(
+    session: Session, referral: Referral, text: str, actor: str, channel: str
+) -> Message:
+    """Text the reporter of ``referral``'s alert (one SMS), through the outbox.
+
+    Recorded as a note on the referral (so a closed referral refuses it).
+    """
+    alert = referral.alert
+    if not text.strip():
+        raise ActionError("empty")
+    contact = alert.contact
+    if contact is None or not can_reply(alert):
+        raise ActionError("no_reporter")
+    info = prepare(reply_text(alert, text))
+    if info.segments > REPLY_SEGMENTS:
+        raise ActionError("too_long")
+    service.transition(referral, "note", actor=actor, channel=channel, note="SMS to the reporter")
+    return queue_outbound(
+        session,
+        contact=contact,
+        text=info.text,
+        channel=reporter_channel(alert),
+        kind="console",
+        training=alert.is_training,
+    )

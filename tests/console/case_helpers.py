@@ -1,0 +1,129 @@
+"""Helpers for the Cases and Messages page tests: the demo directory and routed alerts.
+
+``make_case(...)`` stores an alert the way a finished conversation does
+(:func:`gateway.alerts.create_alert`, with the reporter's first message
+before it) and routes it with the real routing job, so the referral, its
+events and the referral SMS (a ``queued`` outbox row) exist like in
+production. ``separated`` in Commune V goes to IOM (``iom-bko-bm`` first),
+``abuse`` to DNPEF.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from gateway import runtime
+from gateway.alerts import create_alert
+from gateway.config import PROJECT_ROOT
+from gateway.models import Alert, AuditEvent, Contact, Message, Referral
+from gateway.referrals import service, store
+
+REPORTER = "+22376123445"
+DIRECTORY = PROJECT_ROOT / "examples" / "bamako-directory.yaml"
+_ids = itertools.count(1)
+_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def load_directory() -> None:
+    """Load the demo directory into the test database."""
+    store.load_file(runtime.current().db, DIRECTORY)
+
+
+def make_case(
+    *,
+    concern: str = "separated",
+    place: str = "ML-BKO-C5",
+    risk: str = "high",
+    landmark: str = "Marché Badalabougou",
+    details: str | None = "Pleure seule",
+    callback: bool = True,
+    updates: bool = True,
+    phone: str = REPORTER,
+    training: bool = False,
+    route: bool = True,
+) -> str:
+    """Store (and route) an alert; return its reference."""
+    with runtime.current().db.session() as session:
+        contact = Contact.get_or_create(session, phone, training=training)
+        session.add(
+            Message(
+                direction="in",
+                channel="twilio",
+                provider="twilio",
+                provider_id=f"SMtest{next(_ids)}",
+                contact=contact,
+                body="Bonjour",
+                status="handled",
+                kind="sms",
+                is_training=training,
+            )
+        )
+        session.flush()
+        answers = {
+            "concern": concern,
+            "place": place,
+            "landmark": landmark,
+            "children_count": 2,
+            "sex": "girl",
+            "age_band": "5-11",
+            "immediate_danger": "yes" if risk == "high" else "no",
+            "risk": risk,
+            "details": details,
+            "consent_callback": "yes" if callback else "no",
+            "consent_messages": "yes" if updates else "no",
+        }
+        alert = create_alert(
+            session,
+            contact=contact,
+            answers=answers,
+            language="fr",
+            channel="twilio",
+            via="sms",
+            training=training,
+        )
+        alert_id, reference = alert.id, alert.reference
+    if route:
+        service.route_alert(alert_id)
+    return reference
+
+
+def referrals_of(reference: str) -> list[Referral]:
+    """The referrals of the alert ``reference`` (events and alert loaded), oldest first."""
+    with runtime.current().db.session() as session:
+        rows = list(
+            session.scalars(
+                select(Referral)
+                .join(Alert)
+                .where(Alert.reference == reference)
+                .order_by(Referral.id)
+            )
+        )
+        for row in rows:
+            _ = row.events, row.alert, row.alert.contact
+        return rows
+
+
+def audit_rows(action: str) -> list[AuditEvent]:
+    """Audit events of ``action``, oldest first."""
+    with runtime.current().db.session() as session:
+        return list(
+            session.scalars(
+                select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+            )
+        )
+
+
+def token(client: FlaskClient, path: str) -> str:
+    """A CSRF token from the page at ``path``."""
+    found = _TOKEN.search(client.get(path).get_data(as_text=True))
+    assert found, f"no CSRF token on {path}"
+    return found.group(1)
+
+
+def post(client: FlaskClient, path: str, form: dict[str, str], *, page: str = "/console/"):
+    """POST ``form`` with a valid CSRF token (taken from ``page``)."""
+    return client.post(path, data={"csrf_token": token(client, page), **form})

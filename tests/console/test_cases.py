@@ -1,0 +1,248 @@
+"""The Cases pages: list, filters, pagination, scoping by role, the case page, audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from gateway import runtime
+from gateway.db import utcnow
+from gateway.models import Alert, Message, Referral
+from tests.console.case_helpers import (
+    REPORTER,
+    audit_rows,
+    load_directory,
+    make_case,
+    post,
+    referrals_of,
+)
+
+Client = Callable[[str], FlaskClient]
+
+
+@pytest.fixture
+def cases(app: object) -> dict[str, str]:
+    """An IOM case (separated, Commune V) and a DNPEF case (abuse, Mopti, low risk)."""
+    load_directory()
+    return {
+        "iom": make_case(),
+        "dnpef": make_case(concern="abuse", place="ML-5", risk="low", phone="+22376000111"),
+    }
+
+
+def text(client: FlaskClient, path: str) -> str:
+    response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return response.get_data(as_text=True)
+
+
+def listed(client: FlaskClient, query: str = "") -> str:
+    return text(client, "/console/cases" + query)
+
+
+def test_coordinator_sees_every_case_and_trainer_is_refused(
+    cases: dict[str, str], client_as: Client
+) -> None:
+    page = listed(client_as("coordinator"))
+    assert cases["iom"] in page and cases["dnpef"] in page
+    assert 'class="case-ref"' in page
+    assert "envoyé" in page  # display_status, French by default
+    trainer = client_as("trainer")
+    assert trainer.get("/console/cases").status_code == 403
+    assert trainer.get(f"/console/cases/{cases['iom']}").status_code == 403
+
+
+def test_agency_user_sees_only_their_agency(cases: dict[str, str], client_as: Client) -> None:
+    agency = client_as("agency")  # iom
+    page = listed(agency)
+    assert cases["iom"] in page and cases["dnpef"] not in page
+    assert agency.get(f"/console/cases/{cases['iom']}").status_code == 200
+    other = agency.get(f"/console/cases/{cases['dnpef']}")
+    unknown = agency.get("/console/cases/ZZZZZZ")
+    assert other.status_code == unknown.status_code == 404
+    # word for word the page of a reference that does not exist
+    masked = other.get_data(as_text=True).replace(cases["dnpef"], "REF")
+    assert masked == unknown.get_data(as_text=True).replace("ZZZZZZ", "REF")
+    # Even filtering on another agency reveals nothing.
+    assert cases["dnpef"] not in listed(agency, "?agency=dnpef")
+
+
+def test_anonymous_users_are_sent_to_login(cases: dict[str, str], client: FlaskClient) -> None:
+    response = client.get(f"/console/cases/{cases['iom']}")
+    assert response.status_code == 302 and "/console/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize(
+    ("query", "iom", "dnpef"),
+    [
+        ("?concern=abuse", False, True),
+        ("?risk=high", True, False),
+        ("?agency=iom", True, False),
+        ("?status=notified", True, True),
+        ("?status=accepted", False, False),
+        ("?place=ML-BKO", True, False),  # Commune V is inside Bamako
+        ("?place=ML-5", False, True),
+        ("?place=ML-BKO-C1", False, False),
+        ("?concern=nonsense", True, True),  # unknown values are ignored
+    ],
+)
+def test_filters(
+    cases: dict[str, str], client_as: Client, query: str, iom: bool, dnpef: bool
+) -> None:
+    page = listed(client_as("coordinator"), query)
+    assert (cases["iom"] in page, cases["dnpef"] in page) == (iom, dnpef)
+
+
+def test_overdue_period_and_unrouted_filters(cases: dict[str, str], client_as: Client) -> None:
+    unrouted = make_case(route=False, phone="+22376000222")
+    with runtime.current().db.session() as session:
+        referral = session.scalars(
+            select(Referral).join(Alert).where(Alert.reference == cases["iom"])
+        ).one()
+        referral.due_at = utcnow() - dt.timedelta(minutes=1)
+        old = session.scalars(select(Alert).where(Alert.reference == cases["dnpef"])).one()
+        old.created_at = dt.datetime(2024, 3, 10, 12, tzinfo=dt.UTC)
+    client = client_as("coordinator")
+    overdue = listed(client, "?overdue=1")
+    assert cases["iom"] in overdue and cases["dnpef"] not in overdue
+    assert "en retard" in overdue or "overdue" in overdue
+    march = listed(client, "?date_from=2024-03-10&date_to=2024-03-10")
+    assert cases["dnpef"] in march and cases["iom"] not in march
+    waiting = listed(client, "?status=unrouted")
+    assert unrouted in waiting and cases["iom"] not in waiting
+    assert unrouted not in listed(client_as("agency"))
+
+
+def test_training_cases_are_hidden_unless_asked(cases: dict[str, str], client_as: Client) -> None:
+    training = make_case(training=True, phone="+22376000333")
+    client = client_as("coordinator")
+    assert training not in listed(client)
+    assert training in listed(client, "?training=1")
+
+
+def test_pagination(app: object, client_as: Client) -> None:
+    start = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    with runtime.current().db.session() as session:
+        for n in range(55):
+            session.add(
+                Alert(
+                    reference=f"PG{n:04d}".replace("0", "A").replace("1", "B"),
+                    channel="twilio",
+                    via="sms",
+                    language="fr",
+                    concern="other",
+                    place="ML-BKO",
+                    sex="unknown",
+                    age_band="unknown",
+                    immediate_danger="no",
+                    risk="low",
+                    created_at=start + dt.timedelta(minutes=n),
+                )
+            )
+    client = client_as("coordinator")
+    first = listed(client)
+    assert first.count('class="case-ref"') == 50
+    assert "PGAA54" in first and "PGAAA4" not in first  # newest first
+    assert 'href="/console/cases?page=2"' in first and 'rel="prev"' not in first
+    second = listed(client, "?page=2")
+    assert second.count('class="case-ref"') == 5 and "PGAAAA" in second
+    assert 'rel="next"' not in second and 'rel="prev"' in second
+    assert listed(client, "?page=abc").count('class="case-ref"') == 50
+
+
+def test_case_page_shows_answers_referral_and_timeline(
+    cases: dict[str, str], client_as: Client
+) -> None:
+    client = client_as("coordinator")
+    page = text(client, f"/console/cases/{cases['iom']}")
+    assert f'case-ref-big">{cases["iom"]}<' in page
+    for expected in ("Marché Badalabougou", "Pleure seule", "Commune V", "iom-bko-bm"):
+        assert expected in page
+    # the referral SMS to the focal point, its delivery history, the reporter's first SMS
+    assert f"RELAIS {cases['iom']}: RISQUE ELEVE" in page
+    assert "Bonjour" in page
+    assert page.count('class="case-event case-event-message"') == 2
+    assert "case-event-alert" in page and "case-event-event" in page
+    # the other case's messages are not in this one
+    dnpef = text(client, f"/console/cases/{cases['dnpef']}")
+    assert f"RELAIS {cases['iom']}" not in dnpef and f"RELAIS {cases['dnpef']}" in dnpef
+
+
+def test_timeline_shows_delivery_statuses(cases: dict[str, str], client_as: Client) -> None:
+    with runtime.current().db.session() as session:
+        message = session.scalars(select(Message).where(Message.kind == "referral")).first()
+        assert message is not None
+        message.record("sent")
+        message.record("undelivered", error_code="30003")
+    page = text(client_as("coordinator"), f"/console/cases/{cases['iom']}")
+    start = page.index('class="hint case-delivery"')
+    delivery = page[start : page.index("</p>", start)]
+    assert delivery.index("en file") < delivery.index("envoy") < delivery.index("(30003)")
+
+
+def test_every_view_of_a_case_is_audited(cases: dict[str, str], client_as: Client) -> None:
+    client = client_as("coordinator")
+    client.get(f"/console/cases/{cases['iom']}")
+    client.get(f"/console/cases/{cases['iom'].lower()}")
+    client_as("agency").get(f"/console/cases/{cases['dnpef']}")  # 404: not a view
+    views = audit_rows("case.view")
+    assert [(v.actor, v.target_id) for v in views] == [("coordinator1", cases["iom"])] * 2
+    assert all("Badalabougou" not in v.detail for v in views)
+
+
+def test_reporter_number_hidden_until_revealed_and_audited(
+    cases: dict[str, str], client_as: Client
+) -> None:
+    client = client_as("coordinator")
+    path = f"/console/cases/{cases['iom']}"
+    page = text(client, path)
+    assert "76123445" not in page and REPORTER not in page
+    assert f"{path}/reveal" in page
+    shown = post(client, f"{path}/reveal", {}, page=path)
+    assert shown.status_code == 200 and REPORTER in shown.get_data(as_text=True)
+    assert [(r.actor, r.target_id) for r in audit_rows("case.reveal")] == [
+        ("coordinator1", cases["iom"])
+    ]
+    assert REPORTER not in text(client, path)  # not kept shown
+    # without the CSRF token: refused, nothing shown
+    bare = client.post(f"{path}/reveal")
+    assert bare.status_code == 400 and REPORTER not in bare.get_data(as_text=True)
+
+
+def test_no_reveal_without_consent_or_for_other_agencies(app: object, client_as: Client) -> None:
+    load_directory()
+    silent = make_case(callback=False)
+    other = make_case(concern="abuse", phone="+22376000444")
+    coordinator = client_as("coordinator")
+    path = f"/console/cases/{silent}"
+    assert f"{path}/reveal" not in text(coordinator, path)
+    assert post(coordinator, f"{path}/reveal", {}, page=path).status_code == 403
+    agency = client_as("agency")
+    response = post(agency, f"/console/cases/{other}/reveal", {}, page="/console/cases")
+    assert response.status_code == 404 and "76000444" not in response.get_data(as_text=True)
+    assert audit_rows("case.reveal") == []
+
+
+def test_user_text_is_escaped(app: object, client_as: Client) -> None:
+    load_directory()
+    reference = make_case(landmark="<script>alert(1)</script>", details="<b>x</b>")
+    page = text(client_as("coordinator"), f"/console/cases/{reference}")
+    assert "<script>alert(1)</script>" not in page and "<b>x</b>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script" not in page.lower()
+
+
+def test_erased_free_text_and_unrouted_alerts_render(app: object, client_as: Client) -> None:
+    load_directory()
+    reference = make_case(route=False)
+    with runtime.current().db.session() as session:
+        alert = session.scalars(select(Alert).where(Alert.reference == reference)).one()
+        alert.landmark = alert.details = None
+        alert.erased_at = utcnow()
+    page = text(client_as("coordinator"), f"/console/cases/{reference}")
+    assert reference in page and "Badalabougou" not in page
+    assert referrals_of(reference) == []
