@@ -50,7 +50,7 @@ from sqlalchemy import (
     update,
 )
 
-from gateway import runtime
+from gateway import audit, runtime
 from gateway.db import Base, Database, utcnow
 from gateway.logs import get_logger
 from gateway.models import Alert, Contact, Conversation, Message
@@ -295,6 +295,16 @@ def purge(
         )
         if dry_run:
             session.rollback()
+        else:
+            counts = ", ".join(f"{k}={v}" for k, v in report.counts().items() if v)
+            audit.record(
+                session,
+                "system",
+                "retention.purge",
+                "retention",
+                f"{report.older_than_days:g} days",
+                (counts or "nothing to erase")[:200],
+            )
     log.info("retention_purge", **report.as_dict())
     return report
 

@@ -255,3 +255,17 @@ def test_purge_command(app: Flask) -> None:
     assert result.exit_code == 0, result.output
     assert "retention 5 days" in result.output and "alerts (landmark, details)   3" in result.output
     assert CliRunner().invoke(group, ["purge", "--days", "0"], obj=obj).exit_code == 2
+
+
+def test_a_real_purge_is_audited_and_a_dry_run_is_not(app: Flask) -> None:
+    from sqlalchemy import select
+
+    from gateway.models import AuditEvent
+
+    rt = runtime.current()
+    purge(rt.db, now=utcnow(), older_than=dt.timedelta(days=90), dry_run=True)
+    purge(rt.db, now=utcnow(), older_than=dt.timedelta(days=90), dry_run=False)
+    with rt.db.session() as session:
+        events = session.scalars(select(AuditEvent).where(AuditEvent.action == "retention.purge"))
+        (event,) = list(events)
+        assert event.actor == "system" and event.target_id == "90 days"
