@@ -27,6 +27,7 @@ from gateway.referrals.directory import Directory
 from gateway.vocabulary import AGE_BANDS, CONCERNS, LANGUAGES, RISKS, SEXES
 
 if TYPE_CHECKING:
+    from gateway.referrals.places import PlaceTree
     from gateway.referrals.routing import AlertFacts
 
 
@@ -147,11 +148,16 @@ def _parse_at(value: str | None, tz: str) -> dt.datetime:
         ) from None
 
 
-def route_explanation(directory: Directory, facts: AlertFacts, at: dt.datetime) -> str:
-    """What ``relais route`` prints for ``facts`` at ``at`` (phones masked; shared with console)."""
+def route_explanation(
+    directory: Directory, facts: AlertFacts, at: dt.datetime, places: PlaceTree | None = None
+) -> str:
+    """What ``relais route`` prints for ``facts`` at ``at`` (phones masked; shared with console).
+
+    ``places``: the hierarchy in force (default: the shipped file).
+    """
     from gateway.referrals.routing import explain, route
 
-    places = store.places()
+    places = places if places is not None else store.places()
     return explain(route(directory, places, facts, at), places)
 
 
@@ -172,12 +178,13 @@ def route_command(
 
     with runtime.current().db.session() as session:
         directory = store.current(session)
+        places = store.places(session)
     if directory is None:
         _fail("no directory loaded: run `relais directory load FILE`")
         return
     at = _parse_at(at_text, directory.tz)
     facts = AlertFacts(concern, place, risk, sex, age_band, lang)
-    click.echo(route_explanation(directory, facts, at))
+    click.echo(route_explanation(directory, facts, at, places))
 
 
 @click.group("jobs")

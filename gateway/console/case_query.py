@@ -18,9 +18,9 @@ from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from gateway.console import permissions as perms
+from gateway.console.directory_forms import places_in_force
 from gateway.db import utcnow
 from gateway.models import Alert, Referral
-from gateway.referrals import store
 from gateway.referrals.lifecycle import STATUSES
 from gateway.vocabulary import CONCERNS, RISKS
 
@@ -84,7 +84,7 @@ def parse_filters(args: Mapping[str, str]) -> CaseFilters:
         status=status if status in (*STATUSES, UNROUTED) else "",
         agency=args.get("agency", "").strip().lower()[:64],
         concern=args.get("concern", "") if args.get("concern") in CONCERNS else "",
-        place=place if place in store.places() else "",
+        place=place if place in places_in_force() else "",
         risk=args.get("risk", "") if args.get("risk") in RISKS else "",
         overdue=args.get("overdue") == "1",
         date_from=_date(args.get("date_from")),
@@ -113,7 +113,7 @@ def _conditions(user: Any, filters: CaseFilters) -> list[ColumnElement[bool]]:
     if filters.risk:
         where.append(Alert.risk == filters.risk)
     if filters.place:
-        places = store.places()
+        places = places_in_force()
         inside = [code for code in places.codes() if places.contains(filters.place, code)]
         where.append(Alert.place.in_(inside))
     if filters.overdue:
@@ -181,7 +181,7 @@ def overdue(referral: Referral | None, now: dt.datetime | None = None) -> bool:
 
 def place_choices(lang: str) -> list[tuple[str, str]]:
     """Places to filter by (regions down to communes), as (code, indented name)."""
-    places = store.places()
+    places = places_in_force()
     choices = []
     for code in places.codes():
         place = places.get(code)

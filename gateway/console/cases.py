@@ -29,6 +29,7 @@ from gateway import audit, runtime
 from gateway.console import auth, case_labels, case_query, i18n
 from gateway.console import permissions as perms
 from gateway.console.case_timeline import timeline
+from gateway.console.directory_forms import places_in_force
 from gateway.models import Alert, FocalPointRecord, Referral
 from gateway.referrals import actions, store
 from gateway.referrals.commands import OUTCOMES
@@ -46,7 +47,7 @@ def when(value: dt.datetime | None) -> str:
 
 def place_name(code: str) -> str:
     """The name of a place code in the console's language."""
-    return "?" if code in ("", "unknown") else store.places().name(code, i18n.select_locale())
+    return "?" if code in ("", "unknown") else places_in_force().name(code, i18n.select_locale())
 
 
 def _agency_ids(session: Session) -> list[str]:

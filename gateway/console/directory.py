@@ -8,6 +8,10 @@
 * ``GET/POST /console/directory/edit`` (``directory.edit``): the whole YAML
   file; "validate" lists problems as ``line N: message`` without saving,
   "save" stores a new version through :func:`gateway.referrals.store.load_text`.
+* ``GET/POST /console/directory/places/edit`` (``directory.edit``): the place
+  hierarchy's YAML, validated the same way; "save" stores a new version
+  through :func:`gateway.referrals.store.load_places_text` (audited
+  ``places.edit``: version id and number of changes).
 * ``GET /console/directory/focal-points/<id>`` and ``POST …/active``,
   ``POST …/phone`` (``directory.edit``): quick edits without YAML, saved the
   same way (see :mod:`gateway.console.directory_forms`).
@@ -36,6 +40,7 @@ from gateway.models import DirectoryVersion
 from gateway.phones import InvalidNumber, mask, normalize
 from gateway.referrals import store
 from gateway.referrals.directory import Directory, DirectoryError, format_duration
+from gateway.referrals.places import PlacesError, load_places_text
 from gateway.referrals.routing import AlertFacts
 from gateway.yamlsafe import YamlError
 
@@ -59,7 +64,7 @@ def _latest() -> tuple[DirectoryVersion | None, Directory | None]:
 def _common() -> dict[str, Any]:
     return {
         "lang": i18n.select_locale(),
-        "places": store.places(),
+        "places": forms.places_in_force(),
         "forms": forms,
         "format_duration": format_duration,
         "mask": mask,
@@ -75,7 +80,7 @@ def _index_page(revealed: dict[str, str] | None = None) -> str:
         row=row,
         directory=directory,
         revealed=revealed or {},
-        tree=forms.place_tree(store.places(), lang),
+        tree=forms.place_tree(forms.places_in_force(), lang),
         **_common(),
     )
 
@@ -160,7 +165,7 @@ def edit() -> ResponseReturnValue:
     if not text.strip():
         return _edit_page(text, latest_id, 422, error=_("Write or paste the directory file."))
     try:
-        directory = forms.validated(text, store.places())
+        directory = forms.validated(text, forms.places_in_force())
     except DirectoryError as exc:
         return _edit_page(text, _base_version(), 422, problems=forms.problem_lines(exc.problems))
     if action == "validate":
@@ -178,6 +183,49 @@ def edit() -> ResponseReturnValue:
     if result.changed:
         _audit_edit(result.version_id, len(result.changes), "file")
     return _edit_page(text, result.version_id, result=result)
+
+
+def _places_page(text: str, status: int = 200, **extra: Any) -> ResponseReturnValue:
+    return render_template(TEMPLATES + "places_edit.html", text=text, **extra), status
+
+
+@bp.route("/directory/places/edit", methods=["GET", "POST"])
+@perms.requires(perms.DIRECTORY_EDIT)
+def edit_places() -> ResponseReturnValue:
+    """Edit the place hierarchy (YAML): validate without saving, or save a new version."""
+    db = runtime.current().db
+    if request.method == "GET":
+        with db.session() as session:
+            return _places_page(store.places_document(session))
+    action = request.form.get("action")
+    if action not in ("validate", "save"):
+        abort(400)
+    text = request.form.get("document", "").replace("\r\n", "\n")
+    if not text.strip():
+        return _places_page(text, 422, error=_("Write or paste the places file."))
+    try:
+        tree = load_places_text(text, SOURCE)
+        with db.session() as session:
+            problems = store.removal_problems(session, store.places(session), tree, SOURCE)
+        if problems:
+            raise PlacesError(problems)
+        if action == "validate":
+            valid = _("No problem found: %(count)d places.", count=len(tree))
+            return _places_page(text, valid=valid)
+        result = store.load_places_text(db, text, SOURCE, auth.current().username)
+    except PlacesError as exc:
+        return _places_page(text, 422, problems=forms.problem_lines(exc.problems))
+    if result.changed:
+        with db.session() as session:
+            audit.record(
+                session,
+                auth.current().username,
+                "places.edit",
+                "places_version",
+                str(result.version_id),
+                f"version {result.version_id}, {len(result.changes)} change(s)",
+            )
+    return _places_page(text, result=result)
 
 
 def _person_page(fp_id: str, status: int = 200, **extra: Any) -> ResponseReturnValue:
@@ -267,7 +315,7 @@ def set_phone(fp_id: str) -> ResponseReturnValue:
 def test_route() -> ResponseReturnValue:
     """Who the directory in force would notify for an alert, and why (like ``relais route``)."""
     _row, directory = _latest()
-    places = store.places()
+    places = forms.places_in_force()
     form = forms.route_form(request.args, places)
     errors = list(form.errors)
     explanation = None
@@ -286,7 +334,7 @@ def test_route() -> ResponseReturnValue:
                 values["age_band"],
                 values["language"],
             )
-            explanation = route_explanation(directory, facts, at)
+            explanation = route_explanation(directory, facts, at, places)
     page = render_template(
         TEMPLATES + "route.html",
         directory=directory,

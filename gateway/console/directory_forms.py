@@ -16,9 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from flask import g, has_app_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from gateway import runtime
+from gateway.referrals import store
 from gateway.referrals.directory import (
     DAYS,
     Agency,
@@ -78,6 +81,17 @@ def when(value: dt.datetime | None) -> str:
 def words(values: tuple[str, ...] | list[str], labels: Mapping[str, Any]) -> str:
     """``values`` in words, comma-separated (unknown values as they are)."""
     return ", ".join(str(labels.get(value, value)) for value in values)
+
+
+def places_in_force() -> PlaceTree:
+    """The place hierarchy in force (stored version, else shipped file), read once per request."""
+    if not has_app_context():
+        return store.places()
+    if "relais_places" not in g:
+        with runtime.current().db.session() as session:
+            g.relais_places = store.places(session)
+    tree: PlaceTree = g.relais_places
+    return tree
 
 
 def place_label(places: PlaceTree, code: str, lang: str) -> str:

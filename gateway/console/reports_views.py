@@ -26,6 +26,7 @@ from flask_babel import lazy_gettext as _l
 
 from gateway import audit, reports, runtime
 from gateway.console.auth import current
+from gateway.console.directory_forms import places_in_force
 from gateway.console.i18n import select_locale
 from gateway.console.permissions import REPORTS_VIEW_AGENCY, REPORTS_VIEW_ALL, can, requires
 from gateway.referrals import store
@@ -71,7 +72,7 @@ def label(dimension: str, value: str) -> str:
     if value == "unknown":
         return str(_("Unknown"))
     if dimension == "place":
-        return store.places().name(value, select_locale())
+        return places_in_force().name(value, select_locale())
     return str(LABELS.get(dimension, {}).get(value, value))
 
 

@@ -5,7 +5,13 @@ from gateway.models.audit import AuditEvent
 from gateway.models.contact import Contact
 from gateway.models.conversation import Conversation
 from gateway.models.message import InboundRejection, Message, MessageEvent
-from gateway.models.referral import DirectoryVersion, FocalPointRecord, Referral, ReferralEvent
+from gateway.models.referral import (
+    DirectoryVersion,
+    FocalPointRecord,
+    PlacesVersion,
+    Referral,
+    ReferralEvent,
+)
 from gateway.models.user import User
 
 __all__ = [
@@ -18,6 +24,7 @@ __all__ = [
     "InboundRejection",
     "Message",
     "MessageEvent",
+    "PlacesVersion",
     "Referral",
     "ReferralEvent",
     "User",

@@ -3,6 +3,9 @@
 * ``directory_versions`` keeps every loaded directory file (encrypted: it
   holds staff phone numbers) with its digest and the changes it made; the
   newest is in force.
+* ``places_versions`` keeps every place list saved from the console (plain
+  text: names and codes of places, no personal data); the newest is in force,
+  the shipped ``gateway/data/places-ml.yaml`` when there is none.
 * ``focal_points`` mirrors the directory's people so an inbound SMS can be
   recognised as a focal point's (by contact) without reading the file.
 * ``referrals``: one per alert and agency; the lifecycle status, who holds it,
@@ -120,3 +123,17 @@ class ReferralEvent(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     referral: Mapped[Referral] = relationship(back_populates="events")
+
+
+class PlacesVersion(Base):
+    """One saved place list (YAML text); the newest row is the place hierarchy in force."""
+
+    __tablename__ = "places_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), index=True)
+    source: Mapped[str] = mapped_column(String(255))
+    document: Mapped[str] = mapped_column(Text)  # the YAML text (no personal data)
+    changes: Mapped[str] = mapped_column(Text, default="")
+    loaded_by: Mapped[str] = mapped_column(String(64), default="cli")
+    loaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -121,7 +121,7 @@ def transfer(
     referral.due_at = referral.reminder_due_at = None
     facts = service.alert_facts(referral.alert)
     people, _why, _notes = people_for(
-        target, store.places(), facts, target.escalation.delay(facts.risk)
+        target, store.places(session), facts, target.escalation.delay(facts.risk)
     )
     return service.open_referral(
         session, directory, referral.alert, target.id, None, people, actor=actor, channel=channel
@@ -194,7 +194,7 @@ def reroute(session: Session, referral: Referral) -> None:
         return
     facts = service.alert_facts(referral.alert)
     people, _why, _notes = people_for(
-        fallback, store.places(), facts, fallback.escalation.delay(facts.risk)
+        fallback, store.places(session), facts, fallback.escalation.delay(facts.risk)
     )
     service.open_referral(
         session, directory, referral.alert, fallback.id, None, people, actor=SYSTEM, channel=SYSTEM

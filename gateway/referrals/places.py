@@ -14,11 +14,13 @@ errors into :class:`FileProblems`, shared with the directory loader).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from gateway.yamlsafe import JsonPath, YamlError, line_of, read
+from gateway.yamlsafe import JsonPath, YamlError, line_of, parse, read
 
 DEFAULT_PLACES = Path(__file__).resolve().parent.parent / "data" / "places-ml.yaml"
 ROOT = "ML"
@@ -92,6 +94,14 @@ class PlaceTree:
     def __len__(self) -> int:
         """Return the number of places."""
         return len(self._places)
+
+    def digest(self) -> str:
+        """A SHA-256 of the places themselves (codes, kinds, parents, names), not the text."""
+        content = [
+            [p.code, p.kind, p.parent, p.name, [list(pair) for pair in p.names]]
+            for p in self._places.values()
+        ]
+        return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()
 
     def codes(self) -> list[str]:
         """Return every known code, parents before children."""
@@ -171,13 +181,27 @@ def load_places(path: str | Path | None = None) -> PlaceTree:
         data, lines = read_yaml(source)
     except FileProblems as exc:
         raise PlacesError(exc.problems) from exc
+    return _validated(data, lines, str(source))
+
+
+def load_places_text(text: str, name: str) -> PlaceTree:
+    """Like :func:`load_places`, for a places file's ``text`` (as stored); ``name`` names it."""
+    try:
+        data, lines = parse(text, name)
+    except YamlError as exc:
+        raise PlacesError([Problem(name, line, msg) for line, msg in exc.problems]) from exc
+    return _validated(data, lines, name)
+
+
+def _validated(data: Any, lines: dict[JsonPath, int], file: str) -> PlaceTree:
+    """The tree of a parsed places file; raises :class:`PlacesError` listing every problem."""
     items = data.get("places") if isinstance(data, dict) else None
-    places, problems = _read_places(items, None, ("places",), str(source), lines)
+    places, problems = _read_places(items, None, ("places",), file, lines)
     codes = [place.code for place in places]
     if len(set(codes)) != len(codes):
-        problems.append(Problem(str(source), 1, "duplicate place codes"))
+        problems.append(Problem(file, 1, "duplicate place codes"))
     if not problems and ROOT not in codes:
-        problems.append(Problem(str(source), 1, f"the root place {ROOT} is missing"))
+        problems.append(Problem(file, 1, f"the root place {ROOT} is missing"))
     if problems:
         raise PlacesError(problems)
     return PlaceTree(places)

@@ -13,7 +13,7 @@ import datetime as dt
 import json
 
 from redis import Redis
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from gateway import queues, runtime
 from gateway.aftercommit import defer
@@ -46,7 +46,11 @@ def alert_facts(alert: Alert) -> AlertFacts:
 
 def referral_facts(alert: Alert) -> ReferralFacts:
     """What a focal point may read about an alert (no name, no number)."""
-    place = "?" if alert.place == "unknown" else store.places().name(alert.place, "fr")
+    place = (
+        "?"
+        if alert.place == "unknown"
+        else store.places(object_session(alert)).name(alert.place, "fr")
+    )
     return ReferralFacts(
         reference=alert.reference,
         risk=alert.risk if alert.risk in ("high", "medium", "low") else "medium",
@@ -230,7 +234,7 @@ def route_alert(alert_id: int) -> str:
         if directory is None:
             log.warning("no_directory_loaded", alert_id=alert_id)
             return "no directory"
-        decision = route(directory, store.places(), alert_facts(alert), utcnow())
+        decision = route(directory, store.places(session), alert_facts(alert), utcnow())
         open_referral(
             session,
             directory,

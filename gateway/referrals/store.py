@@ -5,6 +5,10 @@ the same content (same digest) changes nothing. A new content is stored as a
 new version, with the changes from the previous one (phones masked), and the
 ``focal_points`` table is brought in line: new people added, changed ones
 updated, removed ones marked removed (kept for the history).
+
+The place hierarchy is versioned the same way (``places_versions``, saved from
+the console): :func:`places` gives the newest stored version, else the shipped
+file; a new version may not remove a place the directory in force uses.
 """
 
 from __future__ import annotations
@@ -17,10 +21,17 @@ from sqlalchemy.orm import Session
 
 from gateway.db import Database
 from gateway.logs import get_logger
-from gateway.models import Contact, DirectoryVersion, FocalPointRecord
+from gateway.models import Contact, DirectoryVersion, FocalPointRecord, PlacesVersion
 from gateway.referrals.directory import Directory, load_directory_text
 from gateway.referrals.directory_diff import diff
-from gateway.referrals.places import PlaceTree, load_places
+from gateway.referrals.places import (
+    DEFAULT_PLACES,
+    PlacesError,
+    PlaceTree,
+    Problem,
+    load_places,
+)
+from gateway.referrals.places import load_places_text as parse_places_text
 
 log = get_logger(__name__)
 
@@ -35,17 +46,121 @@ class LoadResult:
 
 
 _places: PlaceTree | None = None
+# Parsed place lists by (version id, digest), like directories below.
+_places_cache: dict[tuple[int, str], PlaceTree] = {}
 # Parsed directories by (version id, digest): the id alone is not enough when a
 # database is recreated under a running process (tests do this).
 _cache: dict[tuple[int, str], Directory] = {}
 
 
-def places() -> PlaceTree:
-    """The place hierarchy (loaded once per process)."""
+def shipped_places() -> PlaceTree:
+    """The shipped place hierarchy (``gateway/data/places-ml.yaml``, loaded once)."""
     global _places
     if _places is None:
         _places = load_places()
     return _places
+
+
+def _latest_places(session: Session) -> PlacesVersion | None:
+    return session.scalars(select(PlacesVersion).order_by(PlacesVersion.id.desc()).limit(1)).first()
+
+
+def places(session: Session | None = None) -> PlaceTree:
+    """The place hierarchy in force: the newest stored version, else the shipped file.
+
+    Without a ``session`` (pure code paths, no database): the shipped file.
+    """
+    row = _latest_places(session) if session is not None else None
+    if row is None:
+        return shipped_places()
+    key = (row.id, row.digest)
+    if key not in _places_cache:
+        _places_cache[key] = parse_places_text(row.document, f"places version {row.id}")
+    return _places_cache[key]
+
+
+def places_document(session: Session) -> str:
+    """The YAML text of the place hierarchy in force (stored version or shipped file)."""
+    row = _latest_places(session)
+    return row.document if row is not None else DEFAULT_PLACES.read_text(encoding="utf-8")
+
+
+def places_diff(old: PlaceTree, new: PlaceTree) -> list[str]:
+    """What changed between two place hierarchies: codes added, removed, renamed or moved."""
+    lines = []
+    for code in new.codes():
+        after = new.get(code)
+        before = old.get(code)
+        assert after is not None  # noqa: S101  # nosec B101 - codes() lists known places
+        if before is None:
+            lines.append(f"added place {code} ({after.name})")
+        elif (before.name, before.names) != (after.name, after.names):
+            lines.append(f"renamed place {code}: {before.name} → {after.name}")
+        elif (before.kind, before.parent) != (after.kind, after.parent):
+            lines.append(f"changed place {code}: {after.kind} in {after.parent}")
+    lines += [f"removed place {code} ({old.name(code)})" for code in old.codes() if code not in new]
+    return lines
+
+
+def _used_codes(directory: Directory) -> dict[str, list[str]]:
+    """Place codes the directory uses → who uses them (``rule x``, ``focal point y``)."""
+    used: dict[str, list[str]] = {}
+    for rule in directory.rules:
+        for code in rule.places:
+            used.setdefault(code, []).append(f"rule {rule.id}")
+    for agency in directory.agencies:
+        for person in agency.focal_points:
+            for code in person.areas:
+                used.setdefault(code, []).append(f"focal point {person.id}")
+    return used
+
+
+def removal_problems(
+    session: Session, old: PlaceTree, new: PlaceTree, source: str
+) -> list[Problem]:
+    """Problems for each place code of ``old`` missing from ``new`` that the directory uses."""
+    directory = current(session)
+    used = _used_codes(directory) if directory is not None else {}
+    return [
+        Problem(
+            source,
+            1,
+            f"place {code} is used by the directory in force ({', '.join(users)}): "
+            "change the directory before removing it",
+        )
+        for code, users in sorted(used.items())
+        if code in old and code not in new
+    ]
+
+
+def load_places_text(db: Database, text: str, source: str, loaded_by: str = "cli") -> LoadResult:
+    """Validate and store a places file's ``text`` as the hierarchy in force.
+
+    Idempotent (same places, same digest: nothing stored). Raises
+    :class:`PlacesError` on an invalid file, or when a place code that the
+    directory in force uses (rules, focal-point areas) would be removed.
+    """
+    new = parse_places_text(text, source)
+    with db.session() as session:
+        latest = _latest_places(session)
+        old = places(session)
+        if latest is not None and latest.digest == new.digest():
+            return LoadResult(latest.id, False, [])
+        problems = removal_problems(session, old, new, source)
+        if problems:
+            raise PlacesError(problems)
+        changes = places_diff(old, new)
+        row = PlacesVersion(
+            digest=new.digest(),
+            source=source[:255],
+            document=text,
+            changes="\n".join(changes),
+            loaded_by=loaded_by[:64],
+        )
+        session.add(row)
+        session.flush()
+        log.info("places_loaded", version=row.id, changes=len(changes), places=len(new))
+        return LoadResult(row.id, True, changes)
 
 
 def _latest(session: Session) -> DirectoryVersion | None:
@@ -61,14 +176,14 @@ def current(session: Session) -> Directory | None:
         return None
     key = (row.id, row.digest)
     if key not in _cache:
-        _cache[key] = load_directory_text(row.document, row.source, places())
+        _cache[key] = load_directory_text(row.document, row.source, places(session))
     return _cache[key]
 
 
 def load_text(db: Database, text: str, source: str, *, loaded_by: str = "cli") -> LoadResult:
     """Validate and store a directory file's ``text``; raises ``DirectoryError``."""
-    new = load_directory_text(text, source, places())
     with db.session() as session:
+        new = load_directory_text(text, source, places(session))
         latest = _latest(session)
         old = current(session) if latest is not None else None
         if latest is not None and latest.digest == new.digest():

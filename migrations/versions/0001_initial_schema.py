@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 20:47:12.501370
+Create Date: 2026-11-28 21:48:43.844511
 """
 
 from alembic import op
@@ -71,6 +71,19 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('inbound_rejections', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_inbound_rejections_at'), ['at'], unique=False)
+
+    op.create_table('places_versions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('digest', sa.String(length=64), nullable=False),
+    sa.Column('source', sa.String(length=255), nullable=False),
+    sa.Column('document', sa.Text(), nullable=False),
+    sa.Column('changes', sa.Text(), nullable=False),
+    sa.Column('loaded_by', sa.String(length=64), nullable=False),
+    sa.Column('loaded_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_places_versions'))
+    )
+    with op.batch_alter_table('places_versions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_places_versions_digest'), ['digest'], unique=False)
 
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -325,6 +338,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_users_username'))
 
     op.drop_table('users')
+    with op.batch_alter_table('places_versions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_places_versions_digest'))
+
+    op.drop_table('places_versions')
     with op.batch_alter_table('inbound_rejections', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_inbound_rejections_at'))
 

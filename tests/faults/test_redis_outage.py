@@ -146,10 +146,14 @@ def test_real_web_and_worker_ride_out_a_redis_restart(
         redis_server.start()
 
     # No manual action: the worker reconnects and its sweeper finds everything.
+    # (The provider sees a send a moment before the worker commits it: wait
+    # for both.)
     def everything_sent() -> bool:
+        unsent = count(Message, Message.direction == "out", Message.status != "sent")
         return (
             len(texts_to(fake_twilio, IOM_BM)) == 1
             and len(fake_twilio.requests) == len(ANSWERS) + 2
+            and unsent == 0
         )
 
     assert wait_for(everything_sent, 90), procs.tail()
