@@ -119,14 +119,6 @@ def directory_history() -> None:
             click.echo(f"  {line}")
 
 
-def _check_place(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
-    places = store.places()
-    if value not in places:
-        known = ", ".join(places.codes())
-        raise click.BadParameter(f"unknown place code {value!r}; known codes: {known}")
-    return value
-
-
 def parse_when(value: str | None, tz: str) -> dt.datetime:
     """When an alert is raised: now, or ``value`` (ISO 8601; without offset: in ``tz``).
 
@@ -163,7 +155,7 @@ def route_explanation(
 
 @click.command("route")
 @click.option("--concern", required=True, type=click.Choice(CONCERNS))
-@click.option("--place", required=True, callback=_check_place, help="Place code: ML-BKO-C5.")
+@click.option("--place", required=True, help="Place code: ML-BKO-C5.")
 @click.option("--risk", required=True, type=click.Choice(RISKS))
 @click.option("--sex", default="unknown", show_default=True, type=click.Choice(SEXES))
 @click.option("--age-band", default="unknown", show_default=True, type=click.Choice(AGE_BANDS))
@@ -179,6 +171,11 @@ def route_command(
     with runtime.current().db.session() as session:
         directory = store.current(session)
         places = store.places(session)
+    if place not in places:  # the places in force, edited in the console or shipped
+        known = ", ".join(places.codes())
+        raise click.BadParameter(
+            f"unknown place code {place!r}; known codes: {known}", param_hint="'--place'"
+        )
     if directory is None:
         _fail("no directory loaded: run `relais directory load FILE`")
         return

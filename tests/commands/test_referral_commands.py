@@ -253,3 +253,16 @@ def test_release_loads_directory_file(database_url: str, redis_url: str, tmp_pat
         assert f"{broken}:1: " in failed.stderr and "NOT loaded" in failed.stderr
     finally:
         app.extensions["relais"].db.dispose()
+
+
+def test_route_knows_places_added_in_the_console(app: Flask) -> None:
+    from gateway.referrals import store
+    from tests.referrals.test_places_store import NEW_CODE, WITH_NEW
+
+    assert invoke(app, ["directory", "load", str(EXAMPLE)]).exit_code == 0
+    args = ["route", "--concern", "separated", "--place", NEW_CODE, "--risk", "high"]
+    assert invoke(app, args).exit_code != 0  # not a place yet
+    store.load_places_text(runtime.current().db, WITH_NEW, "console", loaded_by="admin")
+    result = invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert NEW_CODE in result.output
