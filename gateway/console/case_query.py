@@ -94,7 +94,8 @@ def parse_filters(args: Mapping[str, str]) -> CaseFilters:
     )
 
 
-def _start_of(day: dt.date) -> dt.datetime:
+def start_of(day: dt.date) -> dt.datetime:
+    """Midnight UTC at the start of ``day`` (period filters are whole days)."""
     return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
 
 
@@ -119,9 +120,9 @@ def _conditions(user: Any, filters: CaseFilters) -> list[ColumnElement[bool]]:
     if filters.overdue:
         where.append(and_(Referral.status.in_(WAITING), Referral.due_at < utcnow()))
     if filters.date_from:
-        where.append(Alert.created_at >= _start_of(filters.date_from))
+        where.append(Alert.created_at >= start_of(filters.date_from))
     if filters.date_to:
-        where.append(Alert.created_at < _start_of(filters.date_to + dt.timedelta(days=1)))
+        where.append(Alert.created_at < start_of(filters.date_to + dt.timedelta(days=1)))
     return where
 
 

@@ -31,6 +31,7 @@ from gateway.channels.registry import SLUGS
 from gateway.commands.referrals import FailedJob, failed_jobs, retry_failed
 from gateway.console import auth, case_labels
 from gateway.console import permissions as perms
+from gateway.console.case_query import start_of
 from gateway.console.case_timeline import link_messages
 from gateway.console.cases import when
 from gateway.models import Message
@@ -84,10 +85,6 @@ def parse_filters(args: Mapping[str, str]) -> MessageFilters:
     )
 
 
-def _day(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
-
-
 def _conditions(filters: MessageFilters) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if not filters.training:
@@ -99,9 +96,9 @@ def _conditions(filters: MessageFilters) -> list[ColumnElement[bool]]:
     if filters.direction:
         where.append(Message.direction == filters.direction)
     if filters.date_from:
-        where.append(Message.created_at >= _day(filters.date_from))
+        where.append(Message.created_at >= start_of(filters.date_from))
     if filters.date_to:
-        where.append(Message.created_at < _day(filters.date_to + dt.timedelta(days=1)))
+        where.append(Message.created_at < start_of(filters.date_to + dt.timedelta(days=1)))
     if filters.before:
         where.append(Message.id < filters.before)
     return where

@@ -22,9 +22,10 @@ from gateway.flows.oneshot import OneShotSpec, is_oneshot, load_oneshot, parse_o
 from gateway.flows.render import sms_question
 from gateway.flows.text import fold
 from gateway.logs import get_logger
-from gateway.models import Contact, FocalPointRecord, Message
+from gateway.models import Contact, Message
 from gateway.models.message import Direction, Status
 from gateway.outbox import queue_outbound
+from gateway.referrals.store import focal_point_for
 from gateway.runtime import Runtime
 from gateway.throttle import sender_over_limit
 
@@ -148,12 +149,7 @@ class Dispatcher:
     def _over_limit(self, session: Session, contact: Contact) -> int:
         """How far over the per-number limit this message is (focal points are exempt)."""
         settings = self.rt.settings
-        is_focal_point = session.scalar(
-            select(FocalPointRecord.id).where(
-                FocalPointRecord.contact_id == contact.id, FocalPointRecord.removed.is_(False)
-            )
-        )
-        if is_focal_point:
+        if focal_point_for(session, contact.id) is not None:
             return 0
         try:
             return sender_over_limit(
