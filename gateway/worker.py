@@ -6,17 +6,22 @@ short and have their own timeouts) with two additions: every job's id is bound
 to the log context, and the sweeper runs as one of the worker's periodic
 maintenance tasks, so recovering lost jobs needs no extra process. A Redis lock
 keeps several workers from sweeping at the same moment. The sweep also
-enqueues the retention purge once a day.
+enqueues the retention purge once a day. ``run_worker`` supervises RQ's work
+loop: when a Redis error ends it, it waits for Redis and starts it again.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import signal
+import threading
+from types import FrameType
 from typing import Any
 
 import structlog
 from flask import Flask
+from redis.exceptions import RedisError
 from rq import SimpleWorker
 
 from gateway import queues, runtime
@@ -33,6 +38,12 @@ class RelaisWorker(SimpleWorker):
     """A SimpleWorker that logs job ids and runs the sweeper periodically."""
 
     sweep_interval: int = 30
+    stop_requested: bool = False  # set by SIGTERM/SIGINT, unlike a crash
+
+    def request_stop(self, signum: Any, frame: Any) -> None:
+        """Warm shutdown on a signal; remembered so the supervisor does not restart."""
+        self.stop_requested = True
+        super().request_stop(signum, frame)  # type: ignore[no-untyped-call]
 
     @property
     def dequeue_timeout(self) -> int:
@@ -86,16 +97,59 @@ def schedule_daily_purge(connection: Any) -> bool:
 
 
 def run_worker(app: Flask, *, burst: bool = False, with_scheduler: bool = True) -> bool:
-    """Work on every queue, highest priority first, inside ``app``'s context."""
+    """Work on every queue, highest priority first, inside ``app``'s context.
+
+    RQ's work loop quits on any Redis error it meets outside its blocking
+    dequeue (updating a finished job's status, a heartbeat, a maintenance
+    task). A worker that exits because Redis blinked would leave every reply
+    and referral waiting for an operator, so unless it was asked to stop (a
+    signal) or runs in burst mode, we wait for Redis and start a new one.
+    """
     with app.app_context():
         rt = runtime.current()
-        # The worker's connection must outlast RQ's blocking dequeue.
-        connection = queues.connect(rt.settings.REDIS_URL, socket_timeout=None)
-        worker = RelaisWorker(
-            queues.all_queues(connection),
-            connection=connection,
-            maintenance_interval=rt.settings.SWEEP_INTERVAL,
-            log_job_description=False,
-        )
-        worker.sweep_interval = rt.settings.SWEEP_INTERVAL
-        return bool(worker.work(burst=burst, with_scheduler=with_scheduler, logging_level=None))
+        worked = False
+        while True:
+            # The worker's connection must outlast RQ's blocking dequeue.
+            connection = queues.connect(rt.settings.REDIS_URL, socket_timeout=None)
+            worker = RelaisWorker(
+                queues.all_queues(connection),
+                connection=connection,
+                maintenance_interval=rt.settings.SWEEP_INTERVAL,
+                log_job_description=False,
+            )
+            worker.sweep_interval = rt.settings.SWEEP_INTERVAL
+            try:
+                worked |= bool(
+                    worker.work(burst=burst, with_scheduler=with_scheduler, logging_level=None)
+                )
+            except RedisError as exc:  # raised by the teardown when Redis is gone
+                log.error("worker_redis_error", error=type(exc).__name__)
+            if burst or worker.stop_requested:
+                return worked
+            log.error("worker_restarting", reason="the work loop quit on an error")
+            if not wait_for_redis(rt.settings.REDIS_URL):
+                return worked
+
+
+def wait_for_redis(url: str, *, first_delay: float = 1.0, max_delay: float = 30.0) -> bool:
+    """Block until Redis answers (True) or SIGTERM/SIGINT arrives (False)."""
+    stop = threading.Event()
+
+    def _stop(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    delay = first_delay
+    try:
+        while not stop.is_set():
+            try:
+                queues.connect(url).ping()
+                return True
+            except RedisError:
+                log.warning("redis_unavailable", retry_in=delay)
+            stop.wait(delay)
+            delay = min(delay * 2, max_delay)
+        return False
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

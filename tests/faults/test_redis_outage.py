@@ -117,6 +117,19 @@ def test_redis_down_during_inbound_traffic_loses_nothing(
         assert session.get_one(Alert, alert.id).routed_at is not None
 
 
+def _state(fake: FakeTwilio) -> str:
+    """Every message row and the provider's request count, for a failure message."""
+    with runtime.current().db.session() as session:
+        rows = session.scalars(select(Message).order_by(Message.id)).all()
+        lines = [
+            f"{m.id} {m.direction} {m.kind} {m.status} attempts={m.attempts} "
+            f"dup={m.possible_duplicate} history="
+            + ", ".join(f"{e.at:%H:%M:%S.%f} {e.status} {e.detail}" for e in m.events)
+            for m in rows
+        ]
+    return f"provider got {len(fake.requests)} requests\n" + "\n".join(lines) + "\n"
+
+
 def _alerts() -> list[Alert]:
     with runtime.current().db.session() as session:
         return list(session.scalars(select(Alert).order_by(Alert.id)))
@@ -156,7 +169,7 @@ def test_real_web_and_worker_ride_out_a_redis_restart(
             and unsent == 0
         )
 
-    assert wait_for(everything_sent, 90), procs.tail()
+    assert wait_for(everything_sent, 90), _state(fake_twilio) + procs.tail()
     assert worker.poll() is None, procs.tail()
     assert count(Message, Message.direction == "in") == len(ANSWERS) + 1
     outbound = count(Message, Message.direction == "out")
