@@ -2,7 +2,8 @@
 
 The reference is 6 characters without 0/O/1/I, unique. After the alert's
 transaction commits, the runtime's ``alert_hooks`` are called with its id:
-that is where referrals plug in (routing and forwarding are jobs).
+that is where referrals plug in (routing runs at once, with a job as the
+fallback; forwarding is a send job).
 """
 
 from __future__ import annotations

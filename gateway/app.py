@@ -46,9 +46,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     rt.dispatcher = Dispatcher(rt)
 
     from gateway.referrals.focal import handle_focal_sms
-    from gateway.referrals.service import enqueue_route
+    from gateway.referrals.service import route_now_or_later
 
-    rt.alert_hooks.append(lambda alert_id: enqueue_route(redis, alert_id))
+    rt.alert_hooks.append(lambda alert_id: route_now_or_later(redis, alert_id))
     rt.dispatcher.sms_handlers.append(handle_focal_sms)
 
     from gateway import errors, requestlog

@@ -27,6 +27,7 @@ from redis import Redis
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import or_, select
+from sqlalchemy.orm import defer
 
 from gateway.db import Database, utcnow
 from gateway.logs import get_logger
@@ -78,9 +79,12 @@ def sweep(
 
     now = now or utcnow()
     report = SweepReport()
+    # The sweeper never reads a body: one undecryptable row (a data key
+    # removed too early) must not stop it from recovering all the others.
+    messages = select(Message).options(defer(Message.body))
     with db.session() as session:
         stuck = session.scalars(
-            select(Message).where(
+            messages.where(
                 Message.direction == Direction.OUT,
                 Message.status == Status.SENDING,
                 Message.claimed_at < now - stuck_after,
@@ -92,7 +96,7 @@ def sweep(
             report.recovered_stuck.append(message.id)
         session.flush()
         candidates = session.scalars(
-            select(Message).where(
+            messages.where(
                 Message.direction == Direction.OUT,
                 or_(
                     (Message.status == Status.QUEUED) & (Message.updated_at < now - grace),
@@ -103,7 +107,7 @@ def sweep(
         ).all()
         pending = [(m.id, m.queue) for m in candidates]
         for message in session.scalars(
-            select(Message).where(
+            messages.where(
                 Message.direction == Direction.IN,
                 Message.status == Status.HANDLING,
                 Message.claimed_at < now - stuck_after,

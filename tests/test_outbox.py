@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
+from cryptography.fernet import Fernet
 from flask import Flask
 from redis import Redis
 from rq import Queue
-from sqlalchemy import select
+from sqlalchemy import select, text, update
 
 from gateway import runtime
 from gateway.channels.registry import sender_for
@@ -135,6 +136,26 @@ def test_sweeper_recovers_jobs_after_flushdb(app: Flask) -> None:
     run_worker(app, burst=True, with_scheduler=False)
     assert [_message(i).status for i in ids] == ["sent"] * 3
     assert len(_sandbox(app).sent) == 3
+
+
+def test_one_undecryptable_row_does_not_stop_the_sweeper(app: Flask) -> None:
+    rt = runtime.current()
+    ids = [_queue_one(app, f"Message {n}") for n in range(3)]
+    stuck = _queue_one(app, "Stuck")
+    foreign = Fernet(Fernet.generate_key()).encrypt(b"x").decode()  # a key we no longer hold
+    with rt.db.session() as session:
+        session.execute(
+            update(Message)
+            .where(Message.id.in_([ids[0], stuck]))
+            .values(status="sending", claimed_at=utcnow() - dt.timedelta(minutes=10))
+        )
+        session.execute(
+            text("UPDATE messages SET body = :b WHERE id = :i"), {"b": foreign, "i": ids[1]}
+        )
+    rt.redis.flushdb()
+    report = sweep(rt.db, rt.redis, grace=dt.timedelta(0))
+    assert sorted(report.requeued) == sorted([*ids, stuck])
+    assert sorted(report.recovered_stuck) == sorted([ids[0], stuck])
 
 
 def test_sweeper_leaves_live_jobs_and_young_rows_alone(app: Flask) -> None:

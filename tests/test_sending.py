@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from cryptography.fernet import Fernet
 from flask import Flask
+from sqlalchemy import text
 
 from gateway import create_app, runtime
+from gateway.jobs import EXHAUSTED
 from gateway.models import Contact, Message
 from gateway.outbox import queue_outbound
 from gateway.throttle import take_send_slot
@@ -177,3 +180,29 @@ def test_exhausted_messages_are_listed_and_sent_again(app: Flask, fake_twilio: F
     assert message(exhausted).status == "sent" and message(permanent).status == "failed"
     assert run("messages", "retry", str(permanent)).exit_code == 0
     assert run("messages", "retry").exit_code != 0
+
+
+def test_an_undecryptable_message_fails_instead_of_sticking_in_sending(
+    app: Flask, fake_twilio: FakeTwilio
+) -> None:
+    # A body written under a data key this process no longer has (a botched
+    # rotation): nothing can be sent, and the row must end in a clear state.
+    message_id = queue()
+    foreign = Fernet(Fernet.generate_key()).encrypt(b"Bonjour").decode()
+    with runtime.current().db.session() as session:
+        session.execute(
+            text("UPDATE messages SET body = :b WHERE id = :i"), {"b": foreign, "i": message_id}
+        )
+    work(app)
+    assert fake_twilio.requests == []
+    with runtime.current().db.session() as session:
+        status, error, attempts, detail = session.execute(
+            text(
+                "SELECT m.status, m.error_code, m.attempts, e.detail FROM messages m"
+                " JOIN message_events e ON e.message_id = m.id WHERE m.id = :i"
+                " ORDER BY e.id DESC LIMIT 1"
+            ),
+            {"i": message_id},
+        ).one()
+    assert (status, error, detail) == ("failed", "internal", EXHAUSTED)
+    assert attempts == len(app.extensions["relais"].settings.SEND_RETRY_DELAYS.split(",")) + 1

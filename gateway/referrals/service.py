@@ -190,6 +190,22 @@ def enqueue_route(redis: Redis, alert_id: int) -> None:
     )
 
 
+def route_now_or_later(redis: Redis, alert_id: int) -> None:
+    """Route a new alert at once, falling back to a routing job.
+
+    Routing right after the alert commits puts the referral SMS in the queue
+    next to the reporter's confirmation instead of behind every job queued
+    meanwhile: in a burst of alerts the focal point hears sooner. Routing
+    needs only the database, so it also works while Redis is away (the SMS
+    row waits for the sweeper). If it fails, a job (or the sweeper) retries.
+    """
+    try:
+        route_alert(alert_id)
+    except Exception as exc:
+        log.warning("route_deferred", alert_id=alert_id, error=type(exc).__name__)
+        enqueue_route(redis, alert_id)
+
+
 def schedule_escalation(redis: Redis, referral_id: int, level: int, at: dt.datetime) -> None:
     """Schedule the escalation check of ``referral_id`` at ``level`` for ``at``."""
     if at <= utcnow():  # already due (e.g. found by the sweeper): run it now

@@ -20,7 +20,7 @@ from gateway import runtime
 from gateway.alerts import create_alert
 from gateway.config import PROJECT_ROOT
 from gateway.models import Alert, AuditEvent, Contact, Message, Referral
-from gateway.referrals import service, store
+from gateway.referrals import store
 
 REPORTER = "+22376123445"
 DIRECTORY = PROJECT_ROOT / "examples" / "bamako-directory.yaml"
@@ -46,7 +46,30 @@ def make_case(
     training: bool = False,
     route: bool = True,
 ) -> str:
-    """Store (and route) an alert; return its reference."""
+    """Store (and route, as the app does on commit) an alert; return its reference."""
+    hooks = runtime.current().alert_hooks
+    saved = list(hooks)
+    if not route:
+        hooks.clear()  # an alert the app could not route (yet)
+    try:
+        return _store_case(
+            concern, place, risk, landmark, details, callback, updates, phone, training
+        )
+    finally:
+        hooks[:] = saved
+
+
+def _store_case(
+    concern: str,
+    place: str,
+    risk: str,
+    landmark: str,
+    details: str | None,
+    callback: bool,
+    updates: bool,
+    phone: str,
+    training: bool,
+) -> str:
     with runtime.current().db.session() as session:
         contact = Contact.get_or_create(session, phone, training=training)
         session.add(
@@ -85,9 +108,7 @@ def make_case(
             via="sms",
             training=training,
         )
-        alert_id, reference = alert.id, alert.reference
-    if route:
-        service.route_alert(alert_id)
+        reference = alert.reference
     return reference
 
 

@@ -99,15 +99,17 @@ def test_the_whole_loop_from_first_sms_to_ok(
     trainer = client_as("trainer")
     reference = report_through_the_page(trainer)
     page = text(trainer)
-    assert page.count(reference) == 2  # the reporter's last reply, and the table of alerts
     assert "Langue / Kan / Language" in page  # the whole thread, oldest first
-    assert page.index("Langue / Kan") < page.index(reference)
-    assert "waiting for the worker" in page  # the replies are queued, not sent yet
-    assert "Nothing received for training alerts yet" in page  # routing is the worker's job
-
-    work(app)  # routing and the referral SMS (sandbox)
-    page = text(trainer)  # the focal point who got the referral is shown by default
+    assert page.index("Langue / Kan") < page.index(f"référence {reference}")
+    # The alert was routed as it was stored: the focal point who got the
+    # referral is shown by default, the SMS queued like the replies.
     assert 'value="iom-bko-bm" selected' in page
+    assert f"RELAIS {reference}: RISQUE ELEVE" in page and "Badalabougou" in page
+    assert page.count("waiting for the worker") == len(ANSWERS) + 2  # replies + referral
+
+    work(app)  # the replies and the referral SMS (sandbox)
+    page = text(trainer)
+    assert "waiting for the worker" not in page
     assert f"OK {reference}" in page and "Badalabougou" in page
 
     post(trainer, PAGE + "/focal/iom-bko-bm", text=f"ok {reference.lower()}")
