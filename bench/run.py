@@ -130,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile", choices=["sms", "ussd"], help="profile one web request kind instead"
     )
+    parser.add_argument(
+        "--cost", choices=["sms", "ussd", "send"], help="CPU per operation instead (no profiler)"
+    )
     args = parser.parse_args(argv)
     only = {x.strip() for x in args.only.split(",") if x.strip()}
     unknown = only - set(ALL)
@@ -140,6 +143,13 @@ def main(argv: list[str] | None = None) -> int:
     if "postgresql" in backends and pg_problem:
         print(f"PostgreSQL at 127.0.0.1:5432 does not answer ({pg_problem}): skipping it.")
         backends.remove("postgresql")
+
+    if args.cost:
+        from bench.cost import cost
+
+        for backend in backends:
+            cost(args.cost, backend)
+        return 0
 
     if args.profile:
         from bench.profiling import profile

@@ -164,7 +164,6 @@ PROPOSED_INDEXES = [
     "INCLUDE (concern, place, sex, status, is_training, erased_at)",
     # Case list: open cases newest first without sorting the whole table.
     "CREATE INDEX ix_alerts_status_created ON alerts (status, created_at DESC)",
-    "CREATE INDEX ix_alerts_place_risk_created ON alerts (place, risk, created_at DESC)",
     # Referral reports and an agency's list.
     "CREATE INDEX ix_referrals_period ON referrals (created_at) "
     "INCLUDE (agency_id, status, is_training, notified_at, accepted_at)",

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from gateway.db import Database
 from gateway.logs import get_logger
@@ -51,6 +52,7 @@ _places_cache: dict[tuple[int, str], PlaceTree] = {}
 # Parsed directories by (version id, digest): the id alone is not enough when a
 # database is recreated under a running process (tests do this).
 _cache: dict[tuple[int, str], Directory] = {}
+_FOCAL_KEY = "relais_focal_points"
 
 
 def shipped_places() -> PlaceTree:
@@ -210,6 +212,7 @@ def load_file(db: Database, path: str | Path, *, loaded_by: str = "cli") -> Load
 
 
 def _sync_focal_points(session: Session, directory: Directory) -> None:
+    session.info.pop(_FOCAL_KEY, None)  # who is a focal point changes now
     existing = {fp.id: fp for fp in session.scalars(select(FocalPointRecord))}
     seen: set[str] = set()
     for agency in directory.agencies:
@@ -233,9 +236,26 @@ def _sync_focal_points(session: Session, directory: Directory) -> None:
 
 
 def focal_point_for(session: Session, contact_id: int) -> FocalPointRecord | None:
-    """The (not removed) focal point using this contact's number, if any."""
-    return session.scalars(
-        select(FocalPointRecord).where(
-            FocalPointRecord.contact_id == contact_id, FocalPointRecord.removed.is_(False)
-        )
-    ).first()
+    """The (not removed) focal point using this contact's number, if any.
+
+    Remembered for the rest of ``session``'s transaction: handling one SMS
+    asks twice (the rate-limit exemption, then the focal-point commands).
+    """
+    known: dict[int, FocalPointRecord | None] = session.info.setdefault(_FOCAL_KEY, {})
+    if contact_id not in known:
+        known[contact_id] = session.scalars(
+            select(FocalPointRecord).where(
+                FocalPointRecord.contact_id == contact_id, FocalPointRecord.removed.is_(False)
+            )
+        ).first()
+    return known[contact_id]
+
+
+def install(sessions: Any) -> None:
+    """Forget remembered focal points when a transaction of ``sessions`` ends."""
+
+    @event.listens_for(sessions, "after_transaction_end")
+    def _forget_focal_points(session: Session, transaction: SessionTransaction) -> None:
+        # A directory load in a later transaction may change who is a focal point.
+        if transaction.parent is None:
+            session.info.pop(_FOCAL_KEY, None)

@@ -8,6 +8,7 @@ import itertools
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
 from gateway import runtime
 from gateway.models import Contact, Conversation, Message
@@ -170,3 +171,24 @@ def test_blocked_number_gets_no_reply(client) -> None:  # type: ignore[no-untype
     send(client, ALICE, "Bonjour")
     assert outbound_texts(ALICE) == []
     assert count(Message, Message.direction == "in", Message.status == "handled") == 1
+
+
+def test_a_conversation_step_keeps_to_its_statement_budget(client) -> None:  # type: ignore[no-untyped-def]
+    # Guards against N+1 queries creeping into the hot path: a mid-conversation
+    # SMS is stored, stepped and answered in a fixed, small number of statements,
+    # and "is the sender a focal point?" is asked of the database once.
+    send(client, ALICE, "Bonjour")
+    send(client, ALICE, ANSWERS[0])
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, _params, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engine = runtime.current().db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        send(client, ALICE, ANSWERS[1])
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert sum("FROM focal_points" in s for s in statements) == 1, statements
+    assert len(statements) <= 14, "\n".join(statements)
