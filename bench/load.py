@@ -16,6 +16,7 @@ import http.client
 import itertools
 import math
 import queue
+import random
 import threading
 import time
 import urllib.parse
@@ -175,24 +176,37 @@ def closed_loop(
     *,
     max_seconds: float = 30,
     think: float = 0.0,
+    jitter: bool = False,
 ) -> Result:
-    """One thread per request list, back to back (plus ``think`` seconds between)."""
+    """One thread per request list, back to back (plus ``think`` seconds between).
+
+    Without ``jitter`` every thread starts at once and pauses exactly
+    ``think``: the threads stay in lockstep and the server sees waves of
+    simultaneous requests. With ``jitter`` (what independent people do) each
+    thread starts at a random moment of the first ``think`` seconds and
+    pauses a uniform 0.5–1.5 × ``think`` (same mean); seeded, so repeatable.
+    """
     result = Result()
     barrier = threading.Barrier(len(per_thread) + 1)
     deadline = [math.inf]
 
-    def run(reqs: Iterable[Req]) -> None:
+    def run(index: int, reqs: Iterable[Req]) -> None:
         client = Client(base)
+        rng = random.Random(index)  # nosec B311 - load shape, not security
         barrier.wait()
+        if jitter and think:
+            time.sleep(rng.uniform(0, think))
         for req in reqs:
             if time.perf_counter() > deadline[0]:
                 break
             _send(client, req, result, time.perf_counter())
             if think:
-                time.sleep(think)
+                time.sleep(think * rng.uniform(0.5, 1.5) if jitter else think)
         client.close()
 
-    threads = [threading.Thread(target=run, args=(r,), daemon=True) for r in per_thread]
+    threads = [
+        threading.Thread(target=run, args=(i, r), daemon=True) for i, r in enumerate(per_thread)
+    ]
     for thread in threads:
         thread.start()
     result.started = time.perf_counter()

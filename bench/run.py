@@ -69,6 +69,7 @@ def http_benchmarks(backend: str, only: set[str], quick: bool) -> dict[str, Any]
                         [
                             "sessions",
                             "think_s",
+                            "pauses",
                             "requests",
                             "errors",
                             "rps",

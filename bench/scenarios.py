@@ -108,19 +108,27 @@ def ussd(
     relais: str,
     *,
     sessions: int = 100,
-    thinks: tuple[float, ...] = (1.0, 0.0),
+    thinks: tuple[tuple[float, bool], ...] = ((1.0, True), (1.0, False), (0.0, False)),
     max_seconds: float = 20,
 ) -> list[dict[str, Any]]:
-    """``sessions`` simultaneous USSD sessions, each user pausing ``think`` s per screen."""
+    """``sessions`` simultaneous USSD sessions, each user pausing ``think`` s per screen.
+
+    Each ``(think, jitter)`` is one run: jittered (independent users, random
+    start and pauses averaging ``think``), in lockstep (waves of ``sessions``
+    requests at once, the worst case), and with no pause (saturation).
+    """
     rows = []
-    for think in thinks:
+    for think, jitter in thinks:
         stack.wait_idle()
         per_thread = [
             itertools.chain.from_iterable(ussd_sessions() for _ in range(50))
             for _ in range(sessions)
         ]
-        result = closed_loop(relais, per_thread, max_seconds=max_seconds, think=think)
-        rows.append({"sessions": sessions, "think_s": think, **result.summary()})
+        result = closed_loop(
+            relais, per_thread, max_seconds=max_seconds, think=think, jitter=jitter
+        )
+        pauses = "lockstep" if think and not jitter else ("jittered" if think else "none")
+        rows.append({"sessions": sessions, "think_s": think, "pauses": pauses, **result.summary()})
     stack.wait_idle()
     return rows
 

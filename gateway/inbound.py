@@ -13,6 +13,7 @@ to a ``process_inbound`` job later.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -26,6 +27,7 @@ from gateway.models.message import Direction, Status
 
 log = get_logger(__name__)
 MAX_PROCESSING_ATTEMPTS = 5
+SEEN_PRECISION = dt.timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,11 @@ def store(
     try:
         with db.session() as session:
             contact = Contact.get_or_create(session, inbound.sender, training=training)
-            contact.last_seen_at = utcnow()
+            now = utcnow()
+            # Only retention reads it (in days): one UPDATE an hour is plenty,
+            # not one per message.
+            if contact.last_seen_at is None or contact.last_seen_at < now - SEEN_PRECISION:
+                contact.last_seen_at = now
             message = Message(
                 direction=Direction.IN,
                 channel=inbound.channel,

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 
 from redis.exceptions import RedisError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from gateway import inbound
 from gateway.alerts import create_alert
@@ -34,6 +34,9 @@ ALERT_FLOW = "alert"
 # Answers to "1 Continue 2 Start again" after an SMS conversation expired.
 _CONTINUE = {"1", "continuer", "continue", "oui", "yes", "awo"}
 _RESTART = {"2", "recommencer", "restart", "nouveau", "new"}
+
+# The sender is needed at once: one query instead of two.
+_WITH_CONTACT = [joinedload(Message.contact)]
 
 # A plug-in answers an SMS itself (returns reply texts) or passes (None).
 SmsHandler = Callable[[Session, Message], list[str] | None]
@@ -83,7 +86,7 @@ class Dispatcher:
                 with db.session() as session:
                     contact_id = session.get_one(Message, message_id).contact_id
             with self._person_lock(contact_id), db.session() as session:
-                message = session.get_one(Message, message_id)
+                message = session.get_one(Message, message_id, options=_WITH_CONTACT)
                 texts = self._sms_replies(session, message)
                 for text in texts:
                     queue_outbound(
@@ -214,15 +217,20 @@ class Dispatcher:
         )
         return [parsed.reply.replace("{reference}", alert.reference)]
 
-    def handle_ussd(self, message_id: int, raw_text: str, session_id: str) -> str:
-        """Answer one stored USSD request with its ``CON``/``END`` screen (within 182)."""
+    def handle_ussd(
+        self, message_id: int, raw_text: str, session_id: str, *, claimed: bool = False
+    ) -> str:
+        """Answer one stored USSD request with its ``CON``/``END`` screen (within 182).
+
+        ``claimed``: the caller stored the row already claimed (``handling``).
+        """
         db = self.rt.db
-        if not inbound.claim(db, message_id):
+        if not claimed and not inbound.claim(db, message_id):
             return self.stored_ussd_answer(message_id)
         ttl = dt.timedelta(seconds=self.rt.settings.USSD_SESSION_SECONDS)
         flow = self.alert_flow
         with db.session() as session:
-            message = session.get_one(Message, message_id)
+            message = session.get_one(Message, message_id, options=_WITH_CONTACT)
             contact = message.contact
             store = ConversationStore(session, self.rt.redis, self.rt.keyring, ttl)
             loaded = store.find_ussd(session_id)

@@ -97,10 +97,13 @@ def at_ussd() -> ResponseReturnValue:
         session_event=SessionEvent.START if req.text == "" else SessionEvent.CONTINUE,
     )
     try:
-        stored = inbound.store(rt.db, message)
+        # Stored already claimed: one transaction less per screen.
+        stored = inbound.store(rt.db, message, claim=True)
         if not stored.created:
             return _text(rt.dispatch.stored_ussd_answer(stored.message_id))
-        return _text(rt.dispatch.handle_ussd(stored.message_id, req.text, req.session_id))
+        return _text(
+            rt.dispatch.handle_ussd(stored.message_id, req.text, req.session_id, claimed=True)
+        )
     except Exception as exc:
         log.error("ussd_failed", error=type(exc).__name__)
         return _text(unavailable)

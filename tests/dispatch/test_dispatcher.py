@@ -191,4 +191,4 @@ def test_a_conversation_step_keeps_to_its_statement_budget(client) -> None:  # t
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert sum("FROM focal_points" in s for s in statements) == 1, statements
-    assert len(statements) <= 14, "\n".join(statements)
+    assert len(statements) <= 11, "\n".join(statements)
