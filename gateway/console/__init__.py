@@ -116,6 +116,15 @@ ERROR_TEXTS = {
     429: (_l("Too many attempts"), _l("Wait a few minutes and try again.")),
     500: (_l("Something went wrong"), _l("The error was recorded. Try again in a moment.")),
 }
+# Stored data that no configured key opens: an operator must fix DATA_KEYS.
+UNDECRYPTABLE = (
+    _l("Data cannot be decrypted"),
+    _l(
+        "Some stored data cannot be decrypted with the configured DATA_KEYS: a key was"
+        " probably removed before `relais keys rotate` finished. Ask the administrator to"
+        " put the old key back (after the new one) and run the rotation again."
+    ),
+)
 
 
 def nav_for(user: Any) -> list[NavItem]:
@@ -174,9 +183,11 @@ def _template_context() -> dict[str, Any]:
     }
 
 
-def error_page(exc: HTTPException | None, code: int) -> Response:
+def error_page(
+    exc: HTTPException | None, code: int, texts: tuple[Any, Any] | None = None
+) -> Response:
     """An HTML error page for console paths (plain text if even that fails)."""
-    title, text = ERROR_TEXTS.get(code, ERROR_TEXTS[500 if code >= 500 else 400])
+    title, text = texts or ERROR_TEXTS.get(code, ERROR_TEXTS[500 if code >= 500 else 400])
     try:
         body = render_template("console/error.html", code=code, title=title, text=text)
     except Exception as render_exc:  # the page must not fail: e.g. database down

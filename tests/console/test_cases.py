@@ -6,8 +6,10 @@ import datetime as dt
 from collections.abc import Callable
 
 import pytest
+from cryptography.fernet import Fernet
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from sqlalchemy import text as text_sql
 
 from gateway import runtime
 from gateway.db import utcnow
@@ -246,3 +248,20 @@ def test_erased_free_text_and_unrouted_alerts_render(app: object, client_as: Cli
     page = text(client_as("coordinator"), f"/console/cases/{reference}")
     assert reference in page and "Badalabougou" not in page
     assert referrals_of(reference) == []
+
+
+def test_undecryptable_data_gets_a_page_that_says_what_to_fix(
+    app: object, client_as: Client
+) -> None:
+    load_directory()
+    reference = make_case()
+    foreign = Fernet(Fernet.generate_key()).encrypt(b"x").decode()  # a key no longer configured
+    with runtime.current().db.session() as session:
+        session.execute(
+            text_sql("UPDATE alerts SET landmark = :v WHERE reference = :r"),
+            {"v": foreign, "r": reference},
+        )
+    response = client_as("coordinator").get(f"/console/cases/{reference}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "DATA_KEYS" in page and "relais keys rotate" in page and foreign not in page
