@@ -1,10 +1,13 @@
-"""Conversation state: live in Redis with a TTL, persisted on every answer.
+"""Conversation state: in the database, with a liveness mark in Redis.
 
-Each step writes the state to the ``conversations`` table (encrypted) and to
-Redis (encrypted too, with the session's TTL). Reads try Redis first and fall
-back to the database, so a Redis restart or outage mid-conversation loses
-nothing. An SMS conversation whose live state expired is *paused*: the
-reporter is offered to continue or start again.
+Each step writes the state to the ``conversations`` table (encrypted): it is
+the only copy, so a Redis restart or outage mid-conversation loses nothing.
+Redis holds just a mark per open conversation, ``relais:conv:<id>`` = ``1``
+with the session's TTL — no answers, no personal data — whose presence says
+the SMS session is still live. An SMS conversation whose mark expired is
+*paused*: the reporter is offered to continue or start again. (Before
+2026-11-29 Redis held an encrypted copy of the state; such values are never
+read and expire with their TTL.)
 """
 
 from __future__ import annotations
@@ -18,13 +21,13 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.crypto import DecryptionError, Keyring
 from gateway.db import Database, utcnow
 from gateway.flows import ConversationState
 from gateway.logs import get_logger
 from gateway.models import Conversation
 
 log = get_logger(__name__)
+LIVE_MARK = "1"  # the value of a conversation's Redis key: presence is all it says
 
 
 @dataclass
@@ -39,27 +42,14 @@ class Loaded:
 class ConversationStore:
     """Reads and writes conversation state for one database session."""
 
-    def __init__(self, session: Session, redis: Redis, keyring: Keyring, ttl: dt.timedelta):
+    def __init__(self, session: Session, redis: Redis, ttl: dt.timedelta):
         self.session = session
         self.redis = redis
-        self.keyring = keyring
         self.ttl = ttl
 
     @staticmethod
     def _key(row: Conversation) -> str:
         return f"relais:conv:{row.id}"
-
-    def _cached(self, row: Conversation) -> ConversationState | None:
-        try:
-            raw = self.redis.get(self._key(row))
-        except RedisError:
-            return None
-        if not isinstance(raw, bytes):
-            return None
-        try:
-            return ConversationState.from_dict(json.loads(self.keyring.decrypt(raw.decode())))
-        except DecryptionError:
-            return None  # cached under a key since removed: the database has it
 
     def _live_in_redis(self, row: Conversation) -> bool | None:
         """True/False when Redis answers; None when it does not."""
@@ -82,7 +72,7 @@ class ConversationStore:
         ).first()
         if row is None:
             return Loaded(None, None)
-        state = self._cached(row) or ConversationState.from_dict(json.loads(row.state))
+        state = ConversationState.from_dict(json.loads(row.state))
         live = self._live_in_redis(row)
         # Without Redis, the database's expiry time decides.
         expired = (not live) if live is not None else row.expires_at < utcnow()
@@ -95,8 +85,7 @@ class ConversationStore:
         ).first()
         if row is None:
             return Loaded(None, None)
-        state = self._cached(row) or ConversationState.from_dict(json.loads(row.state))
-        return Loaded(row, state)
+        return Loaded(row, ConversationState.from_dict(json.loads(row.state)))
 
     def save(
         self,
@@ -129,7 +118,7 @@ class ConversationStore:
         self.session.flush()
         try:
             if status == "active":
-                self.redis.set(self._key(row), self.keyring.encrypt(blob), ex=self.ttl)
+                self.redis.set(self._key(row), LIVE_MARK, ex=self.ttl)
             else:
                 self.redis.delete(self._key(row))
         except RedisError as exc:

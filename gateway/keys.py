@@ -8,7 +8,8 @@ Rotating ``DATA_KEYS`` takes three steps:
    :class:`~gateway.crypto.EncryptedText` column of every table — found in
    ``Base.metadata`` by type, so a new model is covered without any change
    here — is re-encrypted under the new key, the keyed phone hashes are
-   recomputed with it, and the conversation cache in Redis is re-encrypted;
+   recomputed with it, and any encrypted value left in Redis by an older
+   version (conversation state) is re-encrypted;
 3. when the report shows no unreadable value, drop the old key and restart.
 
 The work is done in batches ordered by primary key, each batch in its own
@@ -32,12 +33,14 @@ from sqlalchemy import Column, Connection, Text, and_, column, select, table, up
 from sqlalchemy.exc import IntegrityError
 
 import gateway.models  # noqa: F401  (registers every table in Base.metadata)
+from gateway.conversations import LIVE_MARK
 from gateway.crypto import DecryptionError, EncryptedText, Keyring
 from gateway.db import Base, Database
 
 # Keyed look-up hashes to recompute: (table, encrypted source column, hash column).
 LOOKUP_HASHES: tuple[tuple[str, str, str], ...] = (("contacts", "phone", "phone_hash"),)
-# Redis keys holding values encrypted with the keyring (see gateway.conversations).
+# Redis keys that held values encrypted with the keyring: conversation state
+# before 2026-11-29 (now only a liveness mark; see gateway.conversations).
 CACHE_PATTERNS: tuple[str, ...] = ("relais:conv:*",)
 # At most this many unreadable values are listed by place (all are counted).
 MAX_LISTED = 100
@@ -226,8 +229,8 @@ def rotate_cache(redis: Redis, keyring: Keyring, report: RotationReport | None =
                     pipe.watch(key)  # type: ignore[no-untyped-call]
                     raw = pipe.get(key)
                     ttl = pipe.pttl(key)
-                    if not isinstance(raw, bytes):
-                        continue
+                    if not isinstance(raw, bytes) or raw == LIVE_MARK.encode():
+                        continue  # a liveness mark holds nothing to encrypt
                     try:
                         fresh = keyring.rotate(raw.decode("ascii"))
                     except _UNREADABLE:

@@ -120,7 +120,7 @@ class Dispatcher:
         text = message.body or ""
         flow = self.alert_flow
         ttl = dt.timedelta(hours=self.rt.settings.SMS_SESSION_HOURS)
-        store = ConversationStore(session, self.rt.redis, self.rt.keyring, ttl)
+        store = ConversationStore(session, self.rt.redis, ttl)
         loaded = store.find_sms(contact.id)
         finished = loaded.state is None or loaded.state.done
         if is_oneshot(text, self.oneshot) and finished:
@@ -232,7 +232,7 @@ class Dispatcher:
         with db.session() as session:
             message = session.get_one(Message, message_id, options=_WITH_CONTACT)
             contact = message.contact
-            store = ConversationStore(session, self.rt.redis, self.rt.keyring, ttl)
+            store = ConversationStore(session, self.rt.redis, ttl)
             loaded = store.find_ussd(session_id)
             if loaded.state is None and self._over_limit(session, contact):
                 message.record(Status.HANDLED, detail="rate limited")

@@ -192,3 +192,15 @@ def test_a_conversation_step_keeps_to_its_statement_budget(client) -> None:  # t
         event.remove(engine, "before_cursor_execute", record)
     assert sum("FROM focal_points" in s for s in statements) == 1, statements
     assert len(statements) <= 11, "\n".join(statements)
+
+
+def test_redis_holds_no_answers_only_a_liveness_mark(client) -> None:  # type: ignore[no-untyped-def]
+    send(client, ALICE, "Bonjour")
+    for answer in ANSWERS[:4]:  # up to the landmark, which names a place
+        send(client, ALICE, answer)
+    redis = runtime.current().redis
+    marks = list(redis.scan_iter("relais:conv:*"))
+    assert len(marks) == 1 and redis.get(marks[0]) == b"1"
+    for key in redis.scan_iter("*"):
+        if redis.type(key) == b"string":
+            assert b"Badalabougou" not in (redis.get(key) or b""), key
