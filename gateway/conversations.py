@@ -115,7 +115,8 @@ class ConversationStore:
         else:
             row.state, row.status, row.flow = blob, status, state.flow
             row.expires_at = utcnow() + self.ttl
-        self.session.flush()
+        if row.id is None:  # a new row needs its id for the Redis key; others wait for commit
+            self.session.flush()
         try:
             if status == "active":
                 self.redis.set(self._key(row), LIVE_MARK, ex=self.ttl)

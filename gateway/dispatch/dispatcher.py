@@ -95,6 +95,7 @@ class Dispatcher:
                         text=text,
                         channel=message.channel,
                         training=message.is_training,
+                        flush=False,
                     )
                 message.claimed_at = None
                 message.record(Status.HANDLED, detail=f"{len(texts)} replies")
