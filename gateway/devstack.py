@@ -11,9 +11,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
+from types import FrameType
 
 from gateway.config import PROJECT_ROOT, load_settings
 from gateway.devsecrets import dev_secrets
@@ -59,6 +61,34 @@ def _banner(port: int, redis_url: str, embedded: bool, password: str) -> str:
     )
 
 
+def _run_until_stopped(command: list[str], env: dict[str, str]) -> int:
+    """Run honcho; a SIGTERM to us stops it (and so web and worker) before we exit.
+
+    Ctrl-C reaches every process of the terminal's group by itself; a SIGTERM
+    (``kill``, a container stop) reaches only this process, and without this
+    would leave gunicorn holding the port and the worker running.
+    """
+    proc = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT)  # noqa: S603
+
+    def _stop(_signum: int, _frame: FrameType | None) -> None:
+        proc.terminate()
+
+    previous = signal.signal(signal.SIGTERM, _stop)
+    interrupts = 0
+    try:
+        while True:
+            try:
+                return proc.wait()
+            except KeyboardInterrupt:
+                # Honcho got the Ctrl-C too: let it stop its children; a
+                # second Ctrl-C does not wait any more.
+                interrupts += 1
+                if interrupts > 1:
+                    proc.kill()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main() -> int:
     """Set up and run web + worker; returns the exit code."""
     env = dict(os.environ)
@@ -92,7 +122,7 @@ def main() -> int:
         print(_banner(settings.PORT, env["REDIS_URL"], redis is not None, password), flush=True)
         honcho = [bin_dir + "/honcho", "-f", str(PROJECT_ROOT / "Procfile"), "start"]
         honcho += ["-p", str(settings.PORT), "web", "worker"]
-        return subprocess.call(honcho, env=env, cwd=PROJECT_ROOT)  # noqa: S603
+        return _run_until_stopped(honcho, env)
     except KeyboardInterrupt:
         return 0
     except subprocess.CalledProcessError as exc:
