@@ -194,15 +194,18 @@ def _places_page(text: str, status: int = 200, **extra: Any) -> ResponseReturnVa
 def edit_places() -> ResponseReturnValue:
     """Edit the place hierarchy (YAML): validate without saving, or save a new version."""
     db = runtime.current().db
-    if request.method == "GET":
-        with db.session() as session:
-            return _places_page(store.places_document(session))
+    with db.session() as session:
+        latest_id = store.places_version_id(session)
+        if request.method == "GET":
+            return _places_page(store.places_document(session), base_version=latest_id)
     action = request.form.get("action")
     if action not in ("validate", "save"):
         abort(400)
     text = request.form.get("document", "").replace("\r\n", "\n")
+    base = _base_version()
     if not text.strip():
-        return _places_page(text, 422, error=_("Write or paste the places file."))
+        error = _("Write or paste the places file.")
+        return _places_page(text, 422, error=error, base_version=base)
     try:
         tree = load_places_text(text, SOURCE)
         with db.session() as session:
@@ -211,10 +214,18 @@ def edit_places() -> ResponseReturnValue:
             raise PlacesError(problems)
         if action == "validate":
             valid = _("No problem found: %(count)d places.", count=len(tree))
-            return _places_page(text, valid=valid)
+            return _places_page(text, valid=valid, base_version=base)
+        if base != latest_id:  # someone saved since this page was opened
+            message = _(
+                "The places were changed by someone else since you opened this page "
+                "(now version %(id)d). Check your text and save again.",
+                id=latest_id or 0,
+            )
+            return _places_page(text, 409, error=message, base_version=latest_id)
         result = store.load_places_text(db, text, SOURCE, auth.current().username)
     except PlacesError as exc:
-        return _places_page(text, 422, problems=forms.problem_lines(exc.problems))
+        problems_found = forms.problem_lines(exc.problems)
+        return _places_page(text, 422, problems=problems_found, base_version=base)
     if result.changed:
         with db.session() as session:
             audit.record(
@@ -225,7 +236,7 @@ def edit_places() -> ResponseReturnValue:
                 str(result.version_id),
                 f"version {result.version_id}, {len(result.changes)} change(s)",
             )
-    return _places_page(text, result=result)
+    return _places_page(text, result=result, base_version=result.version_id)
 
 
 def _person_page(fp_id: str, status: int = 200, **extra: Any) -> ResponseReturnValue:

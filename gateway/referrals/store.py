@@ -81,6 +81,12 @@ def places(session: Session | None = None) -> PlaceTree:
     return _places_cache[key]
 
 
+def places_version_id(session: Session) -> int | None:
+    """The id of the stored places version in force (None: the shipped file)."""
+    row = _latest_places(session)
+    return row.id if row is not None else None
+
+
 def places_document(session: Session) -> str:
     """The YAML text of the place hierarchy in force (stored version or shipped file)."""
     row = _latest_places(session)

@@ -108,13 +108,29 @@ def test_save_creates_a_version_used_by_routing_and_is_audited(
     assert ("admin1", "places.edit", str(version), f"version {version}, 1 change(s)") in (
         audit_actions()
     )
-    again = post(client, action="save", document=WITH_NEW)
+    again = post(client, action="save", document=WITH_NEW, base_version=str(version))
     assert again.status_code == 200
     assert "Nothing was saved" in body(again)
     assert versions() == [version]
     assert [a for a in audit_actions() if a[1] == "places.edit"] == [
         ("admin1", "places.edit", str(version), f"version {version}, 1 change(s)")
     ]
+
+
+def test_a_save_over_someone_elses_newer_version_is_refused(
+    client_as: Client, loaded: None
+) -> None:
+    first, second = client_as("admin"), client_as("admin")
+    page = body(first.get(PATH, headers=EN))
+    assert 'name="base_version" value=""' in page  # the shipped file is in force
+    assert post(first, action="save", document=WITH_NEW, base_version="").status_code == 200
+    [version] = versions()
+    # The second admin opened the page before the first one saved.
+    stale = post(second, action="save", document=SHIPPED + "\n", base_version="")
+    assert stale.status_code == 409
+    assert f"now version {version}" in body(stale) and versions() == [version]
+    assert f'name="base_version" value="{version}"' in body(stale)  # saving again is possible
+    assert "Nouveau" in body(second.get(PATH, headers=EN))  # the other save stands
 
 
 @pytest.mark.parametrize("action", ["validate", "save"])
