@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
-from gateway import runtime
+from gateway import blocklist, runtime
 from gateway.models import Contact
 from gateway.phones import InvalidNumber, mask, normalize
 
@@ -34,7 +33,7 @@ def block(number: str) -> None:
     """Stop processing and answering messages from NUMBER."""
     e164 = _number(number)
     with runtime.current().db.session() as session:
-        Contact.get_or_create(session, e164).blocked = True
+        blocklist.block(session, e164)
     click.echo(f"blocked {mask(e164)}")
 
 
@@ -45,10 +44,8 @@ def unblock(number: str) -> None:
     """Process messages from NUMBER again."""
     e164 = _number(number)
     with runtime.current().db.session() as session:
-        contact = Contact.find(session, e164)
-        if contact is None or not contact.blocked:
+        if not blocklist.unblock(session, Contact.find(session, e164)):
             raise click.ClickException(f"{mask(e164)} is not blocked")
-        contact.blocked = False
     click.echo(f"unblocked {mask(e164)}")
 
 
@@ -57,7 +54,7 @@ def unblock(number: str) -> None:
 def blocked() -> None:
     """List blocked numbers (masked)."""
     with runtime.current().db.session() as session:
-        rows = session.scalars(select(Contact).where(Contact.blocked.is_(True))).all()
+        rows = blocklist.blocked_contacts(session)
         for contact in rows:
             click.echo(mask(contact.phone or ""))
         click.echo(f"{len(rows)} blocked number(s)")

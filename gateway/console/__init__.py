@@ -237,7 +237,8 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(simulator.bp)
     app.register_blueprint(reports_views.bp)
-    from gateway.console import case_actions, cases, export, messages  # Cases and Messages
+    # Cases and Messages (``blocked`` adds the blocklist pages to Messages).
+    from gateway.console import blocked, case_actions, cases, export, messages  # noqa: F401
 
     for pages in (export, cases, case_actions, messages):
         app.register_blueprint(pages.bp)
