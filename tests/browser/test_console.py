@@ -148,3 +148,21 @@ def test_reports_show_figures_and_the_chart(page: Any, live: Live) -> None:
     expect(chart).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 400
     shot(page, "08-reports-phone")
+
+
+def test_block_and_unblock_a_number(page: Any, live: Live) -> None:
+    sign_in(page, live, "coordinator1")
+    page.goto(live.url + "/console/messages")
+    page.get_by_role("link", name="Blocked numbers").click()
+    expect(page.get_by_role("heading", level=2)).to_have_text("Blocked numbers")
+    page.get_by_label("Phone number").fill("76 12 34 45")
+    page.get_by_role("button", name="Block", exact=True).click()
+    table = page.get_by_role("table")
+    expect(table).to_contain_text("45")
+    expect(table).not_to_contain_text("76123445")  # masked
+    shot(page, "08-blocked-numbers")
+    with runtime.current().db.session() as session:
+        blocked = Contact.find(session, "+22376123445")
+        assert blocked is not None and blocked.blocked
+    page.get_by_role("button", name=re.compile("^Unblock")).click()
+    expect(page.locator("body")).to_contain_text("No number is blocked.")
