@@ -230,7 +230,7 @@ def init_app(app: Flask) -> None:
     i18n.init_app(app)
     auth.login_manager.init_app(app)
     app.register_blueprint(bp)
-    from gateway.console import directory  # the Directory pages
+    from gateway.console import directory, places  # noqa: F401  (places: on directory.bp)
 
     app.register_blueprint(directory.bp)
     from gateway.console import reports_views, simulator  # Simulator and Reports pages

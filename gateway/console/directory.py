@@ -8,10 +8,8 @@
 * ``GET/POST /console/directory/edit`` (``directory.edit``): the whole YAML
   file; "validate" lists problems as ``line N: message`` without saving,
   "save" stores a new version through :func:`gateway.referrals.store.load_text`.
-* ``GET/POST /console/directory/places/edit`` (``directory.edit``): the place
-  hierarchy's YAML, validated the same way; "save" stores a new version
-  through :func:`gateway.referrals.store.load_places_text` (audited
-  ``places.edit``: version id and number of changes).
+* ``GET/POST /console/directory/places/edit``: the places editor
+  (:mod:`gateway.console.places`).
 * ``GET /console/directory/focal-points/<id>`` and ``POST …/active``,
   ``POST …/phone`` (``directory.edit``): quick edits without YAML, saved the
   same way (see :mod:`gateway.console.directory_forms`).
@@ -40,7 +38,6 @@ from gateway.models import DirectoryVersion
 from gateway.phones import InvalidNumber, mask, normalize
 from gateway.referrals import store
 from gateway.referrals.directory import Directory, DirectoryError, format_duration
-from gateway.referrals.places import PlacesError, load_places_text
 from gateway.referrals.routing import AlertFacts
 from gateway.yamlsafe import YamlError
 
@@ -145,7 +142,8 @@ def _edit_page(text: str, base: int | None, status: int = 200, **extra: Any) -> 
     return page, status
 
 
-def _base_version() -> int | None:
+def base_version() -> int | None:
+    """The version the submitted form was opened on (``base_version``), if any."""
     value = request.form.get("base_version", "")
     return int(value) if value.isdigit() else None
 
@@ -167,10 +165,10 @@ def edit() -> ResponseReturnValue:
     try:
         directory = forms.validated(text, forms.places_in_force())
     except DirectoryError as exc:
-        return _edit_page(text, _base_version(), 422, problems=forms.problem_lines(exc.problems))
+        return _edit_page(text, base_version(), 422, problems=forms.problem_lines(exc.problems))
     if action == "validate":
-        return _edit_page(text, _base_version(), valid=forms.summary(directory))
-    if latest_id is not None and _base_version() != latest_id:
+        return _edit_page(text, base_version(), valid=forms.summary(directory))
+    if latest_id is not None and base_version() != latest_id:
         message = _(
             "The directory was changed by someone else since you opened this page "
             "(now version %(id)d). Check your text and save again.",
@@ -183,60 +181,6 @@ def edit() -> ResponseReturnValue:
     if result.changed:
         _audit_edit(result.version_id, len(result.changes), "file")
     return _edit_page(text, result.version_id, result=result)
-
-
-def _places_page(text: str, status: int = 200, **extra: Any) -> ResponseReturnValue:
-    return render_template(TEMPLATES + "places_edit.html", text=text, **extra), status
-
-
-@bp.route("/directory/places/edit", methods=["GET", "POST"])
-@perms.requires(perms.DIRECTORY_EDIT)
-def edit_places() -> ResponseReturnValue:
-    """Edit the place hierarchy (YAML): validate without saving, or save a new version."""
-    db = runtime.current().db
-    with db.session() as session:
-        latest_id = store.places_version_id(session)
-        if request.method == "GET":
-            return _places_page(store.places_document(session), base_version=latest_id)
-    action = request.form.get("action")
-    if action not in ("validate", "save"):
-        abort(400)
-    text = request.form.get("document", "").replace("\r\n", "\n")
-    base = _base_version()
-    if not text.strip():
-        error = _("Write or paste the places file.")
-        return _places_page(text, 422, error=error, base_version=base)
-    try:
-        tree = load_places_text(text, SOURCE)
-        with db.session() as session:
-            problems = store.removal_problems(session, store.places(session), tree, SOURCE)
-        if problems:
-            raise PlacesError(problems)
-        if action == "validate":
-            valid = _("No problem found: %(count)d places.", count=len(tree))
-            return _places_page(text, valid=valid, base_version=base)
-        if base != latest_id:  # someone saved since this page was opened
-            message = _(
-                "The places were changed by someone else since you opened this page "
-                "(now version %(id)d). Check your text and save again.",
-                id=latest_id or 0,
-            )
-            return _places_page(text, 409, error=message, base_version=latest_id)
-        result = store.load_places_text(db, text, SOURCE, auth.current().username)
-    except PlacesError as exc:
-        problems_found = forms.problem_lines(exc.problems)
-        return _places_page(text, 422, problems=problems_found, base_version=base)
-    if result.changed:
-        with db.session() as session:
-            audit.record(
-                session,
-                auth.current().username,
-                "places.edit",
-                "places_version",
-                str(result.version_id),
-                f"version {result.version_id}, {len(result.changes)} change(s)",
-            )
-    return _places_page(text, result=result, base_version=result.version_id)
 
 
 def _person_page(fp_id: str, status: int = 200, **extra: Any) -> ResponseReturnValue:
@@ -268,7 +212,7 @@ def _quick_edit(fp_id: str, key: str, value: object, what: str) -> ResponseRetur
     row, _directory = _latest()
     if row is None:
         abort(404)
-    if _base_version() != row.id:
+    if base_version() != row.id:
         message = _(
             "The directory was changed by someone else since you opened this page "
             "(now version %(id)d). Check and try again.",
