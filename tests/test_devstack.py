@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -26,20 +28,32 @@ def _ready(port: int) -> bool:
         return False
 
 
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+def _marked(mark: str) -> list[int]:
+    """Pids of live processes whose environment carries ``mark`` (honcho's
+    children run in process groups of their own, so a group says too little)."""
+    needle = f"RELAIS_TEST_MARK={mark}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if needle in environ.split(b"\0") and state != "Z":
+            found.append(int(entry.name))
+    return found
 
 
 def test_make_run_starts_and_a_sigterm_stops_every_process(
     tmp_path: Path, redis_server: EmbeddedRedis
 ) -> None:
     port = free_port()
+    mark = uuid.uuid4().hex
     env = {
         **os.environ,
+        "RELAIS_TEST_MARK": mark,
         "RELAIS_ENV": "development",
         "PORT": str(port),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'relais.db'}",
@@ -53,15 +67,17 @@ def test_make_run_starts_and_a_sigterm_stops_every_process(
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group: we can see every child
+        start_new_session=True,
     )
     try:
         assert wait_for(lambda: _ready(port), 120, 0.5), (tmp_path / "devstack.log").read_text()
+        assert len(_marked(mark)) >= 3  # honcho, gunicorn and the worker at least
         proc.send_signal(signal.SIGTERM)  # to make run's process only, as `kill` would
         proc.wait(timeout=60)
-        assert wait_for(lambda: not _group_alive(proc.pid), 30), "web or worker left running"
+        assert wait_for(lambda: not _marked(mark), 30), "web or worker left running"
         assert not _ready(port)
     finally:
-        if _group_alive(proc.pid):
-            os.killpg(proc.pid, signal.SIGKILL)
+        for pid in _marked(mark):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         log.close()
