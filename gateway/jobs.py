@@ -14,7 +14,7 @@ import datetime as dt
 
 from redis import Redis
 from sqlalchemy import update
-from sqlalchemy.orm import defer, joinedload
+from sqlalchemy.orm import Session, defer, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from gateway import queues, runtime
@@ -53,17 +53,22 @@ def enqueue_send(redis: Redis, message_id: int, queue_name: str, delay: float = 
         q.enqueue(send_message, message_id, **options)
 
 
+def _claim_in(session: Session, message_id: int, now: dt.datetime) -> int | None:
+    """The conditional UPDATE that claims a pending row: its new attempt count, or
+    None when it was not pending (another job has it, or it is done)."""
+    return session.scalar(
+        update(Message)
+        .where(Message.id == message_id, Message.status.in_(list(PENDING)))
+        .values(status=Status.SENDING, claimed_at=now, attempts=Message.attempts + 1)
+        .returning(Message.attempts)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def _claim(message_id: int) -> bool:
     """Claim a pending row without reading its (encrypted) content."""
-    rt = runtime.current()
-    with rt.db.session() as session:
-        result = session.execute(
-            update(Message)
-            .where(Message.id == message_id, Message.status.in_(list(PENDING)))
-            .values(status=Status.SENDING, claimed_at=utcnow(), attempts=Message.attempts + 1)
-            .execution_options(synchronize_session=False)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+    with runtime.current().db.session() as session:
+        return _claim_in(session, message_id, utcnow()) is not None
 
 
 def send_message(message_id: int) -> str:
@@ -126,13 +131,7 @@ def _claim_and_prepare(message_id: int) -> tuple[str, str, str] | str:
             enqueue_send(rt.redis, message_id, message.queue, delay=1)
             return "throttled"
         now = utcnow()
-        attempts = session.scalar(
-            update(Message)
-            .where(Message.id == message_id, Message.status.in_(list(PENDING)))
-            .values(status=Status.SENDING, claimed_at=now, attempts=Message.attempts + 1)
-            .returning(Message.attempts)
-            .execution_options(synchronize_session=False)
-        )
+        attempts = _claim_in(session, message_id, now)
         if attempts is None:
             log.info("send_skipped", message_id=message_id, reason="not pending")
             return "skipped"
