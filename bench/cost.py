@@ -16,9 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.load import Req
 from bench.profiling import _post
-from bench.scenarios import conversations, seed_outbound, ussd_sessions
+from bench.scenarios import conversations, seed_outbound, ussd_screens
 from bench.stack import Stack
 
 WARM_UP = 24
@@ -37,7 +36,7 @@ def cost(kind: str, backend: str = "sqlite", n: int = 600) -> dict[str, float]:
             done = n
         else:
             client = app.test_client()
-            reqs = conversations(n + WARM_UP) if kind == "sms" else _ussd(n + WARM_UP)
+            reqs = conversations(n + WARM_UP) if kind == "sms" else ussd_screens(n + WARM_UP)
             with app.app_context():
                 for req in reqs[:WARM_UP]:  # imports, pools, caches
                     _post(client, req)
@@ -49,10 +48,3 @@ def cost(kind: str, backend: str = "sqlite", n: int = 600) -> dict[str, float]:
     result = {"cpu_ms": round(1000 * cpu / done, 2), "wall_ms": round(1000 * wall / done, 2)}
     print(f"{kind} on {backend}: {result['cpu_ms']} ms CPU, {result['wall_ms']} ms wall each")
     return result
-
-
-def _ussd(n: int) -> list[Req]:
-    reqs: list[Req] = []
-    while len(reqs) < n:
-        reqs += ussd_sessions()
-    return reqs[:n]

@@ -16,7 +16,7 @@ from typing import Any
 
 from bench.load import Req
 from bench.report import RESULTS
-from bench.scenarios import conversations, ussd_sessions
+from bench.scenarios import conversations, ussd_screens
 from bench.stack import Stack
 
 
@@ -39,13 +39,7 @@ def profile(kind: str, backend: str = "sqlite", requests: int = 600) -> Path:
     with Stack(backend, tmp=Path(tempfile.mkdtemp(prefix="relais-prof-"))) as stack:
         app = stack.app()
         client = app.test_client()
-        if kind == "sms":
-            reqs = conversations(requests)
-        else:
-            reqs = []
-            while len(reqs) < requests:
-                reqs += ussd_sessions()
-            reqs = reqs[:requests]
+        reqs = conversations(requests) if kind == "sms" else ussd_screens(requests)
         with app.app_context():
             for req in reqs[:24]:  # warm up: imports, pools, caches
                 _post(client, req)

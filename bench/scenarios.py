@@ -103,6 +103,14 @@ def ussd_sessions(phone: str | None = None) -> list[Req]:
     return [at_ussd(session, phone, USSD_PATH[:n]) for n in range(len(USSD_PATH) + 1)]
 
 
+def ussd_screens(n: int) -> list[Req]:
+    """``n`` USSD requests: whole alerts one after another, cut at ``n``."""
+    reqs: list[Req] = []
+    while len(reqs) < n:
+        reqs += ussd_sessions()
+    return reqs[:n]
+
+
 def ussd(
     stack: Stack,
     relais: str,

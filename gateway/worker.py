@@ -140,10 +140,11 @@ def wait_for_redis(url: str, *, first_delay: float = 1.0, max_delay: float = 30.
 
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     delay = first_delay
+    redis = queues.connect(url)
     try:
         while not stop.is_set():
             try:
-                queues.connect(url).ping()
+                redis.ping()
                 return True
             except RedisError:
                 log.warning("redis_unavailable", retry_in=delay)
@@ -151,5 +152,6 @@ def wait_for_redis(url: str, *, first_delay: float = 1.0, max_delay: float = 30.
             delay = min(delay * 2, max_delay)
         return False
     finally:
+        redis.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
