@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -15,17 +14,13 @@ import pytest
 
 from gateway.config import PROJECT_ROOT
 from gateway.embedded_redis import EmbeddedRedis, free_port
-from tests.faults.helpers import wait_for
+from tests.faults.helpers import http_get, wait_for
 
 pytestmark = pytest.mark.slow
 
 
 def _ready(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as resp:
-            return bool(resp.status == 200)
-    except OSError:
-        return False
+    return http_get(f"http://127.0.0.1:{port}", "/readyz") == 200
 
 
 def _marked(mark: str) -> list[int]:
