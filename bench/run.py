@@ -132,7 +132,9 @@ def main(argv: list[str] | None = None) -> int:
         "--profile", choices=["sms", "ussd"], help="profile one web request kind instead"
     )
     parser.add_argument(
-        "--cost", choices=["sms", "ussd", "send"], help="CPU per operation instead (no profiler)"
+        "--cost",
+        choices=["sms", "final", "ussd", "send"],
+        help="CPU per operation instead (no profiler)",
     )
     args = parser.parse_args(argv)
     only = {x.strip() for x in args.only.split(",") if x.strip()}

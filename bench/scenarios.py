@@ -245,35 +245,50 @@ def outbound(
     *,
     workers: tuple[int, ...] = (1, 2, 4),
     messages: int = 1500,
+    latency: float = 0.2,
     timeout: float = 240,
 ) -> list[dict[str, Any]]:
-    """Sends per second with 1, 2 and 4 worker processes (SEND_RATE=0), from a full queue."""
+    """Sends per second with 1, 2 and 4 worker processes (SEND_RATE=0), from a full queue.
+
+    First with a provider that answers at once (what the worker's CPU allows),
+    then with one that takes ``latency`` seconds to answer, as a real API over
+    the internet does (a worker waits for each answer: what sizes a deployment).
+    """
     assert stack.twilio
     rows = []
-    for k in workers:
-        stack.reset_fakes()
-        seed_outbound(stack, messages)
-        procs = stack.workers(k)
-        deadline = time.monotonic() + timeout
-        while len(stack.twilio.arrivals) < messages and time.monotonic() < deadline:
-            if any(proc.poll() is not None for proc in procs):
-                raise RuntimeError("a worker exited during the outbound benchmark")
-            time.sleep(0.2)
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(timeout=30)
-        times = sorted(a[0] for a in stack.twilio.arrivals)
-        n = len(times)
-        lo, hi = int(n * 0.1), max(int(n * 0.9) - 1, 0)
-        rate = (hi - lo) / (times[hi] - times[lo]) if n > 10 and times[hi] > times[lo] else None
-        rows.append(
-            {
-                "workers": k,
-                "messages": messages,
-                "sent": n,
-                "msg_per_s": round(rate, 1) if rate else None,
-                "per_worker": round(rate / k, 1) if rate else None,
-            }
-        )
+    for delay in (0.0, latency):
+        for k in workers:
+            count = messages if not delay else max(40, int(12 * k / delay))
+            stack.reset_fakes()
+            if delay:
+                stack.twilio.default = stack.twilio.slow(delay)
+            seed_outbound(stack, count)
+            rows.append({"provider_latency_s": delay, **_drain(stack, k, count, timeout)})
+    stack.reset_fakes()
     return rows
+
+
+def _drain(stack: Stack, k: int, messages: int, timeout: float) -> dict[str, Any]:
+    """Start ``k`` workers on a seeded queue; the send rate between 10 % and 90 % of it."""
+    assert stack.twilio
+    procs = stack.workers(k)
+    deadline = time.monotonic() + timeout
+    while len(stack.twilio.arrivals) < messages and time.monotonic() < deadline:
+        if any(proc.poll() is not None for proc in procs):
+            raise RuntimeError("a worker exited during the outbound benchmark")
+        time.sleep(0.2)
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        proc.wait(timeout=30)
+    times = sorted(a[0] for a in stack.twilio.arrivals)
+    n = len(times)
+    lo, hi = int(n * 0.1), max(int(n * 0.9) - 1, 0)
+    rate = (hi - lo) / (times[hi] - times[lo]) if n > 10 and times[hi] > times[lo] else None
+    return {
+        "workers": k,
+        "messages": messages,
+        "sent": n,
+        "msg_per_s": round(rate, 1) if rate else None,
+        "per_worker": round(rate / k, 1) if rate else None,
+    }

@@ -33,6 +33,7 @@ from gateway.config import PROJECT_ROOT
 from gateway.db import normalize_url
 from gateway.embedded_redis import EmbeddedRedis, free_port
 from gateway.procfile import commands
+from gateway.queues import QUEUE_NAMES
 from tests.fakes.providers import FakeAfricasTalking, FakeTwilio, RecordedRequest, Reply
 
 BIN = str(Path(sys.executable).parent)
@@ -272,7 +273,7 @@ class Stack:
         client = Redis.from_url(self.redis.url)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if all(client.llen(f"rq:queue:{q}") == 0 for q in ("high", "default", "low")):
+            if all(client.llen(f"rq:queue:{q}") == 0 for q in QUEUE_NAMES):
                 return True
             time.sleep(0.2)
         return False

@@ -29,7 +29,7 @@ Enqueuer = Callable[[int, str], Any]
 def queue_outbound(
     session: Session,
     *,
-    contact: Contact,
+    contact: Contact | int,
     text: str,
     channel: str,
     kind: str = "reply",
@@ -44,12 +44,13 @@ def queue_outbound(
     texts at 160 characters a segment; encoding and segments are stored.
     ``flush=False`` leaves the INSERT to the commit (the message has no id
     until then): one flush less on a hot path that does not need the id.
+    ``contact`` may be a contact id, when the caller has no reason to load
+    (and decrypt) the contact row.
     """
     info = encoding.prepare(text, fold=fold)
     message = Message(
         direction=Direction.OUT,
         channel=channel,
-        contact=contact,
         body=info.text,
         kind=kind,
         queue=queue,
@@ -58,6 +59,10 @@ def queue_outbound(
         is_training=training,
         attempts=0,
     )
+    if isinstance(contact, int):
+        message.contact_id = contact
+    else:
+        message.contact = contact
     message.record(Status.QUEUED)
     session.add(message)
     if flush:

@@ -1,8 +1,10 @@
 """Redis connections and the RQ queues, by priority.
 
-Workers listen to ``high`` (replies to people), then ``default`` (referrals
-and forwards), then ``low`` (bulk and housekeeping), so a person waiting for
-an answer is never behind a batch.
+Workers listen to ``urgent`` (routing alerts, referral and escalation SMS to
+focal points: a child may be in danger), then ``high`` (replies to people),
+then ``default`` (agency webhooks, other sends), then ``low`` (bulk and
+housekeeping). In a burst of alerts the focal points hear first, and a
+person waiting for an answer is never behind a batch.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from redis import Redis
 from rq import Queue
 
-QUEUE_NAMES = ("high", "default", "low")
+QUEUE_NAMES = ("urgent", "high", "default", "low")
 
 
 def connect(url: str, *, socket_timeout: float | None = 5.0) -> Redis:

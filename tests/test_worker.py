@@ -24,3 +24,24 @@ def test_a_sigterm_while_waiting_for_redis_stops_the_wait() -> None:
     finally:
         timer.cancel()
     assert signal.getsignal(signal.SIGTERM) is before  # the previous handler is back
+
+
+def test_heartbeats_on_their_own_are_pipelined_and_at_most_one_a_second(app) -> None:  # type: ignore[no-untyped-def]
+    from gateway import queues, runtime
+    from gateway.worker import RelaisWorker
+
+    connection = runtime.current().redis
+    worker = RelaisWorker(queues.all_queues(connection), connection=connection)
+    worker.heartbeat()
+    first = connection.hget(worker.key, "last_heartbeat")
+    assert first and 0 < connection.ttl(worker.key) <= worker.worker_ttl + 60
+    worker.heartbeat()  # within a second, no longer expiry: skipped
+    assert connection.hget(worker.key, "last_heartbeat") == first
+    connection.hset(worker.key, "last_heartbeat", "marker")
+    worker.heartbeat(worker.worker_ttl + 600)  # asks for a longer expiry: sent
+    assert connection.hget(worker.key, "last_heartbeat") != b"marker"
+    assert connection.ttl(worker.key) > worker.worker_ttl + 60
+    worker._beat_at -= 1.5  # a second later, any beat is sent again
+    connection.hset(worker.key, "last_heartbeat", "marker")
+    worker.heartbeat()
+    assert connection.hget(worker.key, "last_heartbeat") != b"marker"

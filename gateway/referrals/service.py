@@ -100,12 +100,13 @@ def send_to_person(
     alert = referral.alert
     queue_outbound(
         session,
-        contact=record.contact,
+        contact=record.contact_id,  # the number stays encrypted until the send
         text=text,
         channel=sms_channel(alert),
         kind="referral",
-        queue="high",  # a child may be in danger: never behind bulk work
+        queue="urgent",  # a child may be in danger: ahead of every other send
         training=alert.is_training,
+        flush=False,
     )
     now = utcnow()
     referral.level, referral.focal_point_id, referral.notified_at = level, record.id, now
@@ -145,10 +146,14 @@ def open_referral(
         chain=json.dumps(chain),
         level=0,
         is_training=alert.is_training,
+        events=[],  # a new referral has none: no SELECT when the first is added
     )
     session.add(referral)
     session.flush()
-    text = referral_sms(referral_facts(alert), language_at(session, referral, 0))
+    # Held in a variable so that send_to_person finds the row in the session's
+    # identity map, which holds rows only weakly, instead of reading it again.
+    first = session.get(FocalPointRecord, recipients[0].focal_point_id) if recipients else None
+    text = referral_sms(referral_facts(alert), first.language if first else "fr")
     if not recipients or not send_to_person(session, directory, referral, 0, text):
         referral.events.append(
             ReferralEvent(
@@ -166,10 +171,10 @@ def open_referral(
     transition(referral, "notify", actor=actor, channel=channel)
     agency = directory.agency(agency_id)
     if agency is not None and agency.webhook is not None and not alert.is_training:
-        from gateway.referrals.webhook import enqueue_agency_webhook
+        from gateway.referrals.webhook import enqueue_delivery
 
         referral_id = referral.id
-        defer(session, lambda: enqueue_agency_webhook(runtime.current().redis, referral_id))
+        defer(session, lambda: enqueue_delivery(runtime.current().redis, referral_id))
     return referral
 
 
@@ -185,7 +190,7 @@ def language_at(session: Session, referral: Referral, level: int) -> str:
 
 def enqueue_route(redis: Redis, alert_id: int) -> None:
     """Enqueue the routing of a new alert."""
-    queues.queue("high", redis).enqueue(
+    queues.queue("urgent", redis).enqueue(
         route_alert, alert_id, job_id=f"route-{alert_id}", **JOB_OPTIONS
     )
 
@@ -209,7 +214,7 @@ def route_now_or_later(redis: Redis, alert_id: int) -> None:
 def schedule_escalation(redis: Redis, referral_id: int, level: int, at: dt.datetime) -> None:
     """Schedule the escalation check of ``referral_id`` at ``level`` for ``at``."""
     if at <= utcnow():  # already due (e.g. found by the sweeper): run it now
-        queues.queue("high", redis).enqueue(
+        queues.queue("urgent", redis).enqueue(
             escalate_referral,
             referral_id,
             level,
@@ -217,7 +222,7 @@ def schedule_escalation(redis: Redis, referral_id: int, level: int, at: dt.datet
             **JOB_OPTIONS,
         )
         return
-    queues.queue("high", redis).enqueue_at(
+    queues.queue("urgent", redis).enqueue_at(
         at,
         escalate_referral,
         referral_id,

@@ -53,6 +53,7 @@ _places_cache: dict[tuple[int, str], PlaceTree] = {}
 # database is recreated under a running process (tests do this).
 _cache: dict[tuple[int, str], Directory] = {}
 _FOCAL_KEY = "relais_focal_points"
+_NEWEST_KEY = "relais_newest_versions"
 
 
 def shipped_places() -> PlaceTree:
@@ -67,17 +68,34 @@ def _latest_places(session: Session) -> PlacesVersion | None:
     return session.scalars(select(PlacesVersion).order_by(PlacesVersion.id.desc()).limit(1)).first()
 
 
+def _newest_key(session: Session, model: type[DirectoryVersion | PlacesVersion]) -> Any:
+    """(id, digest) of the newest stored version of ``model``, or None.
+
+    Only the key: the document (kilobytes of YAML) is read when a version is
+    not parsed and cached yet, not on every routing and referral text. Asked
+    once per transaction (routing an alert asks three times); loading a new
+    version forgets it.
+    """
+    known: dict[str, Any] = session.info.setdefault(_NEWEST_KEY, {})
+    if model.__name__ not in known:
+        known[model.__name__] = session.execute(
+            select(model.id, model.digest).order_by(model.id.desc()).limit(1)
+        ).first()
+    return known[model.__name__]
+
+
 def places(session: Session | None = None) -> PlaceTree:
     """The place hierarchy in force: the newest stored version, else the shipped file.
 
     Without a ``session`` (pure code paths, no database): the shipped file.
     """
-    row = _latest_places(session) if session is not None else None
-    if row is None:
+    newest = _newest_key(session, PlacesVersion) if session is not None else None
+    if newest is None or session is None:
         return shipped_places()
-    key = (row.id, row.digest)
+    key = (newest.id, newest.digest)
     if key not in _places_cache:
-        _places_cache[key] = parse_places_text(row.document, f"places version {row.id}")
+        document = session.get_one(PlacesVersion, newest.id).document
+        _places_cache[key] = parse_places_text(document, f"places version {newest.id}")
     return _places_cache[key]
 
 
@@ -166,6 +184,7 @@ def load_places_text(db: Database, text: str, source: str, loaded_by: str = "cli
             loaded_by=loaded_by[:64],
         )
         session.add(row)
+        session.info.pop(_NEWEST_KEY, None)
         session.flush()
         log.info("places_loaded", version=row.id, changes=len(changes), places=len(new))
         return LoadResult(row.id, True, changes)
@@ -179,11 +198,12 @@ def _latest(session: Session) -> DirectoryVersion | None:
 
 def current(session: Session) -> Directory | None:
     """The directory in force (None when none was ever loaded)."""
-    row = _latest(session)
-    if row is None:
+    newest = _newest_key(session, DirectoryVersion)
+    if newest is None:
         return None
-    key = (row.id, row.digest)
+    key = (newest.id, newest.digest)
     if key not in _cache:
+        row = session.get_one(DirectoryVersion, newest.id)
         _cache[key] = load_directory_text(row.document, row.source, places(session))
     return _cache[key]
 
@@ -205,6 +225,7 @@ def load_text(db: Database, text: str, source: str, *, loaded_by: str = "cli") -
             loaded_by=loaded_by[:64],
         )
         session.add(row)
+        session.info.pop(_NEWEST_KEY, None)
         _sync_focal_points(session, new)
         session.flush()
         log.info("directory_loaded", version=row.id, changes=len(changes), demo=new.demo)
@@ -258,10 +279,11 @@ def focal_point_for(session: Session, contact_id: int) -> FocalPointRecord | Non
 
 
 def install(sessions: Any) -> None:
-    """Forget remembered focal points when a transaction of ``sessions`` ends."""
+    """Forget remembered focal points and versions when a transaction of ``sessions`` ends."""
 
     @event.listens_for(sessions, "after_transaction_end")
     def _forget_focal_points(session: Session, transaction: SessionTransaction) -> None:
         # A directory load in a later transaction may change who is a focal point.
         if transaction.parent is None:
             session.info.pop(_FOCAL_KEY, None)
+            session.info.pop(_NEWEST_KEY, None)

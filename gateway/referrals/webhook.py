@@ -151,13 +151,18 @@ def enqueue_agency_webhook(redis: Redis, referral_id: int) -> bool:
         agency = directory.agency(referral.agency_id)
         if agency is None or agency.webhook is None:
             return False
-    queue = queues.queue(QUEUE, redis)
-    existing = queue.fetch_job(job_id(referral_id))
+    existing = queues.queue(QUEUE, redis).fetch_job(job_id(referral_id))
     if existing is not None:
         status = existing.get_status(refresh=True)
         if getattr(status, "value", status) in _PENDING:
             return True
-    queue.enqueue(
+    enqueue_delivery(redis, referral_id)
+    return True
+
+
+def enqueue_delivery(redis: Redis, referral_id: int) -> None:
+    """Enqueue the delivery of a new referral whose agency has a webhook (checked by the caller)."""
+    queues.queue(QUEUE, redis).enqueue(
         deliver_agency_webhook,
         referral_id,
         job_id=job_id(referral_id),
@@ -167,7 +172,6 @@ def enqueue_agency_webhook(redis: Redis, referral_id: int) -> bool:
         retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
         description=f"agency webhook for referral {referral_id}",
     )
-    return True
 
 
 def _fail_now() -> None:
