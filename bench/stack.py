@@ -235,8 +235,8 @@ class Stack:
         raise RuntimeError("gunicorn did not answer /healthz in 60 s")
 
     def workers(self, n: int, **extra: str) -> list[subprocess.Popen[bytes]]:
-        """Start ``n`` worker processes from the Procfile's worker line."""
-        return [self.start("worker", **extra) for _ in range(n)]
+        """Start ``n`` worker processes from the Procfile's worker line (one process each)."""
+        return [self.start("worker", **{"WORKER_PROCESSES": "1", **extra}) for _ in range(n)]
 
     def stop_processes(self) -> None:
         """SIGTERM every process, then SIGKILL what is left after 20 s."""

@@ -79,11 +79,23 @@ def release() -> None:
 
 
 @main.command()
-@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty (one process).")
 @click.option("--no-scheduler", is_flag=True, help="Do not run RQ's scheduler here.")
+@click.option(
+    "--processes",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Worker processes to run and supervise (default: WORKER_PROCESSES).",
+)
 @with_appcontext
-def worker(burst: bool, no_scheduler: bool) -> None:
-    """Run a worker on every queue, highest priority first."""
+def worker(burst: bool, no_scheduler: bool, processes: int | None) -> None:
+    """Run workers on every queue, highest priority first."""
+    size = processes or runtime.current().settings.WORKER_PROCESSES
+    if size > 1 and not burst:
+        from gateway.worker_pool import WorkerPool, child_command
+
+        pool = WorkerPool(size, child_command(["--no-scheduler"] if no_scheduler else []))
+        raise SystemExit(pool.run())
     from gateway.worker import run_worker
 
     run_worker(current_app._get_current_object(), burst=burst, with_scheduler=not no_scheduler)  # type: ignore[attr-defined]

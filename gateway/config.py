@@ -56,6 +56,10 @@ class Settings:
     # the sweeper assumes its job was lost.
     SWEEP_INTERVAL: int = 30
     SWEEP_GRACE: int = 60
+    # Worker processes `relais worker` runs. Each sends one SMS at a time and
+    # waits for the provider's answer (~5 a second with an API 200 ms away):
+    # size it to peak SMS a second x the provider's answer time in seconds.
+    WORKER_PROCESSES: int = 2
     # Seconds after which a send claimed by a worker that never finished is
     # presumed dead and sent again (flagged as a possible duplicate).
     SEND_STUCK_AFTER: int = 180
@@ -182,6 +186,8 @@ def validate(s: Settings) -> None:
             problems.append(f"{name} must be one of {', '.join(PROVIDERS)}, got {value!r}")
     if s.SMS_FALLBACK_PROVIDER and s.SMS_FALLBACK_PROVIDER == s.SMS_PROVIDER:
         problems.append("SMS_FALLBACK_PROVIDER must differ from SMS_PROVIDER")
+    if not 1 <= s.WORKER_PROCESSES <= 64:
+        problems.append(f"WORKER_PROCESSES must be between 1 and 64, got {s.WORKER_PROCESSES}")
     if s.is_production:
         required = ["DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DATA_KEYS", "PUBLIC_BASE_URL"]
         used = {s.SMS_PROVIDER, s.SMS_FALLBACK_PROVIDER}

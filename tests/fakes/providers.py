@@ -21,6 +21,7 @@ import collections
 import json
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ class RecordedRequest:
     form: dict[str, str]
     body: bytes
     auth_username: str | None
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 @dataclass(frozen=True)

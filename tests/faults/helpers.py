@@ -85,6 +85,9 @@ def process_env(
         SEND_TIMEOUT=str(settings.SEND_TIMEOUT),
         SEND_RETRY_DELAYS=settings.SEND_RETRY_DELAYS,
         WEBHOOK_IP_LIMIT="0",  # every request comes from 127.0.0.1 here
+        # One process per `worker` line: the tests kill "the worker" and count
+        # what was in flight (tests/faults/test_worker_pool.py runs several).
+        WORKER_PROCESSES="1",
     )
     env.update(extra)
     return env
