@@ -9,6 +9,7 @@ does not answer). See bench/README.md.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from typing import Any
@@ -35,7 +36,8 @@ def http_benchmarks(backend: str, only: set[str], quick: bool) -> dict[str, Any]
             if only & {"inbound", "ussd", "e2e"}:
                 relais = stack.web()
                 ceiling = stack.web("bench.ceiling:create_app()") if "inbound" in only else ""
-                stack.workers(1)
+                # The Procfile's worker line as deployed: WORKER_PROCESSES=2.
+                stack.workers(1, WORKER_PROCESSES=os.environ.get("BENCH_WORKER_PROCESSES", "2"))
                 if "inbound" in only:
                     rows = scenarios.inbound(
                         stack,
