@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from twilio.request_validator import RequestValidator
 from werkzeug.test import TestResponse
 
@@ -50,6 +52,22 @@ def post_at(client: FlaskClient, path: str, form: dict[str, str]) -> TestRespons
 def work(app: Flask) -> None:
     """Run every queued job now, in this process."""
     run_worker(app, burst=True, with_scheduler=False)
+
+
+@contextlib.contextmanager
+def recorded_statements() -> Iterator[list[str]]:
+    """Every SQL statement the app's engine runs inside the ``with`` block."""
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, _params, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engine = runtime.current().db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 def count(model: Any, *where: Any) -> int:

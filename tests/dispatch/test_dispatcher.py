@@ -8,12 +8,19 @@ import itertools
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
 
 from gateway import runtime
 from gateway.models import Contact, Conversation, Message
 from gateway.sweeper import sweep
-from tests.support import alerts, count, outbound_texts, post_twilio, twilio_sms, work
+from tests.support import (
+    alerts,
+    count,
+    outbound_texts,
+    post_twilio,
+    recorded_statements,
+    twilio_sms,
+    work,
+)
 
 SMS = "/webhooks/twilio/sms"
 ALICE, BOB = "+22376123445", "+22366112233"
@@ -179,17 +186,8 @@ def test_a_conversation_step_keeps_to_its_statement_budget(client) -> None:  # t
     # and "is the sender a focal point?" is asked of the database once.
     send(client, ALICE, "Bonjour")
     send(client, ALICE, ANSWERS[0])
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, _params, _context, _many) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    engine = runtime.current().db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements() as statements:
         send(client, ALICE, ANSWERS[1])
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert sum("FROM focal_points" in s for s in statements) == 1, statements
     assert len(statements) <= 11, "\n".join(statements)
 

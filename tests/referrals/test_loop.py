@@ -4,38 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterator
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from gateway import create_app, runtime
-from gateway.config import PROJECT_ROOT
+from gateway import runtime
 from gateway.encoding import prepare
 from gateway.models import Alert, Message, Referral
-from gateway.referrals import store
 from gateway.sweeper import sweep
 from tests.fakes.providers import FakeTwilio
+from tests.referrals.conftest import ANSWERS
 from tests.support import post_twilio, twilio_sms, work
 
 REPORTER = "+22376123445"
 IOM_BM, IOM_FR, IOM_SUP = "+22366000102", "+22370000101", "+22379000104"
-# fr, separated, Commune V, landmark, 2 children, girl, 5-11, danger yes,
-# skip details, call back yes, SMS updates yes
-ANSWERS = ["1", "1", "5", "Marché Badalabougou", "2", "fille", "2", "oui", "0", "oui", "oui"]
 _sids = itertools.count(1)
-
-
-@pytest.fixture
-def loop_app(app_config: dict[str, object], fake_twilio: FakeTwilio) -> Iterator[Flask]:
-    """The app sending through (fake) Twilio, with the demo directory loaded."""
-    app = create_app({**app_config, "SMS_PROVIDER": "twilio"})
-    with app.app_context():
-        store.load_file(runtime.current().db, PROJECT_ROOT / "examples" / "bamako-directory.yaml")
-        yield app
-    app.extensions["relais"].db.dispose()
 
 
 def sms(client: FlaskClient, sender: str, body: str) -> None:

@@ -3,37 +3,28 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from sqlalchemy import event
 
-from gateway import create_app, queues, runtime
-from gateway.config import PROJECT_ROOT
+from gateway import queues, runtime
 from gateway.models import Alert, Message
 from gateway.referrals import store
 from gateway.referrals.service import route_alert
 from tests.fakes.providers import FakeTwilio
-from tests.support import post_twilio, twilio_sms, work
+from tests.referrals.conftest import ANSWERS
+from tests.support import post_twilio, recorded_statements, twilio_sms, work
 
 REPORTER = "+22376123445"
 IOM_BM = "+22366000102"  # IOM's first focal point in the demo directory
-# fr, separated, Commune V, landmark, 2 children, girl, 5-11, danger yes,
-# skip details, call back yes, SMS updates yes
-ANSWERS = ["1", "1", "5", "Marché Badalabougou", "2", "fille", "2", "oui", "0", "oui", "oui"]
 _sids = itertools.count(1)
 
 
 @pytest.fixture
-def routed_app(app_config: dict[str, object], fake_twilio: FakeTwilio) -> Iterator[Flask]:
-    """Twilio (fake) and the demo directory; alerts are *not* routed as they are stored."""
-    app = create_app({**app_config, "SMS_PROVIDER": "twilio"})
-    with app.app_context():
-        store.load_file(runtime.current().db, PROJECT_ROOT / "examples" / "bamako-directory.yaml")
-        runtime.current().alert_hooks.clear()  # the test routes by hand
-        yield app
-    app.extensions["relais"].db.dispose()
+def routed_app(loop_app: Flask) -> Flask:
+    """``loop_app`` whose alerts are *not* routed as they are stored: tests route them."""
+    runtime.current().alert_hooks.clear()
+    return loop_app
 
 
 def stored_alert(app: Flask) -> int:
@@ -53,17 +44,8 @@ def test_routing_keeps_to_its_statement_budget_and_reads_no_document(routed_app:
     alert_id = stored_alert(routed_app)
     with runtime.current().db.session() as session:
         assert store.current(session) is not None  # parsed once (per process) from here on
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, _params, _context, _many) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    engine = runtime.current().db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements() as statements:
         assert route_alert(alert_id).startswith("routed to")
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert not any("document" in s for s in statements), statements
     assert sum("FROM directory_versions" in s for s in statements) == 1
     assert sum("FROM focal_points" in s for s in statements) == 1
