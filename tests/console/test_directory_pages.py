@@ -193,9 +193,11 @@ def test_reveal_needs_csrf_and_a_known_person(client_as: Client, loaded: None) -
 def test_history_lists_versions_with_changes(client_as: Client, loaded: None) -> None:
     changed = TEXT.replace("  high: 15m\n  medium: 4h", "  high: 20m\n  medium: 4h", 1)
     store.load_text(runtime.current().db, changed, "console", loaded_by="admin1")
-    text = body(client_as("agency").get("/console/directory/history"))
+    text = body(client_as("agency").get("/console/directory/history", headers=EN))
     assert text.index("Version 2") < text.index("Version 1")
     assert "escalation high: 15m → 20m" in text and "agency added: iom" in text
+    places = text[text.index("Place list versions") :]
+    assert "the list shipped with Relais is in force" in places and "Version" not in places
 
 
 def test_nothing_loaded(client_as: Client) -> None:

@@ -108,6 +108,9 @@ def test_save_creates_a_version_used_by_routing_and_is_audited(
     assert ("admin1", "places.edit", str(version), f"version {version}, 1 change(s)") in (
         audit_actions()
     )
+    history = body(client_as("agency").get("/console/directory/history", headers=EN))
+    places = history[history.index("Place list versions") :]
+    assert f"Version {version}" in places and f"added place {NEW_CODE} (Nouveau)" in places
     again = post(client, action="save", document=WITH_NEW, base_version=str(version))
     assert again.status_code == 200
     assert "Nothing was saved" in body(again)
