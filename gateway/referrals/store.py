@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction
@@ -53,6 +53,7 @@ _places_cache: dict[tuple[int, str], PlaceTree] = {}
 # database is recreated under a running process (tests do this).
 _cache: dict[tuple[int, str], Directory] = {}
 _FOCAL_KEY = "relais_focal_points"
+_V = TypeVar("_V", DirectoryVersion, PlacesVersion)
 _NEWEST_KEY = "relais_newest_versions"
 
 
@@ -168,32 +169,40 @@ def load_places_text(db: Database, text: str, source: str, loaded_by: str = "cli
     """
     new = parse_places_text(text, source)
     with db.session() as session:
-        latest = _latest_places(session)
+        newest = _newest_key(session, PlacesVersion)
+        if newest is not None and newest.digest == new.digest():
+            return LoadResult(newest.id, False, [])
         old = places(session)
-        if latest is not None and latest.digest == new.digest():
-            return LoadResult(latest.id, False, [])
         problems = removal_problems(session, old, new, source)
         if problems:
             raise PlacesError(problems)
         changes = places_diff(old, new)
-        row = PlacesVersion(
-            digest=new.digest(),
-            source=source[:255],
-            document=text,
-            changes="\n".join(changes),
-            loaded_by=loaded_by[:64],
-        )
-        session.add(row)
-        session.info.pop(_NEWEST_KEY, None)
+        row = _add_version(session, PlacesVersion, new.digest(), text, source, changes, loaded_by)
         session.flush()
         log.info("places_loaded", version=row.id, changes=len(changes), places=len(new))
         return LoadResult(row.id, True, changes)
 
 
-def _latest(session: Session) -> DirectoryVersion | None:
-    return session.scalars(
-        select(DirectoryVersion).order_by(DirectoryVersion.id.desc()).limit(1)
-    ).first()
+def _add_version(
+    session: Session,
+    model: type[_V],
+    digest: str,
+    text: str,
+    source: str,
+    changes: list[str],
+    loaded_by: str,
+) -> _V:
+    """Add a new directory or places version to ``session``; it is in force from now on."""
+    row = model(
+        digest=digest,
+        source=source[:255],
+        document=text,
+        changes="\n".join(changes),
+        loaded_by=loaded_by[:64],
+    )
+    session.add(row)
+    session.info.pop(_NEWEST_KEY, None)  # the newest version changes now
+    return row
 
 
 def current(session: Session) -> Directory | None:
@@ -212,20 +221,13 @@ def load_text(db: Database, text: str, source: str, *, loaded_by: str = "cli") -
     """Validate and store a directory file's ``text``; raises ``DirectoryError``."""
     with db.session() as session:
         new = load_directory_text(text, source, places(session))
-        latest = _latest(session)
-        old = current(session) if latest is not None else None
-        if latest is not None and latest.digest == new.digest():
-            return LoadResult(latest.id, False, [])
-        changes = diff(old, new)
-        row = DirectoryVersion(
-            digest=new.digest(),
-            source=source[:255],
-            document=text,
-            changes="\n".join(changes),
-            loaded_by=loaded_by[:64],
+        newest = _newest_key(session, DirectoryVersion)
+        if newest is not None and newest.digest == new.digest():
+            return LoadResult(newest.id, False, [])
+        changes = diff(current(session), new)
+        row = _add_version(
+            session, DirectoryVersion, new.digest(), text, source, changes, loaded_by
         )
-        session.add(row)
-        session.info.pop(_NEWEST_KEY, None)
         _sync_focal_points(session, new)
         session.flush()
         log.info("directory_loaded", version=row.id, changes=len(changes), demo=new.demo)
