@@ -27,6 +27,7 @@ from gateway.outbox import queue_outbound
 from gateway.referrals import service, store
 from gateway.referrals.commands import OUTCOMES
 from gateway.referrals.directory import Agency, Directory
+from gateway.referrals.facts import alert_facts, referral_facts
 from gateway.referrals.lifecycle import ACCEPTED
 from gateway.referrals.routing import people_for
 from gateway.referrals.texts import referral_sms, reporter_text
@@ -119,7 +120,7 @@ def transfer(
     target = target_agency(directory, referral, agency_id)
     service.transition(referral, "transfer", actor=actor, channel=channel, note=target.id)
     referral.due_at = referral.reminder_due_at = None
-    facts = service.alert_facts(referral.alert)
+    facts = alert_facts(referral.alert)
     people, _why, _notes = people_for(
         target, store.places(session), facts, target.escalation.delay(facts.risk)
     )
@@ -167,7 +168,7 @@ def assign(
         people.append({"focal_point_id": record.id, "role": "assigned", "after_seconds": 0})
         referral.chain = json.dumps(people)
     level = [p["focal_point_id"] for p in people].index(record.id)
-    text = referral_sms(service.referral_facts(referral.alert), record.language)
+    text = referral_sms(referral_facts(referral.alert), record.language)
     service.send_to_person(session, directory, referral, level, text)
     if referral.status == ACCEPTED:
         referral.due_at = None
@@ -184,7 +185,7 @@ def reroute(session: Session, referral: Referral) -> None:
     if nxt < len(referral.people):
         service.transition(referral, "reroute", actor=SYSTEM, channel=SYSTEM)
         text = referral_sms(
-            service.referral_facts(referral.alert), service.language_at(session, referral, nxt)
+            referral_facts(referral.alert), service.language_at(session, referral, nxt)
         )
         service.send_to_person(session, directory, referral, nxt, text)
         return
@@ -192,7 +193,7 @@ def reroute(session: Session, referral: Referral) -> None:
     fallback = directory.agency(directory.fallback_agency)
     if fallback is None or fallback.id == referral.agency_id:
         return
-    facts = service.alert_facts(referral.alert)
+    facts = alert_facts(referral.alert)
     people, _why, _notes = people_for(
         fallback, store.places(session), facts, fallback.escalation.delay(facts.risk)
     )

@@ -39,6 +39,7 @@ from gateway.referrals.commands import (
     ParseError,
     parse_command,
 )
+from gateway.referrals.facts import referral_facts
 from gateway.referrals.lifecycle import LifecycleError
 from gateway.referrals.texts import error_reply, info_sms, reply
 from gateway.runtime import Runtime
@@ -131,7 +132,7 @@ def _act(session: Session, record: FocalPointRecord, referral: Referral, cmd: Co
             number = alert.contact.phone if show and alert.contact else None
             if number is None:
                 service.transition(referral, "note", actor=record.id, channel=SMS, note="INFO")
-            return info_sms(service.referral_facts(alert), lang, number)
+            return info_sms(referral_facts(alert), lang, number)
         if cmd.action == NOTE:
             actions.note(session, referral, cmd.argument or "", record.id, SMS)
             return reply("note_saved", lang, reference=ref)

@@ -13,7 +13,7 @@ import datetime as dt
 import json
 
 from redis import Redis
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from gateway import queues, runtime
 from gateway.aftercommit import defer
@@ -23,45 +23,14 @@ from gateway.models import Alert, FocalPointRecord, Referral, ReferralEvent
 from gateway.outbox import queue_outbound
 from gateway.referrals import store
 from gateway.referrals.directory import Directory
+from gateway.referrals.facts import alert_facts, referral_facts
 from gateway.referrals.lifecycle import apply
-from gateway.referrals.routing import AlertFacts, Recipient, route
-from gateway.referrals.texts import ReferralFacts, escalation_sms, referral_sms, reminder_sms
+from gateway.referrals.routing import Recipient, route
+from gateway.referrals.texts import escalation_sms, referral_sms, reminder_sms
 
 log = get_logger(__name__)
 JOB_OPTIONS = {"job_timeout": 60, "failure_ttl": 7 * 24 * 3600, "result_ttl": 3600}
 WAITING = ("notified", "escalated")
-
-
-def alert_facts(alert: Alert) -> AlertFacts:
-    """What routing needs from an alert."""
-    return AlertFacts(
-        concern=alert.concern,
-        place=alert.place,
-        risk=alert.risk if alert.risk in ("high", "medium", "low") else "medium",
-        sex=alert.sex,
-        age_band=alert.age_band,
-        language=alert.language,
-    )
-
-
-def referral_facts(alert: Alert) -> ReferralFacts:
-    """What a focal point may read about an alert (no name, no number)."""
-    place = (
-        "?"
-        if alert.place == "unknown"
-        else store.places(object_session(alert)).name(alert.place, "fr")
-    )
-    return ReferralFacts(
-        reference=alert.reference,
-        risk=alert.risk if alert.risk in ("high", "medium", "low") else "medium",
-        concern=alert.concern,
-        sex=alert.sex,
-        age_band=alert.age_band,
-        children=alert.children_count,
-        place_name=place,
-        landmark=alert.landmark or "",
-        callback_consent=alert.consent_callback,
-    )
 
 
 def transition(
