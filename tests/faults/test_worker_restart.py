@@ -23,9 +23,10 @@ from tests.faults.helpers import Procs, process_env, wait_for
 pytestmark = pytest.mark.slow
 
 
-def _status(url: str, job_id: str) -> str | None:
+def _status(client: Redis, job_id: str) -> str | None:
+    # One client for every poll (not a new connection pool ten times a second).
     try:
-        job = queues.queue("default", Redis.from_url(url)).fetch_job(job_id)
+        job = queues.queue("default", client).fetch_job(job_id)
     except Exception:  # Redis away: no status yet
         return None
     return None if job is None else job.get_status(refresh=True).value
@@ -40,8 +41,11 @@ def test_worker_restarts_its_loop_after_redis_vanishes_mid_job(
 ) -> None:
     worker = procs.start("worker", process_env(loop_app, fake_twilio, fake_at))
     url = loop_app.extensions["relais"].settings.REDIS_URL
-    queues.queue("default", Redis.from_url(url)).enqueue(time.sleep, 3, job_id="slow")
-    assert wait_for(lambda: _status(url, "slow") == "started", 60), procs.tail()
+    client = Redis.from_url(url)
+    # Enqueue once the worker listens, so the job is the one it takes first.
+    assert wait_for(lambda: "Listening on" in procs.tail(100_000), 60), procs.tail()
+    queues.queue("default", client).enqueue(time.sleep, 3, job_id="slow")
+    assert wait_for(lambda: _status(client, "slow") == "started", 60), procs.tail(100_000)
 
     redis_server.stop()  # the job ends while Redis is away
     try:
@@ -50,6 +54,7 @@ def test_worker_restarts_its_loop_after_redis_vanishes_mid_job(
     finally:
         redis_server.start()
 
-    queues.queue("default", Redis.from_url(url)).enqueue(time.sleep, 0, job_id="after")
-    assert wait_for(lambda: _status(url, "after") == "finished", 60), procs.tail()
+    client = Redis.from_url(url)  # Redis restarted: a fresh client
+    queues.queue("default", client).enqueue(time.sleep, 0, job_id="after")
+    assert wait_for(lambda: _status(client, "after") == "finished", 60), procs.tail()
     assert worker.poll() is None, procs.tail()
