@@ -78,8 +78,7 @@ def install(sessions: sessionmaker[Session], enqueue: Enqueuer) -> None:
     def _after_commit(session: Session) -> None:
         pending = session.info.pop(_PENDING, [])
         for message, queue_name in pending:
-            # Committed, so flushed: every message has its id now.
-            message_id = message.id if isinstance(message, Message) else message
+            message_id = message.id  # committed, so flushed: every message has its id now
             try:
                 enqueue(message_id, queue_name)
             except Exception as exc:  # Redis away: the sweeper will catch up.
@@ -99,4 +98,4 @@ def requeue(session: Session, message: Message, *, detail: str) -> None:
     message.attempts = 0
     message.next_attempt_at = None
     message.record(Status.QUEUED, detail=detail)
-    session.info.setdefault(_PENDING, []).append((message.id, message.queue))
+    session.info.setdefault(_PENDING, []).append((message, message.queue))

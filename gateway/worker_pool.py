@@ -54,7 +54,6 @@ class WorkerPool:
         self.grace = grace
         self.stopping = threading.Event()
         self.children: list[subprocess.Popen[bytes] | None] = [None] * size
-        self.restarts = 0
 
     def _start(self, slot: int) -> None:
         # preexec_fn is unsafe with threads in the parent; the supervisor has none.
@@ -84,7 +83,6 @@ class WorkerPool:
                         due[slot] = now + delays[slot]
                         delays[slot] = min(delays[slot] * 2, 30.0)
                     elif now >= due[slot]:
-                        self.restarts += 1
                         self._start(slot)
         finally:
             self.stop()

@@ -102,8 +102,8 @@ def places(session: Session | None = None) -> PlaceTree:
 
 def places_version_id(session: Session) -> int | None:
     """The id of the stored places version in force (None: the shipped file)."""
-    row = _latest_places(session)
-    return row.id if row is not None else None
+    newest = _newest_key(session, PlacesVersion)
+    return newest.id if newest is not None else None
 
 
 def places_document(session: Session) -> str:
