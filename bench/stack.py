@@ -235,7 +235,7 @@ class Stack:
         raise RuntimeError("gunicorn did not answer /healthz in 60 s")
 
     def workers(self, n: int, **extra: str) -> list[subprocess.Popen[bytes]]:
-        """Start ``n`` Procfile worker lines, one process each unless ``extra`` sets WORKER_PROCESSES."""
+        """Start ``n`` Procfile worker lines: one process each, unless ``extra`` says otherwise."""
         return [self.start("worker", **{"WORKER_PROCESSES": "1", **extra}) for _ in range(n)]
 
     def stop_processes(self) -> None:
