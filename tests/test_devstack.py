@@ -53,6 +53,7 @@ def test_make_run_starts_and_a_sigterm_stops_every_process(
         "PORT": str(port),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'relais.db'}",
         "REDIS_URL": redis_server.url,
+        "WORKER_PROCESSES": "1",  # the session's Redis is shared with later tests
         "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
     }
     log = (tmp_path / "devstack.log").open("wb")

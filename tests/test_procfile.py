@@ -37,6 +37,9 @@ def _env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
         SECRET_KEY="test-secret-key",
         SMS_PROVIDER="sandbox",
         SWEEP_INTERVAL="1",
+        # One process: these workers share the session's Redis with every later
+        # test (tests/faults/test_worker_pool.py runs several, on purpose).
+        WORKER_PROCESSES="1",
         **extra,
     )
     return env
