@@ -11,7 +11,8 @@ sweeper looks for rows that should have a job and do not:
   accepted the first try before the crash;
 * inbound SMS stored but not processed (``received``: processing failed or
   the process died before it; ``handling`` for too long: it died during it);
-* alerts not yet routed, and referral escalations and reminders that are due
+* alerts not yet routed, referral escalations and reminders that are due,
+  and agency-webhook deliveries still pending
   (:mod:`gateway.referrals.sweep`);
 
 and enqueues them again. Send jobs are idempotent, so a job that was only

@@ -88,6 +88,10 @@ class Referral(Base):
     reminder_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     is_training: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The agency webhook's delivery: pending, delivered, failed or skipped;
+    # None when the agency had no webhook. The sweeper re-queues "pending"
+    # deliveries whose job Redis lost.
+    webhook_status: Mapped[str | None] = mapped_column(String(16), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

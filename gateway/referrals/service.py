@@ -107,6 +107,10 @@ def open_referral(
         {"focal_point_id": r.focal_point_id, "role": r.role, "after_seconds": r.after_seconds}
         for r in recipients
     ]
+    agency = directory.agency(agency_id)
+    # Training alerts never leave Relais; a real one's delivery is recorded so
+    # that the sweeper can queue it again if Redis loses the job.
+    hooked = agency is not None and agency.webhook is not None and not alert.is_training
     referral = Referral(
         alert=alert,
         agency_id=agency_id,
@@ -115,10 +119,16 @@ def open_referral(
         chain=json.dumps(chain),
         level=0,
         is_training=alert.is_training,
+        webhook_status="pending" if hooked else None,
         events=[],  # a new referral has none: no SELECT when the first is added
     )
     session.add(referral)
     session.flush()
+    if hooked:  # even with nobody to text: the agency's own system hears of it
+        from gateway.referrals.webhook import enqueue_delivery
+
+        referral_id = referral.id
+        defer(session, lambda: enqueue_delivery(runtime.current().redis, referral_id))
     # Held in a variable so that send_to_person finds the row in the session's
     # identity map, which holds rows only weakly, instead of reading it again.
     first = session.get(FocalPointRecord, recipients[0].focal_point_id) if recipients else None
@@ -138,12 +148,6 @@ def open_referral(
         log.error("referral_without_recipient", referral_id=referral.id, agency=agency_id)
         return referral
     transition(referral, "notify", actor=actor, channel=channel)
-    agency = directory.agency(agency_id)
-    if agency is not None and agency.webhook is not None and not alert.is_training:
-        from gateway.referrals.webhook import enqueue_delivery
-
-        referral_id = referral.id
-        defer(session, lambda: enqueue_delivery(runtime.current().redis, referral_id))
     return referral
 
 

@@ -1,7 +1,8 @@
-"""The referral part of the sweeper: timers and routing that Redis lost.
+"""The referral part of the sweeper: timers, routing and webhooks that Redis lost.
 
-Due escalations, due reminders and unrouted alerts are all known to the
-database; when their job is missing from Redis, they are enqueued now.
+Due escalations, due reminders, unrouted alerts and pending agency-webhook
+deliveries are all known to the database; when their job is missing from
+Redis, they are enqueued now.
 """
 
 from __future__ import annotations
@@ -13,16 +14,16 @@ from sqlalchemy import select
 
 from gateway.db import Database
 from gateway.models import Alert, Referral
-from gateway.referrals import service
+from gateway.referrals import service, webhook
 
 
 def sweep_referrals(
     db: Database, redis: Redis, *, now: dt.datetime, grace: dt.timedelta
 ) -> dict[str, int]:
-    """Enqueue routing, escalations and reminders that are due and have no job."""
+    """Enqueue routing, escalations, reminders and webhooks that are due and have no job."""
     from gateway.sweeper import job_is_live
 
-    counts = {"routes": 0, "escalations": 0, "reminders": 0}
+    counts = {"routes": 0, "escalations": 0, "reminders": 0, "webhooks": 0}
     with db.session() as session:
         unrouted = session.scalars(
             select(Alert.id).where(
@@ -39,6 +40,11 @@ def sweep_referrals(
                 Referral.status == "accepted", Referral.reminder_due_at <= now
             )
         ).all()
+        deliveries = session.scalars(
+            select(Referral.id).where(
+                Referral.webhook_status == "pending", Referral.created_at < now - grace
+            )
+        ).all()
     for alert_id in unrouted:
         if not job_is_live(redis, f"route-{alert_id}"):
             service.enqueue_route(redis, alert_id)
@@ -51,4 +57,8 @@ def sweep_referrals(
         if not job_is_live(redis, f"remind-{referral_id}"):
             service.schedule_reminder(redis, referral_id, now)
             counts["reminders"] += 1
+    for referral_id in deliveries:
+        if not job_is_live(redis, webhook.job_id(referral_id)):
+            webhook.enqueue_delivery(redis, referral_id)
+            counts["webhooks"] += 1
     return counts

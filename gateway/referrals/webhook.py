@@ -7,7 +7,9 @@ never a phone number, never a name.
 
 Delivery is an RQ job (``webhook-<referral id>`` on the ``default`` queue)
 retried by RQ with growing intervals for about seven hours; any non-2xx answer
-or network error fails the attempt. A missing secret is a configuration
+or network error fails the attempt. The referral's ``webhook_status`` records
+the outcome, so a delivery whose job Redis lost is queued again by the
+sweeper (:mod:`gateway.referrals.sweep`). A missing secret is a configuration
 error: the job fails at once, shows in ``relais jobs failed`` and can be
 retried with ``relais jobs retry`` once the variable is set.
 """
@@ -24,6 +26,7 @@ from typing import Any
 import requests
 from redis import Redis
 from rq import Retry, get_current_job
+from sqlalchemy import update
 
 from gateway import queues, runtime
 from gateway.logs import get_logger
@@ -40,7 +43,6 @@ JOB_TIMEOUT = 60
 FAILURE_TTL = 7 * 24 * 3600  # failed deliveries stay a week for `relais jobs failed`
 RETRY_INTERVALS = [60, 120, 300, 600, 900, 1800, 3600, 3600, 3600, 3600, 3600, 3600]
 TOLERANCE = 300  # seconds of clock difference accepted by :func:`verify`
-_PENDING = {"queued", "scheduled", "started", "deferred"}
 
 
 class WebhookSecretMissing(RuntimeError):
@@ -137,31 +139,12 @@ def _target(referral_id: int) -> tuple[str, Webhook, bytes] | None:
         return agency.id, agency.webhook, encode(payload(referral))
 
 
-def enqueue_agency_webhook(redis: Redis, referral_id: int) -> bool:
-    """Enqueue the delivery of ``referral_id`` to its agency's webhook.
-
-    Returns False when the referral's agency has no webhook in the directory
-    in force. A delivery already queued, scheduled or running is left alone.
-    """
-    with runtime.current().db.session() as session:
-        referral = session.get(Referral, referral_id)
-        directory = store.current(session)
-        if referral is None or directory is None:
-            return False
-        agency = directory.agency(referral.agency_id)
-        if agency is None or agency.webhook is None:
-            return False
-    existing = queues.queue(QUEUE, redis).fetch_job(job_id(referral_id))
-    if existing is not None:
-        status = existing.get_status(refresh=True)
-        if getattr(status, "value", status) in _PENDING:
-            return True
-    enqueue_delivery(redis, referral_id)
-    return True
-
-
 def enqueue_delivery(redis: Redis, referral_id: int) -> None:
-    """Enqueue the delivery of a new referral whose agency has a webhook (checked by the caller)."""
+    """Enqueue the delivery of a referral whose agency has a webhook (checked by the caller).
+
+    Enqueueing again under the same job id replaces the job: the sweeper uses
+    it for a ``pending`` delivery whose job Redis lost.
+    """
     queues.queue(QUEUE, redis).enqueue(
         deliver_agency_webhook,
         referral_id,
@@ -181,8 +164,37 @@ def _fail_now() -> None:
         job.retries_left = 0
 
 
+def _record(referral_id: int, status: str) -> None:
+    """Write a delivery's outcome on its referral (read by the sweeper and the console)."""
+    with runtime.current().db.session() as session:
+        session.execute(
+            update(Referral)
+            .where(Referral.id == referral_id)
+            # Not an activity on the case: the case list's "last update" stays.
+            .values(webhook_status=status, updated_at=Referral.updated_at)
+        )
+
+
 def deliver_agency_webhook(referral_id: int) -> str:
-    """POST the referral to its agency's webhook; raises on anything but a 2xx answer."""
+    """POST the referral to its agency's webhook; raises on anything but a 2xx answer.
+
+    The referral's ``webhook_status`` becomes ``delivered``, ``skipped`` (the
+    agency has no webhook any more), or ``failed`` once no retry is left;
+    it stays ``pending`` while RQ will try again.
+    """
+    try:
+        outcome = _deliver(referral_id)
+    except Exception:
+        job = get_current_job()
+        if job is None or not job.retries_left:
+            _record(referral_id, "failed")
+        raise
+    _record(referral_id, outcome.split()[0])
+    return outcome
+
+
+def _deliver(referral_id: int) -> str:
+    """One delivery attempt: "skipped" or "delivered (<status>)", or an exception."""
     target = _target(referral_id)
     if target is None:
         log.info("agency_webhook_skipped", referral_id=referral_id)

@@ -265,3 +265,18 @@ def test_undecryptable_data_gets_a_page_that_says_what_to_fix(
     page = response.get_data(as_text=True)
     assert response.status_code == 500
     assert "DATA_KEYS" in page and "relais keys rotate" in page and foreign not in page
+
+
+def test_case_page_shows_the_agency_webhook_delivery(
+    cases: dict[str, str], client_as: Client
+) -> None:
+    client = client_as("coordinator")
+    # The console speaks French unless the browser asks otherwise.
+    pending = '<dd class="case-webhook">en attente de livraison</dd>'
+    assert pending in text(client, f"/console/cases/{cases['iom']}")  # iom has a webhook
+    assert "case-webhook" not in text(client, f"/console/cases/{cases['dnpef']}")
+    with runtime.current().db.session() as session:
+        for referral in session.scalars(select(Referral)):
+            referral.webhook_status = "failed"
+    page = text(client, f"/console/cases/{cases['iom']}")
+    assert '<dd class="case-webhook">échec : voir relais jobs failed</dd>' in page

@@ -21,22 +21,22 @@ from flask.cli import ScriptInfo
 from pytest_httpserver import HTTPServer
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
+from sqlalchemy import select
 
 from gateway import queues, runtime
 from gateway.alerts import create_alert
 from gateway.commands.referrals import jobs_group
-from gateway.db import utcnow
 from gateway.models import Contact, Referral
-from gateway.referrals import store
+from gateway.referrals import service, store
 from gateway.referrals.webhook import (
     RETRY_INTERVALS,
     WebhookDeliveryFailed,
     deliver_agency_webhook,
-    enqueue_agency_webhook,
     payload,
     sign,
     verify,
 )
+from gateway.sweeper import sweep
 from tests.support import work
 
 SECRET_ENV = "RELAIS_TEST_WEBHOOK_SECRET"
@@ -138,10 +138,14 @@ def hooked(app: Flask, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) 
     return app
 
 
-def make_referral(agency_id: str = "iom") -> int:
-    """An alert from REPORTER and its referral to ``agency_id``; returns the referral id."""
+def make_referral(agency_id: str = "iom", *, training: bool = False) -> int:
+    """An alert from REPORTER routed to ``agency_id``; returns the referral id.
+
+    The referral is opened by the routing job's code (:func:`service.route_alert`),
+    which queues the webhook delivery when the agency has one.
+    """
     answers = {
-        "concern": "separated",
+        "concern": "separated" if agency_id == "iom" else "other",
         "place": "ML-BKO-C5",
         "landmark": "près du marché",
         "children_count": 2,
@@ -155,11 +159,20 @@ def make_referral(agency_id: str = "iom") -> int:
         alert = create_alert(
             session, contact=contact, answers=answers, language="fr", channel="sandbox", via="sms"
         )
-        alert.routed_at = utcnow()
-        referral = Referral(alert=alert, agency_id=agency_id, status="notified", chain="[]")
-        session.add(referral)
+        alert.is_training = training
         session.flush()
+        alert_id = alert.id
+    service.route_alert(alert_id)
+    with runtime.current().db.session() as session:
+        referral = session.scalars(select(Referral).where(Referral.alert_id == alert_id)).one()
+        assert referral.agency_id == agency_id
         return referral.id
+
+
+def webhook_status(referral_id: int) -> str | None:
+    """The referral's recorded webhook delivery status."""
+    with runtime.current().db.session() as session:
+        return session.get(Referral, referral_id).webhook_status
 
 
 def jobs(app: Flask, *args: str) -> str:
@@ -232,14 +245,16 @@ def test_delivery_is_signed_and_verifiable(hooked: Flask, httpserver: HTTPServer
     assert REPORTER[-8:] not in body.decode()
 
 
-def test_enqueue_only_for_agencies_with_a_webhook(hooked: Flask, httpserver: HTTPServer) -> None:
+def test_routing_queues_a_delivery_only_for_agencies_with_a_webhook(
+    hooked: Flask, httpserver: HTTPServer
+) -> None:
     redis = runtime.current().redis
-    assert enqueue_agency_webhook(redis, make_referral("dnds")) is False
-    assert enqueue_agency_webhook(redis, 9999) is False
-    referral_id = make_referral()
-    assert enqueue_agency_webhook(redis, referral_id) is True
-    assert enqueue_agency_webhook(redis, referral_id) is True  # already queued: once
     queue = queues.queue("default", redis)
+    without = make_referral("dnds")
+    training = make_referral(training=True)  # training never leaves Relais
+    assert webhook_status(without) is None and webhook_status(training) is None
+    referral_id = make_referral()
+    assert webhook_status(referral_id) == "pending"
     assert queue.job_ids == [f"webhook-{referral_id}"]
     job = queue.fetch_job(f"webhook-{referral_id}")
     assert job.retries_left == 12 and job.retry_intervals == RETRY_INTERVALS
@@ -249,13 +264,13 @@ def test_enqueue_only_for_agencies_with_a_webhook(hooked: Flask, httpserver: HTT
     work(hooked)
     assert Job.fetch(job.id, connection=redis).get_status() == "finished"
     assert len(httpserver.log) == 1
+    assert webhook_status(referral_id) == "delivered"
 
 
 def test_server_error_is_retried_later(hooked: Flask, httpserver: HTTPServer) -> None:
     httpserver.expect_request("/hook", method="POST").respond_with_data("down", status=500)
     redis = runtime.current().redis
     referral_id = make_referral()
-    assert enqueue_agency_webhook(redis, referral_id)
     work(hooked)
     assert len(httpserver.log) == 1
     job = Job.fetch(f"webhook-{referral_id}", connection=redis)
@@ -263,6 +278,10 @@ def test_server_error_is_retried_later(hooked: Flask, httpserver: HTTPServer) ->
     assert job.get_status() == "scheduled"
     assert job.id in ScheduledJobRegistry("default", connection=redis)
     assert jobs(hooked, "failed").strip() == "no failed jobs"
+    assert webhook_status(referral_id) == "pending"  # RQ will try again
+    # The retry is a live job: the sweeper leaves it alone.
+    report = sweep(runtime.current().db, redis, grace=dt.timedelta(0))
+    assert report.referrals["webhooks"] == 0
 
 
 def test_missing_secret_fails_at_once_then_retry_delivers(
@@ -271,15 +290,17 @@ def test_missing_secret_fails_at_once_then_retry_delivers(
     monkeypatch.delenv(SECRET_ENV)
     redis = runtime.current().redis
     referral_id = make_referral()
-    assert enqueue_agency_webhook(redis, referral_id)
     work(hooked)
     assert httpserver.log == []
+    assert webhook_status(referral_id) == "failed"
     listed = jobs(hooked, "failed")
     line = next(x for x in listed.splitlines() if x.startswith(f"webhook-{referral_id} "))
     assert "  default  gateway.referrals.webhook.deliver_agency_webhook  " in line
     assert line.endswith("  gateway.referrals.webhook.WebhookSecretMissing")
     assert "RELAIS_TEST" not in listed  # the type only, never the message
     assert listed.splitlines()[-1] == "1 failed job(s)"
+    # A failed delivery waits for an operator, not for the sweeper.
+    assert sweep(runtime.current().db, redis, grace=dt.timedelta(0)).referrals["webhooks"] == 0
 
     monkeypatch.setenv(SECRET_ENV, SECRET)
     httpserver.expect_oneshot_request("/hook", method="POST").respond_with_data("ok")
@@ -287,6 +308,39 @@ def test_missing_secret_fails_at_once_then_retry_delivers(
     work(hooked)
     assert len(httpserver.log) == 1
     assert jobs(hooked, "failed").strip() == "no failed jobs"
+    assert webhook_status(referral_id) == "delivered"
+
+
+def test_sweeper_queues_again_a_delivery_that_redis_lost(
+    hooked: Flask, httpserver: HTTPServer
+) -> None:
+    rt = runtime.current()
+    referral_id = make_referral()
+    rt.redis.flushdb()  # Redis lost the job before any worker took it
+    assert queues.queue("default", rt.redis).count == 0
+    report = sweep(rt.db, rt.redis, grace=dt.timedelta(0))
+    assert report.referrals["webhooks"] == 1
+    assert sweep(rt.db, rt.redis, grace=dt.timedelta(0)).referrals["webhooks"] == 0  # live now
+    httpserver.expect_oneshot_request("/hook", method="POST").respond_with_data("ok")
+    work(hooked)
+    assert len(httpserver.log) == 1
+    assert webhook_status(referral_id) == "delivered"
+    rt.redis.flushdb()
+    assert sweep(rt.db, rt.redis, grace=dt.timedelta(0)).referrals["webhooks"] == 0
+
+
+def test_a_delivery_for_an_agency_without_webhook_any_more_is_skipped(
+    hooked: Flask, httpserver: HTTPServer
+) -> None:
+    referral_id = make_referral()
+    plain = DIRECTORY.replace(
+        "    webhook:\n      url: {url}\n      secret_env: {secret_env}\n", ""
+    )
+    assert "webhook" not in plain
+    store.load_text(runtime.current().db, plain, "no-webhook.yaml")
+    work(hooked)
+    assert httpserver.log == []
+    assert webhook_status(referral_id) == "skipped"
 
 
 def test_redirects_and_network_errors_fail_the_attempt(
