@@ -24,9 +24,11 @@ import structlog
 from flask import Flask
 from redis.exceptions import RedisError
 from rq import SimpleWorker
+from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 
 from gateway import queues, runtime
 from gateway.logs import get_logger
+from gateway.scheduler import RelaisScheduler
 from gateway.sweeper import sweep
 
 log = get_logger(__name__)
@@ -79,6 +81,34 @@ class RelaisWorker(SimpleWorker):
         """Run ``job`` with its id in every log record it writes."""
         with structlog.contextvars.bound_contextvars(job_id=job.id):
             return bool(super().perform_job(job, queue))
+
+    def _start_scheduler(
+        self,
+        burst: bool = False,
+        logging_level: str | None = "INFO",
+        date_format: str = DEFAULT_LOGGING_DATE_FORMAT,
+        log_format: str = DEFAULT_LOGGING_FORMAT,
+    ) -> None:
+        """RQ's own, with a scheduler that dies with this worker (:mod:`gateway.scheduler`)."""
+        self.scheduler = RelaisScheduler(
+            self.queues,
+            connection=self.connection,
+            logging_level=logging_level if logging_level is not None else self.log.level,
+            date_format=date_format,
+            log_format=log_format,
+            serializer=self.serializer,
+        )
+        self.scheduler.acquire_locks()  # type: ignore[no-untyped-call]
+        if self.scheduler.acquired_locks:
+            if burst:
+                try:
+                    self.scheduler.register_birth()
+                    self.scheduler.enqueue_scheduled_jobs()  # type: ignore[no-untyped-call]
+                finally:
+                    self.scheduler.release_locks()  # type: ignore[no-untyped-call]
+                    self.scheduler.register_death()
+            else:
+                self.scheduler.start()
 
     def run_maintenance_tasks(self) -> None:
         """RQ's own maintenance, then a sweep (at most one worker at a time)."""

@@ -34,9 +34,20 @@ log = get_logger(__name__)
 PR_SET_PDEATHSIG = 1
 
 
+def die_with_parent(sig: int = signal.SIGKILL) -> bool:
+    """Ask Linux to send ``sig`` to this process when its parent dies.
+
+    Returns False where it is not available (not Linux). The setting is not
+    inherited by children a process forks later: each one asks for itself.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    result: int = ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, sig)
+    return result == 0
+
+
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    die_with_parent(signal.SIGKILL)
 
 
 def child_command(extra: list[str] | None = None) -> list[str]:

@@ -9,9 +9,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
+import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -24,6 +28,7 @@ from gateway import create_app, migrate
 from gateway.db import Base, normalize_url
 from gateway.embedded_redis import EmbeddedRedis
 from tests.fakes.providers import FakeAfricasTalking, FakeTwilio
+from tests.processes import PROC, marked
 
 # Settings from the developer's shell must not leak into tests.
 for _name in list(os.environ):
@@ -32,6 +37,10 @@ for _name in list(os.environ):
         "DIRECTORY_FILE", "RELAIS_ENV",
     }:  # fmt: skip
         del os.environ[_name]
+
+# Every process a test starts inherits this mark (see _no_relais_process_left).
+RUN_MARK = ("RELAIS_TEST_RUN", uuid.uuid4().hex)
+os.environ[RUN_MARK[0]] = RUN_MARK[1]
 
 DATA_KEYS = Fernet.generate_key().decode()
 TWILIO_SID = "AC0123456789abcdef0123456789abcdef"
@@ -80,6 +89,33 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         if os.environ.get("TEST_DATABASE_URL"):
             backends.append("postgresql")
         metafunc.parametrize("database_backend", backends, scope="session")
+
+
+@pytest.fixture(autouse=True)
+def _no_relais_process_left() -> Iterator[None]:
+    """Fail the test that leaves a web or worker process running.
+
+    Such a process keeps listening on the session's Redis and takes (or
+    schedules) jobs of later tests, which then fail for no reason of their
+    own. It is killed here and the test that left it fails at teardown.
+    """
+    yield
+    if not PROC.is_dir():
+        return
+    left = marked(*RUN_MARK, relais_only=True)
+    deadline = time.monotonic() + 10  # time to exit after a SIGTERM
+    while left and time.monotonic() < deadline:
+        time.sleep(0.2)
+        left = marked(*RUN_MARK, relais_only=True)
+    if left:
+        lines = []
+        for pid in left:
+            with contextlib.suppress(OSError):
+                command = (PROC / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ")
+                lines.append(f"{pid}: {command.decode(errors='replace').strip()}")
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        pytest.fail("Relais processes outlived the test (killed now):\n" + "\n".join(lines))
 
 
 @pytest.fixture(scope="session", autouse=True)

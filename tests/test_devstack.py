@@ -15,6 +15,7 @@ import pytest
 from gateway.config import PROJECT_ROOT
 from gateway.embedded_redis import EmbeddedRedis, free_port
 from tests.faults.helpers import http_get, wait_for
+from tests.processes import marked
 
 pytestmark = pytest.mark.slow
 
@@ -24,21 +25,8 @@ def _ready(port: int) -> bool:
 
 
 def _marked(mark: str) -> list[int]:
-    """Pids of live processes whose environment carries ``mark`` (honcho's
-    children run in process groups of their own, so a group says too little)."""
-    needle = f"RELAIS_TEST_MARK={mark}".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            environ = (entry / "environ").read_bytes()
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if needle in environ.split(b"\0") and state != "Z":
-            found.append(int(entry.name))
-    return found
+    """Pids of live processes started with ``RELAIS_TEST_MARK=mark``."""
+    return marked("RELAIS_TEST_MARK", mark)
 
 
 def test_make_run_starts_and_a_sigterm_stops_every_process(

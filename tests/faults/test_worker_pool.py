@@ -120,3 +120,18 @@ def overlapping(fake: FakeTwilio) -> int:
     for i, t in enumerate(stamps):
         best = max(best, sum(1 for u in stamps[: i + 1] if t - u < 0.5))
     return best
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux")
+def test_the_scheduler_process_dies_with_a_killed_worker(
+    loop_app: Flask, fake_twilio: FakeTwilio, fake_at: FakeAfricasTalking, procs: Procs
+) -> None:
+    # RQ's worker forks its scheduler and stops it with SIGTERM; a SIGKILLed
+    # worker cannot, and the scheduler used to run on alone, for ever.
+    worker = procs.start("worker", process_env(loop_app, fake_twilio, fake_at))
+    assert wait_for(lambda: len(children(worker.pid)) == 1, 60), procs.tail()
+    [scheduler] = children(worker.pid)
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
+    assert wait_for(lambda: not alive(scheduler), 10), procs.tail()
+    assert "Scheduler with PID" in procs.tail(20_000)  # it stopped as RQ stops it
