@@ -19,7 +19,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Float,
     Select,
     and_,
     case,
@@ -29,55 +28,18 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
 
 from gateway.db import utcnow
 from gateway.models import Alert, Referral, ReferralEvent
 from gateway.referrals.directory import DEFAULT_ESCALATION, Directory, parse_duration
+from gateway.sqlfuncs import day_of, seconds_between
 
 Scope = frozenset[str] | None
 DIMENSIONS = ("concern", "place", "age_band", "sex", "status", "via")
 RISKS = ("high", "medium", "low")
 MAX_DAYS = 3 * 366
 _DIMENSION_COLUMNS = {name: getattr(Alert, name) for name in DIMENSIONS}
-
-
-class seconds_between(FunctionElement[float]):
-    """``later - earlier`` in seconds (SQLite: julianday; PostgreSQL: epoch)."""
-
-    type = Float()
-    inherit_cache = True
-
-
-@compiles(seconds_between)
-def _seconds_sqlite(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
-    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
-    return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
-
-
-@compiles(seconds_between, "postgresql")
-def _seconds_pg(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
-    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
-    return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
-
-
-class day_of(FunctionElement[Any]):
-    """The calendar day (UTC) of a timestamp stored as naive UTC."""
-
-    inherit_cache = True
-
-
-@compiles(day_of)
-def _day_sqlite(element: day_of, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"date({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(day_of, "postgresql")
-def _day_pg(element: day_of, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"CAST({compiler.process(element.clauses, **kw)} AS DATE)"
 
 
 @dataclass(frozen=True)

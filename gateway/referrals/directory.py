@@ -6,16 +6,15 @@ time), validates it against ``directory_schema.json`` and then checks what a
 schema cannot (place codes, ids, phone numbers, references, time windows).
 Every problem names the file and the line; schema problems are reported first
 and on their own, since the other checks need a well-formed file. The result
-is a tree of frozen dataclasses with a canonical :meth:`Directory.to_dict`,
-a :meth:`Directory.digest` for change detection and :func:`diff`.
+is a tree of frozen dataclasses (:mod:`gateway.referrals.directory_model`)
+with a canonical :meth:`Directory.to_dict` and a :meth:`Directory.digest`
+for change detection.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-from dataclasses import dataclass, fields, is_dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,144 +23,49 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import jsonschema
 
 from gateway.phones import InvalidNumber, normalize
+from gateway.referrals.directory_model import (
+    DAYS,
+    DEFAULT_ESCALATION,
+    DEFAULT_TZ,
+    Agency,
+    Directory,
+    Escalation,
+    FocalPoint,
+    Rule,
+    TimeWindow,
+    Webhook,
+    format_duration,
+    parse_duration,
+)
 from gateway.referrals.places import FileProblems, PlaceTree, Problem, load_places, read_yaml
 from gateway.vocabulary import AGE_BANDS, CONCERNS, LANGUAGES, RISKS, SEXES
 from gateway.yamlsafe import JsonPath, YamlError, line_of, parse
 
+# The data classes live in directory_model; importing them from here still works.
+__all__ = [
+    "DAYS",
+    "DEFAULT_ESCALATION",
+    "DEFAULT_TZ",
+    "Agency",
+    "Directory",
+    "DirectoryError",
+    "Escalation",
+    "FocalPoint",
+    "Rule",
+    "TimeWindow",
+    "Webhook",
+    "format_duration",
+    "load_directory",
+    "load_directory_text",
+    "parse_duration",
+    "schema",
+]
+
 SCHEMA_PATH = Path(__file__).with_name("directory_schema.json")
-DEFAULT_TZ = "Africa/Bamako"
-DEFAULT_ESCALATION = {"high": "15m", "medium": "4h", "low": "24h", "reminder_after": "3d"}
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
 
 class DirectoryError(FileProblems):
     """The directory file cannot be loaded; ``problems`` holds ``(file, line, message)``."""
-
-
-def parse_duration(text: str) -> int:
-    """Return the seconds in ``15m``, ``4h``, ``1d``, ``30s`` (ValueError otherwise)."""
-    if len(text) < 2 or text[-1] not in _UNITS or not text[:-1].isdigit():
-        raise ValueError(f"not a duration: {text!r}")
-    return int(text[:-1]) * _UNITS[text[-1]]
-
-
-def format_duration(seconds: int) -> str:
-    """Return ``seconds`` in the largest exact unit: 900 → ``15m``, 0 → ``0m``."""
-    for unit, size in _UNITS.items():
-        if seconds and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return "0m"
-
-
-@dataclass(frozen=True)
-class Escalation:
-    """Seconds to wait before escalating, per risk level, and before a reminder."""
-
-    high: int
-    medium: int
-    low: int
-    reminder_after: int
-
-    def delay(self, risk: str) -> int:
-        """Return the escalation delay for ``risk`` (high, medium or low)."""
-        return {"high": self.high, "medium": self.medium, "low": self.low}[risk]
-
-
-@dataclass(frozen=True)
-class Webhook:
-    """Where to push alerts; ``secret_env`` names the variable holding the secret."""
-
-    url: str
-    secret_env: str
-
-
-@dataclass(frozen=True)
-class FocalPoint:
-    """A person (role) who receives alerts; ``phone`` is E.164, ``areas`` empty = any."""
-
-    id: str
-    name: str
-    phone: str
-    languages: tuple[str, ...]
-    areas: tuple[str, ...] = ()
-    active: bool = True
-    backup: str | None = None
-
-
-@dataclass(frozen=True)
-class Agency:
-    """A partner agency; ``escalation`` is the effective one (defaults + overrides)."""
-
-    id: str
-    name: str
-    focal_points: tuple[FocalPoint, ...]
-    escalation: Escalation
-    supervisor: str | None = None
-    webhook: Webhook | None = None
-
-    def focal_point(self, fp_id: str | None) -> FocalPoint | None:
-        """Return the focal point ``fp_id`` of this agency, or ``None``."""
-        return next((fp for fp in self.focal_points if fp.id == fp_id), None)
-
-
-@dataclass(frozen=True)
-class TimeWindow:
-    """Opens on ``days`` at ``start`` (inclusive) until ``end`` (exclusive, maybe next day)."""
-
-    days: tuple[str, ...]
-    start: str
-    end: str
-
-
-@dataclass(frozen=True)
-class Rule:
-    """A routing rule; every empty condition means "any"."""
-
-    id: str
-    agency: str
-    description: str = ""
-    concerns: tuple[str, ...] = ()
-    places: tuple[str, ...] = ()
-    risk: tuple[str, ...] = ()
-    sex: tuple[str, ...] = ()
-    age_bands: tuple[str, ...] = ()
-    time: tuple[TimeWindow, ...] = ()
-
-
-@dataclass(frozen=True)
-class Directory:
-    """A loaded directory. Agencies are sorted by id; rules keep their order."""
-
-    agencies: tuple[Agency, ...]
-    rules: tuple[Rule, ...]
-    fallback_agency: str
-    escalation: Escalation
-    tz: str = DEFAULT_TZ
-    demo: bool = False
-    version: int = 1
-
-    def agency(self, agency_id: str) -> Agency | None:
-        """Return the agency ``agency_id``, or ``None``."""
-        return next((a for a in self.agencies if a.id == agency_id), None)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the canonical JSON-able form (durations in seconds, phones E.164)."""
-        result: dict[str, Any] = _plain(self)
-        return result
-
-    def digest(self) -> str:
-        """Return the sha256 (hex) of the canonical JSON of :meth:`to_dict`."""
-        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _plain(value: Any) -> Any:
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
-    if isinstance(value, tuple | list):
-        return [_plain(item) for item in value]
-    return value
 
 
 @cache
