@@ -15,56 +15,33 @@ without JavaScript (a refresh link); ``simulator.js`` polls
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from gateway import audit, runtime
 from gateway.console.auth import current
 from gateway.console.permissions import SIMULATOR_USE, requires
-from gateway.models import Alert, Contact, Message, Referral
-from gateway.models.message import Direction
-from gateway.referrals import store
-from gateway.simulate import Phone, PhoneState, training_number
+from gateway.console.simulator_data import (
+    contact_id_of,
+    focal_choices,
+    latest_reference,
+    my_alerts,
+    reporter_number,
+    selected_focal_point,
+    thread,
+    version_of,
+)
+from gateway.models import Message
+from gateway.simulate import Phone, PhoneState
 
 bp = Blueprint("simulator", __name__, url_prefix="/console/simulator")
 STATE_TTL = 12 * 3600
 MAX_TEXT = 480
-THREAD_LIMIT = 40
-
-
-@dataclass(frozen=True)
-class Line:
-    """One message of a phone's thread."""
-
-    direction: str  # in: sent by the phone; out: sent by Relais
-    text: str
-    status: str
-    label: str
-
-
-@dataclass(frozen=True)
-class FocalChoice:
-    """A focal point of the directory in force."""
-
-    id: str
-    agency: str
-    name: str
-    phone: str
-    active: bool
-    language: str  # of the texts Relais sends this person (fr or en)
-
-
-def reporter_number(session: Session, user_id: int) -> str:
-    """The user's simulated reporter number (see :func:`gateway.simulate.training_number`)."""
-    return training_number(session, user_id)
 
 
 def _state(user_id: int) -> PhoneState:
@@ -75,120 +52,22 @@ def _keep(state: PhoneState) -> None:
     state.save(runtime.current(), f"relais:sim:{current().id}", STATE_TTL)
 
 
-def focal_choices(session: Session) -> list[FocalChoice]:
-    """The focal points of the directory in force, in directory order."""
-    directory = store.current(session)
-    if directory is None:
-        return []
-    return [
-        FocalChoice(
-            fp.id,
-            agency.id,
-            fp.name,
-            fp.phone,
-            fp.active,
-            next((lang for lang in fp.languages if lang in ("fr", "en")), "fr"),
-        )
-        for agency in directory.agencies
-        for fp in agency.focal_points
-    ]
-
-
-def _status_label(status: str) -> str:
-    return str(_("waiting for the worker")) if status in ("queued", "retrying") else ""
-
-
-def thread(session: Session, contact_id: int | None, *, since: int = 0) -> list[Line]:
-    """The latest SMS to and from a contact (training only), oldest first."""
-    if contact_id is None:
-        return []
-    rows = session.execute(
-        select(Message.direction, Message.body, Message.status)
-        .where(
-            Message.contact_id == contact_id,
-            Message.is_training.is_(True),
-            Message.kind != "ussd",
-            Message.id > since,
-        )
-        .order_by(Message.id.desc())
-        .limit(THREAD_LIMIT)
-    ).all()
-    return [
-        Line(str(d), body or "", str(s), _status_label(str(s)) if d == Direction.OUT else "")
-        for d, body, s in reversed(rows)
-    ]
-
-
-def _contact_id(session: Session, number: str) -> int | None:
-    contact = Contact.find(session, number)
-    return contact.id if contact else None
-
-
-def _selected(
-    choices: list[FocalChoice], wanted: str | None, session: Session, contact_id: int | None
-) -> FocalChoice | None:
-    """The focal point asked for, else who got this phone's latest referral, else the first."""
-    by_id = {c.id: c for c in choices}
-    if wanted in by_id:
-        return by_id[wanted]
-    latest = session.scalar(
-        select(Referral.focal_point_id)
-        .join(Alert, Alert.id == Referral.alert_id)
-        .where(Alert.contact_id == (contact_id or -1), Alert.is_training.is_(True))
-        .order_by(Referral.updated_at.desc(), Referral.id.desc())
-        .limit(1)
-    )
-    return by_id.get(latest or "") or (choices[0] if choices else None)
-
-
-def _latest_reference(session: Session, fp_id: str, contact_id: int | None) -> str | None:
-    """This phone's newest training alert referred to (or accepted by) this focal point."""
-    return session.scalar(
-        select(Alert.reference)
-        .join(Referral, Referral.alert_id == Alert.id)
-        .where(
-            Alert.contact_id == (contact_id or -1),
-            Alert.is_training.is_(True),
-            (Referral.focal_point_id == fp_id) | (Referral.accepted_by == fp_id),
-        )
-        .order_by(Referral.id.desc())
-        .limit(1)
-    )
-
-
-def _my_alerts(session: Session, contact_id: int | None) -> list[tuple[str, str]]:
-    """The reporter's latest training alerts: (reference, status)."""
-    rows = session.execute(
-        select(Alert.reference, Alert.status)
-        .where(Alert.contact_id == (contact_id or -1), Alert.is_training.is_(True))
-        .order_by(Alert.id.desc())
-        .limit(5)
-    ).all()
-    return [(str(ref), str(status)) for ref, status in rows]
-
-
-def _version(*threads: list[Line]) -> str:
-    """A short fingerprint of the threads: the script redraws them when it changes."""
-    blob = json.dumps([[asdict(line) for line in t] for t in threads], sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
 def _view(fp_wanted: str | None) -> dict[str, Any]:
     """What the page (and its JSON) shows to the signed-in user."""
     user = current()
     state = _state(user.id)
     with runtime.current().db.session() as session:
         number = reporter_number(session, user.id)
-        contact_id = _contact_id(session, number)
+        contact_id = contact_id_of(session, number)
         choices = focal_choices(session)
-        selected = _selected(choices, fp_wanted, session, contact_id)
-        focal_id = _contact_id(session, selected.phone) if selected else None
+        selected = selected_focal_point(choices, fp_wanted, session, contact_id)
+        focal_id = contact_id_of(session, selected.phone) if selected else None
         reporter, focal = (
             thread(session, contact_id, since=state.since),
             thread(session, focal_id),
         )
         return {
-            "version": _version(reporter, focal),
+            "version": version_of(reporter, focal),
             "number": number,
             "state": state,
             "reporter_thread": reporter,
@@ -198,8 +77,8 @@ def _view(fp_wanted: str | None) -> dict[str, Any]:
             # whoever gets the next training referral.
             "fp": fp_wanted if selected and selected.id == fp_wanted else None,
             "focal_thread": focal,
-            "reference": _latest_reference(session, selected.id, contact_id) if selected else None,
-            "my_alerts": _my_alerts(session, contact_id),
+            "reference": latest_reference(session, selected.id, contact_id) if selected else None,
+            "my_alerts": my_alerts(session, contact_id),
         }
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from gateway import phones, runtime
 from gateway.alerts import create_alert
 from gateway.config import PROJECT_ROOT
-from gateway.console.simulator import reporter_number
+from gateway.console.simulator_data import reporter_number
 from gateway.models import Alert, Contact, Message, Referral
 from gateway.referrals import store
 from tests.console.conftest import audit_actions, csrf_token, get_user
