@@ -56,11 +56,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from gateway import errors, requestlog
     from gateway.health import bp as health_bp
+    from gateway.metrics import bp as metrics_bp
     from gateway.webhooks import bp as webhooks_bp
 
     requestlog.init_app(app)
     errors.init_app(app)
     app.register_blueprint(health_bp)
+    app.register_blueprint(metrics_bp)
     app.register_blueprint(webhooks_bp)
     from gateway import console
 

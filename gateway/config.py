@@ -104,6 +104,8 @@ class Settings:
     # Console: failed logins from one IP address within the window → 429 (Redis).
     LOGIN_IP_MAX_FAILURES: int = 20
     LOGIN_IP_WINDOW_MINUTES: int = 10
+    # Bearer token Prometheus sends to /metrics; empty: the endpoint is off (404).
+    METRICS_TOKEN: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -188,6 +190,8 @@ def validate(s: Settings) -> None:
         problems.append("SMS_FALLBACK_PROVIDER must differ from SMS_PROVIDER")
     if not 1 <= s.WORKER_PROCESSES <= 64:
         problems.append(f"WORKER_PROCESSES must be between 1 and 64, got {s.WORKER_PROCESSES}")
+    if s.METRICS_TOKEN and len(s.METRICS_TOKEN) < 16:
+        problems.append("METRICS_TOKEN must be at least 16 characters (or empty: /metrics off)")
     if s.is_production:
         required = ["DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DATA_KEYS", "PUBLIC_BASE_URL"]
         used = {s.SMS_PROVIDER, s.SMS_FALLBACK_PROVIDER}
