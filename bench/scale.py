@@ -149,6 +149,15 @@ QUERIES: dict[str, tuple[str, str]] = {
         "WHERE r.agency_id = 'iom' AND r.status IN ('notified','escalated','accepted') "
         "ORDER BY r.created_at DESC LIMIT 50",
     ),
+    "sweeper_unrouted_alerts": (
+        "sweeper and /metrics: alerts not routed yet (every 30 s)",
+        "SELECT id FROM alerts WHERE routed_at IS NULL AND erased_at IS NULL "
+        "AND created_at < '2026-01-01'",
+    ),
+    "sweeper_pending_webhooks": (
+        "sweeper and /metrics: agency-webhook deliveries pending",
+        "SELECT id FROM referrals WHERE webhook_status = 'pending' AND created_at < '2026-01-01'",
+    ),
     "overdue_referrals": (
         "overdue referrals (escalation due)",
         "SELECT id, alert_id, agency_id, due_at FROM referrals "

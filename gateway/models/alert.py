@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway import crypto
@@ -25,7 +25,17 @@ class Alert(Base):
     # index answers a deep page of a rare filter without walking the table
     # (measured in bench/scale.py). Sex, age band, risk and the training flag
     # have no index of their own: too few distinct values to help any query.
-    __table_args__ = (Index("ix_alerts_place_risk_created", "place", "risk", "created_at"),)
+    # The sweeper (every 30 s) and /metrics look for alerts not yet routed: a
+    # partial index holds only those few rows instead of a scan of them all.
+    __table_args__ = (
+        Index("ix_alerts_place_risk_created", "place", "risk", "created_at"),
+        Index(
+            "ix_alerts_unrouted",
+            "created_at",
+            postgresql_where=text("routed_at IS NULL"),
+            sqlite_where=text("routed_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(12), unique=True, index=True)
