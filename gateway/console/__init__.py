@@ -237,8 +237,15 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(simulator.bp)
     app.register_blueprint(reports_views.bp)
-    # Cases and Messages (``blocked`` adds the blocklist pages to Messages).
-    from gateway.console import blocked, case_actions, cases, export, messages  # noqa: F401
+    # Cases and Messages (``blocked`` and ``system_status`` add pages to Messages).
+    from gateway.console import (  # noqa: F401
+        blocked,
+        case_actions,
+        cases,
+        export,
+        messages,
+        system_status,
+    )
 
     for pages in (export, cases, case_actions, messages):
         app.register_blueprint(pages.bp)

@@ -166,3 +166,15 @@ def test_block_and_unblock_a_number(page: Any, live: Live) -> None:
         assert blocked is not None and blocked.blocked
     page.get_by_role("button", name=re.compile("^Unblock")).click()
     expect(page.locator("body")).to_contain_text("No number is blocked.")
+
+
+def test_system_status_names_what_needs_attention(page: Any, live: Live) -> None:
+    sign_in(page, live, "coordinator1")
+    page.goto(live.url + "/console/messages")
+    page.get_by_role("link", name="System status").click()
+    expect(page.get_by_role("heading", level=2)).to_have_text("System status")
+    # No worker runs beside this browser test: the page says so, first.
+    attention = page.locator(".status-problems")
+    expect(attention).to_contain_text("No worker is running")
+    expect(page.get_by_role("table").first).to_contain_text("Referrals waiting for a focal point")
+    shot(page, "09-system-status")

@@ -1,0 +1,182 @@
+"""System status: is work flowing or stuck? Read from the database and Redis.
+
+One :class:`Snapshot` answers the questions behind a 2 a.m. alert — are
+messages leaving, are alerts routed, are escalations running, do workers
+live — with counts by status, queue and age only, never personal data. It is
+served to Prometheus by :mod:`gateway.metrics` and to operators by the
+console's *Messages → System status* page. A part that does not answer is
+reported down and its figures left out (``None``), never shown as zero.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from rq import Worker
+from rq.registry import FailedJobRegistry
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gateway import queues
+from gateway.db import Database, utcnow
+from gateway.logs import get_logger
+from gateway.models import Alert, Message, Referral
+from gateway.models.message import PENDING, Direction, Status
+
+log = get_logger(__name__)
+
+# Messages still on their way, and those that gave up.
+WATCHED = (
+    Status.RECEIVED,
+    Status.HANDLING,
+    Status.QUEUED,
+    Status.RETRYING,
+    Status.SENDING,
+    Status.FAILED,
+    Status.UNDELIVERED,
+)
+WEBHOOK_STATES = ("pending", "failed")
+UNROUTED_AFTER = dt.timedelta(minutes=1)
+OVERDUE_AFTER = dt.timedelta(minutes=5)
+
+
+@dataclass
+class DatabaseFigures:
+    """What the database says (see the module doc)."""
+
+    messages: dict[tuple[str, str], int]  # (direction, status) → count, every WATCHED status
+    oldest_pending_send_seconds: float  # 0 when nothing waits
+    alerts_unrouted: int  # older than UNROUTED_AFTER
+    referrals_waiting: int
+    referrals_overdue: int  # escalation more than OVERDUE_AFTER late
+    webhooks: dict[str, int]  # pending / failed agency-webhook deliveries
+
+
+@dataclass
+class RedisFigures:
+    """What Redis says: RQ's queues, failed-job registries and live workers."""
+
+    queue_jobs: dict[str, int]
+    failed_jobs: dict[str, int]
+    workers: int
+
+
+@dataclass
+class Snapshot:
+    """Both parts; either is None when it did not answer."""
+
+    at: dt.datetime
+    database: DatabaseFigures | None = None
+    redis: RedisFigures | None = None
+    problems: list[str] = field(default_factory=list)  # keys of :data:`PROBLEMS`
+
+
+# What an operator must look at, in the order of urgency.
+PROBLEMS = (
+    "database_down",
+    "redis_down",
+    "no_worker",
+    "referrals_overdue",
+    "alerts_unrouted",
+    "sends_stuck",
+    "failed_jobs",
+    "messages_failed",
+    "webhooks_failed",
+)
+SENDS_STUCK_AFTER = 300  # seconds the oldest pending send may wait
+
+
+def database_figures(session: Session, now: dt.datetime) -> DatabaseFigures:
+    """Read :class:`DatabaseFigures` (a handful of indexed aggregate queries)."""
+    from gateway.referrals.service import WAITING
+
+    found = {
+        (str(d), str(s)): int(n)
+        for d, s, n in session.execute(
+            select(Message.direction, Message.status, func.count())
+            .where(Message.status.in_([s.value for s in WATCHED]))
+            .group_by(Message.direction, Message.status)
+        )
+    }
+    messages = {
+        (str(d), str(s)): found.get((str(d), str(s)), 0)
+        for d in (Direction.IN, Direction.OUT)
+        for s in WATCHED
+    }
+    oldest = session.scalar(
+        select(func.min(Message.created_at)).where(
+            Message.direction == Direction.OUT, Message.status.in_([s.value for s in PENDING])
+        )
+    )
+    hooks = {
+        str(status): int(n)
+        for status, n in session.execute(
+            select(Referral.webhook_status, func.count())
+            .where(Referral.webhook_status.in_(WEBHOOK_STATES))
+            .group_by(Referral.webhook_status)
+        )
+    }
+    waiting = Referral.status.in_(WAITING)
+    return DatabaseFigures(
+        messages=messages,
+        oldest_pending_send_seconds=max(0.0, (now - oldest).total_seconds()) if oldest else 0.0,
+        alerts_unrouted=session.scalar(
+            select(func.count()).where(
+                Alert.routed_at.is_(None),
+                Alert.erased_at.is_(None),
+                Alert.created_at < now - UNROUTED_AFTER,
+            )
+        )
+        or 0,
+        referrals_waiting=session.scalar(select(func.count()).where(waiting)) or 0,
+        referrals_overdue=session.scalar(
+            select(func.count()).where(waiting, Referral.due_at < now - OVERDUE_AFTER)
+        )
+        or 0,
+        webhooks={state: hooks.get(state, 0) for state in WEBHOOK_STATES},
+    )
+
+
+def redis_figures(connection: Any) -> RedisFigures:
+    """Read :class:`RedisFigures`."""
+    jobs, failed = {}, {}
+    for name in queues.QUEUE_NAMES:
+        queue = queues.queue(name, connection)
+        jobs[name] = queue.count
+        failed[name] = FailedJobRegistry(queue=queue).count
+    return RedisFigures(jobs, failed, Worker.count(connection=connection))
+
+
+def problems(snapshot: Snapshot) -> list[str]:
+    """The :data:`PROBLEMS` the snapshot shows, most urgent first."""
+    db, rd = snapshot.database, snapshot.redis
+    found = {
+        "database_down": db is None,
+        "redis_down": rd is None,
+        "no_worker": rd is not None and rd.workers == 0,
+        "referrals_overdue": db is not None and db.referrals_overdue > 0,
+        "alerts_unrouted": db is not None and db.alerts_unrouted > 0,
+        "sends_stuck": db is not None and db.oldest_pending_send_seconds > SENDS_STUCK_AFTER,
+        "failed_jobs": rd is not None and sum(rd.failed_jobs.values()) > 0,
+        "messages_failed": db is not None and db.messages[(Direction.OUT, Status.FAILED)] > 0,
+        "webhooks_failed": db is not None and db.webhooks["failed"] > 0,
+    }
+    return [name for name in PROBLEMS if found[name]]
+
+
+def take(db: Database, redis: Any, now: dt.datetime | None = None) -> Snapshot:
+    """Read both parts now; a part that fails is logged (by type) and left out."""
+    snapshot = Snapshot(at=now or utcnow())
+    try:
+        with db.session() as session:
+            snapshot.database = database_figures(session, snapshot.at)
+    except Exception as exc:  # a status page must answer, saying what is down
+        log.warning("status_failed", component="database", error=type(exc).__name__)
+    try:
+        snapshot.redis = redis_figures(redis)
+    except Exception as exc:
+        log.warning("status_failed", component="redis", error=type(exc).__name__)
+    snapshot.problems = problems(snapshot)
+    return snapshot
