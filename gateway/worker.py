@@ -89,7 +89,13 @@ class RelaisWorker(SimpleWorker):
         date_format: str = DEFAULT_LOGGING_DATE_FORMAT,
         log_format: str = DEFAULT_LOGGING_FORMAT,
     ) -> None:
-        """RQ's own, with a scheduler that dies with this worker (:mod:`gateway.scheduler`)."""
+        """RQ's own, with a scheduler that dies with this worker (:mod:`gateway.scheduler`).
+
+        A copy of rq 2.12's ``BaseWorker._start_scheduler`` (pinned in
+        requirements.txt) but for the class: compare it when upgrading RQ.
+        ``tests/faults/test_worker_pool.py`` fails if the scheduler no longer
+        dies with a SIGKILLed worker.
+        """
         self.scheduler = RelaisScheduler(
             self.queues,
             connection=self.connection,
