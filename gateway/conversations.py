@@ -2,9 +2,10 @@
 
 Each step writes the state to the ``conversations`` table (encrypted): it is
 the only copy, so a Redis restart or outage mid-conversation loses nothing.
-Redis holds just a mark per open conversation, ``relais:conv:<id>`` = ``1``
-with the session's TTL — no answers, no personal data — whose presence says
-the SMS session is still live. An SMS conversation whose mark expired is
+Redis holds just a mark per open SMS conversation, ``relais:conv:<id>`` =
+``1`` with the session's TTL — no answers, no personal data — whose presence
+says the SMS session is still live (USSD sessions need none: the provider's
+session id finds them). An SMS conversation whose mark expired is
 *paused*: the reporter is offered to continue or start again. (Before
 2026-11-29 Redis held an encrypted copy of the state; such values are never
 read and expire with their TTL.)
@@ -115,6 +116,10 @@ class ConversationStore:
         else:
             row.state, row.status, row.flow = blob, status, state.flow
             row.expires_at = utcnow() + self.ttl
+        if channel != "sms":
+            # Only an SMS session expires by its mark (find_sms); a USSD one is
+            # found by its session id: no Redis round trip on every screen.
+            return row
         if row.id is None:  # a new row needs its id for the Redis key; others wait for commit
             self.session.flush()
         try:

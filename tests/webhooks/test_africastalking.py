@@ -54,6 +54,14 @@ def test_first_ussd_screen_is_the_language_menu(client) -> None:  # type: ignore
     assert body.startswith("CON ") and "1" in body and len(body) <= 182
 
 
+def test_ussd_screens_leave_no_mark_in_redis(client) -> None:  # type: ignore[no-untyped-def]
+    # A USSD session is found by its id; only SMS sessions expire by a mark.
+    for n in range(3):
+        assert ussd(client, "ATUid_marks", PATH[:n]).get_data(as_text=True).startswith("CON ")
+    assert count(Conversation, Conversation.session_id == "ATUid_marks") == 1
+    assert list(runtime.current().redis.scan_iter("relais:conv:*")) == []
+
+
 def test_full_ussd_alert_ends_with_a_reference(client) -> None:  # type: ignore[no-untyped-def]
     screens = [ussd(client, "ATUid_full", [])]
     for n in range(1, len(PATH) + 1):
