@@ -135,8 +135,14 @@ def nav_for(user: Any) -> list[NavItem]:
 @bp.get("/")
 @perms.signed_in
 def home() -> ResponseReturnValue:
-    """The role-aware dashboard."""
-    return render_template("console/home.html")
+    """The role-aware dashboard; for operators, what needs attention first."""
+    attention: list[str] = []
+    if perms.can(current_user, perms.MESSAGES_VIEW):
+        from gateway import status
+
+        rt = runtime.current()
+        attention = status.take(rt.db, rt.redis).problems
+    return render_template("console/home.html", attention=attention)
 
 
 @bp.post("/language")

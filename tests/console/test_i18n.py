@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
+from babel.messages.catalog import Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
@@ -81,7 +82,13 @@ def _extracted() -> set[str]:
     for _file, _line, message, _comments, _context in extract_from_dir(
         str(ROOT),
         method_map=method_map,
-        keywords={"_": None, "gettext": None, "lazy_gettext": None, "_l": None},
+        keywords={
+            "_": None,
+            "gettext": None,
+            "lazy_gettext": None,
+            "_l": None,
+            "ngettext": (1, 2),
+        },
     ):
         ids.add(message if isinstance(message, str) else message[0])
     return ids
@@ -93,17 +100,34 @@ def test_babel_cfg_matches_what_the_test_extracts() -> None:
     assert "[jinja2: gateway/**/templates/**.html]" in config
 
 
+def _singular(message_id: str | Sequence[str]) -> str:
+    """A message's key: its text, or its singular for a plural message."""
+    return message_id if isinstance(message_id, str) else message_id[0]
+
+
+def _forms(string: str | Sequence[str]) -> str | tuple[str, ...]:
+    """A translation, its plural forms as a tuple (lists and tuples alike)."""
+    return string if isinstance(string, str) else tuple(string)
+
+
+def _complete(message: Message) -> bool:
+    """Translated, every plural form included."""
+    return bool(message.string) and all(_forms(message.string))
+
+
 def test_french_catalog_is_complete_and_compiled() -> None:
     with (TRANSLATIONS / "fr" / "LC_MESSAGES" / "messages.po").open("rb") as f:
         po = read_po(f, locale="fr")
-    translated = {m.id: m.string for m in po if m.id and m.string and not m.fuzzy}
+    translated = {
+        _singular(m.id): _forms(m.string) for m in po if m.id and _complete(m) and not m.fuzzy
+    }
     extracted = _extracted()
     assert {ENGLISH, "Cases", "Sign out"} <= extracted  # the extraction itself works
     missing = sorted(extracted - set(translated))
     assert missing == [], "run the extract/update/compile commands in README (Console and users)"
     with (TRANSLATIONS / "fr" / "LC_MESSAGES" / "messages.mo").open("rb") as f:
         mo = read_mo(io.BytesIO(f.read()))
-    compiled = {m.id: m.string for m in mo if m.id}
+    compiled = {_singular(m.id): _forms(m.string) for m in mo if m.id}
     assert compiled == translated, "messages.mo is stale: run pybabel compile"
 
 

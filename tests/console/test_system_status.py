@@ -60,3 +60,11 @@ def test_redis_down_is_named_and_its_figures_left_out(
     assert problems(page) == ["redis_down"]
     assert 'data-figure="queue-high"' not in page
     assert figure(page, "out-queued") == "0"
+
+
+def test_the_home_page_tells_operators_first(app: Flask, client_as: Client) -> None:
+    page = client_as("coordinator").get("/console/").get_data(as_text=True)
+    assert "home-attention" in page and 'href="/console/messages/status"' in page
+    assert "1 problème demande votre attention." in page  # no worker runs here; French default
+    agency = client_as("agency").get("/console/").get_data(as_text=True)
+    assert "home-attention" not in agency  # not their business (no messages.view)
