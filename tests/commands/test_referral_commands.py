@@ -266,3 +266,23 @@ def test_route_knows_places_added_in_the_console(app: Flask) -> None:
     result = invoke(app, args)
     assert result.exit_code == 0, result.output
     assert NEW_CODE in result.output
+
+
+def test_a_failed_job_enqueued_again_is_no_longer_listed_or_retried(app: Flask) -> None:
+    # The sweeper enqueues a lost send again under the same id; RQ keeps the
+    # old entry in its failed registry even once the new job has succeeded.
+    redis = runtime.current().redis
+    queues.queue("high", redis).enqueue(explode, job_id="send-7")
+    work(app)
+    assert invoke(app, ["jobs", "failed"]).output.splitlines()[-1] == "1 failed job(s)"
+    queues.queue("high", redis).enqueue(calm, job_id="send-7")
+    work(app)
+    assert invoke(app, ["jobs", "failed"]).output.strip() == "no failed jobs"
+    assert queues.queue("high", redis).failed_job_registry.get_job_ids() == []
+    assert invoke(app, ["jobs", "retry", "--all"]).output.strip() == "requeued 0 job(s)"
+    assert queues.queue("high", redis).job_ids == []  # nothing sent again
+
+
+def calm() -> str:
+    """A job that succeeds."""
+    return "ok"
