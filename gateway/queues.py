@@ -9,8 +9,12 @@ person waiting for an answer is never behind a batch.
 
 from __future__ import annotations
 
+from typing import Any
+
 from redis import Redis
 from rq import Queue
+from rq.job import Job, JobStatus
+from rq.registry import FailedJobRegistry
 
 QUEUE_NAMES = ("urgent", "high", "default", "low")
 
@@ -35,3 +39,22 @@ def queue(name: str, connection: Redis) -> Queue:
 def all_queues(connection: Redis) -> list[Queue]:
     """Every queue, highest priority first."""
     return [queue(name, connection) for name in QUEUE_NAMES]
+
+
+def still_failed(registry: FailedJobRegistry, *, prune: bool = False) -> list[tuple[str, Any]]:
+    """``registry``'s (job id, job or None) pairs, less jobs enqueued again since they failed.
+
+    The sweeper (or an operator) may enqueue a job again under the same id;
+    RQ leaves the old entry in the failed registry, where it would be listed
+    — and retried — although the job is queued or has since succeeded. With
+    ``prune`` such entries are removed from the registry.
+    """
+    ids = registry.get_job_ids()
+    pairs = []
+    for job_id, job in zip(ids, Job.fetch_many(ids, connection=registry.connection), strict=True):
+        if job is not None and job.get_status(refresh=False) != JobStatus.FAILED:
+            if prune:
+                registry.remove(job_id)
+            continue
+        pairs.append((job_id, job))
+    return pairs

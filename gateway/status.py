@@ -145,7 +145,7 @@ def redis_figures(connection: Any) -> RedisFigures:
     for name in queues.QUEUE_NAMES:
         queue = queues.queue(name, connection)
         jobs[name] = queue.count
-        failed[name] = FailedJobRegistry(queue=queue).count
+        failed[name] = len(queues.still_failed(FailedJobRegistry(queue=queue)))
     return RedisFigures(jobs, failed, Worker.count(connection=connection))
 
 

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 import click
 from flask.cli import with_appcontext
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
-from rq.job import Job, JobStatus
 from sqlalchemy import select
 
 from gateway import queues, runtime
@@ -224,29 +223,11 @@ class FailedJob:
     error: str  # the exception type only, never its message
 
 
-def _still_failed(registry: Any) -> list[tuple[str, Any]]:
-    """``registry``'s (id, job) pairs, less those enqueued again since they failed.
-
-    The sweeper (or an operator) may enqueue a job again under the same id;
-    RQ leaves the old entry in the failed registry, where it would be listed
-    — and retried — although the job is queued or has since succeeded. Such
-    entries are removed here.
-    """
-    ids = registry.get_job_ids()
-    pairs = []
-    for job_id, job in zip(ids, Job.fetch_many(ids, connection=registry.connection), strict=True):
-        if job is not None and job.get_status(refresh=False) != JobStatus.FAILED:
-            registry.remove(job_id)
-            continue
-        pairs.append((job_id, job))
-    return pairs
-
-
 def failed_jobs() -> list[FailedJob]:
     """Every failed job of every queue, highest priority queue first (shared with the console)."""
     found: list[FailedJob] = []
     for name, registry in _failed_registries():
-        for job_id, job in _still_failed(registry):
+        for job_id, job in queues.still_failed(registry, prune=True):
             if job is None:
                 found.append(FailedJob(job_id, name, None, None, "unknown"))
                 continue
@@ -259,7 +240,7 @@ def retry_failed(job_id: str | None) -> tuple[int, int]:
     """Requeue the failed job ``job_id``, or every one (None): (requeued, skipped)."""
     requeued = skipped = 0
     for _name, registry in _failed_registries():
-        current = [one for one, _job in _still_failed(registry)]
+        current = [one for one, _job in queues.still_failed(registry, prune=True)]
         ids = current if job_id is None else [job_id] if job_id in current else []
         for one in ids:
             try:
