@@ -22,6 +22,7 @@ from gateway.commands.flows import flows_group, simulate
 from gateway.commands.messages import messages_group
 from gateway.commands.numbers import numbers_group
 from gateway.commands.referrals import directory_group, jobs_group, route_command
+from gateway.commands.status import status_command
 from gateway.commands.users import users_group
 
 
@@ -46,6 +47,7 @@ main.add_command(users_group)
 main.add_command(audit_group)
 main.add_command(numbers_group)
 main.add_command(messages_group)
+main.add_command(status_command)
 
 
 @main.group()

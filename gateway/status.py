@@ -14,6 +14,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from rq import Worker
 from rq.registry import FailedJobRegistry
 from sqlalchemy import func, select
@@ -86,6 +87,42 @@ PROBLEMS = (
     "webhooks_failed",
 )
 SENDS_STUCK_AFTER = 300  # seconds the oldest pending send may wait
+
+# What each problem means and what to check, in the operator's words.
+ADVICE = {
+    "database_down": _l(
+        "The database does not answer: new reports cannot be stored and providers will retry."
+        " Check the database server and DATABASE_URL."
+    ),
+    "redis_down": _l(
+        "Redis does not answer: replies and referrals wait in the database and leave once it is"
+        " back. Check the Redis server and REDIS_URL."
+    ),
+    "no_worker": _l(
+        "No worker is running: nothing is sent, routed or escalated. Start the worker process"
+        " (relais worker)."
+    ),
+    "referrals_overdue": _l(
+        "Referrals are more than five minutes past their escalation time: escalations are not"
+        " running. Check that a worker (with its scheduler) is running."
+    ),
+    "alerts_unrouted": _l(
+        "Alerts are waiting more than a minute for routing. Check the worker and that a directory"
+        " is loaded."
+    ),
+    "sends_stuck": _l(
+        "The oldest message waiting to be sent has waited more than five minutes. Check the"
+        " worker and the SMS provider (Failed jobs, message log)."
+    ),
+    "failed_jobs": _l("Background jobs failed after all their retries: see Failed jobs."),
+    "messages_failed": _l(
+        "Outbound messages failed for good: filter the message log by status \u201cfailed\u201d;"
+        " resend them with relais messages retry."
+    ),
+    "webhooks_failed": _l(
+        "Agency-webhook deliveries failed after all their retries: see Failed jobs (webhook-…)."
+    ),
+}
 
 
 def database_figures(session: Session, now: dt.datetime) -> DatabaseFigures:
