@@ -91,8 +91,9 @@ SENDS_STUCK_AFTER = 300  # seconds the oldest pending send may wait
 # What each problem means and what to check, in the operator's words.
 ADVICE = {
     "database_down": _l(
-        "The database does not answer: new reports cannot be stored and providers will retry."
-        " Check the database server and DATABASE_URL."
+        "The database does not answer (or has no tables): new reports cannot be stored and"
+        " providers will retry. Check the database server, DATABASE_URL and that the release"
+        " step (relais release) ran."
     ),
     "redis_down": _l(
         "Redis does not answer: replies and referrals wait in the database and leave once it is"
