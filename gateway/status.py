@@ -16,7 +16,6 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from rq import Worker
-from rq.registry import FailedJobRegistry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -161,11 +160,7 @@ def database_figures(session: Session, now: dt.datetime) -> DatabaseFigures:
         messages=messages,
         oldest_pending_send_seconds=max(0.0, (now - oldest).total_seconds()) if oldest else 0.0,
         alerts_unrouted=session.scalar(
-            select(func.count()).where(
-                Alert.routed_at.is_(None),
-                Alert.erased_at.is_(None),
-                Alert.created_at < now - UNROUTED_AFTER,
-            )
+            select(func.count()).where(Alert.unrouted_before(now - UNROUTED_AFTER))
         )
         or 0,
         referrals_waiting=session.scalar(select(func.count()).where(waiting)) or 0,
@@ -183,7 +178,7 @@ def redis_figures(connection: Any) -> RedisFigures:
     for name in queues.QUEUE_NAMES:
         queue = queues.queue(name, connection)
         jobs[name] = queue.count
-        failed[name] = len(queues.still_failed(FailedJobRegistry(queue=queue)))
+        failed[name] = len(queues.still_failed(queue.failed_job_registry))
     return RedisFigures(jobs, failed, Worker.count(connection=connection))
 
 

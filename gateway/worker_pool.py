@@ -46,10 +46,6 @@ def die_with_parent(sig: int = signal.SIGKILL) -> bool:
     return result == 0
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    die_with_parent(signal.SIGKILL)
-
-
 def child_command(extra: list[str] | None = None) -> list[str]:
     """The command line of one single-process worker."""
     return [sys.executable, "-m", "gateway", "worker", "--processes", "1", *(extra or [])]
@@ -68,7 +64,7 @@ class WorkerPool:
 
     def _start(self, slot: int) -> None:
         # preexec_fn is unsafe with threads in the parent; the supervisor has none.
-        child = subprocess.Popen(self.command, preexec_fn=_die_with_parent)  # noqa: S603
+        child = subprocess.Popen(self.command, preexec_fn=die_with_parent)  # noqa: S603
         self.children[slot] = child
         log.info("worker_started", slot=slot, pid=child.pid)
 

@@ -31,7 +31,6 @@ def system_status() -> ResponseReturnValue:
         snapshot=snapshot,
         advice=status.ADVICE,
         watched=[str(s) for s in status.WATCHED],
-        stuck_after_minutes=status.SENDS_STUCK_AFTER // 60,
         when=when,
         **case_labels.template_labels(),
     )

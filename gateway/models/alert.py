@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, text
+from sqlalchemy import Boolean, ColumnElement, ForeignKey, Index, Integer, String, and_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway import crypto
@@ -63,3 +63,12 @@ class Alert(Base):
     erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     contact: Mapped[Contact | None] = relationship()
+
+    @classmethod
+    def unrouted_before(cls, cutoff: dt.datetime) -> ColumnElement[bool]:
+        """Alerts received before ``cutoff`` and still waiting for routing.
+
+        The sweeper and the system status ask it; ``routed_at IS NULL`` is
+        what lets the partial index ``ix_alerts_unrouted`` answer.
+        """
+        return and_(cls.routed_at.is_(None), cls.erased_at.is_(None), cls.created_at < cutoff)

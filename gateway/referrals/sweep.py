@@ -25,11 +25,7 @@ def sweep_referrals(
 
     counts = {"routes": 0, "escalations": 0, "reminders": 0, "webhooks": 0}
     with db.session() as session:
-        unrouted = session.scalars(
-            select(Alert.id).where(
-                Alert.routed_at.is_(None), Alert.erased_at.is_(None), Alert.created_at < now - grace
-            )
-        ).all()
+        unrouted = session.scalars(select(Alert.id).where(Alert.unrouted_before(now - grace))).all()
         escalations = session.execute(
             select(Referral.id, Referral.level).where(
                 Referral.status.in_(service.WAITING), Referral.due_at <= now
