@@ -34,9 +34,26 @@ def marked(name: str, value: str, *, relais_only: bool = False) -> list[int]:
                 if b"gateway" not in cmdline and b"bin/relais" not in cmdline:
                     continue
             environ = (entry / "environ").read_bytes()
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
+        except OSError:
             continue  # gone meanwhile, or not ours to read
-        if needle in environ.split(b"\0") and state != "Z":
+        if needle in environ.split(b"\0") and alive(int(entry.name)):
             found.append(int(entry.name))
     return found
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie."""
+    try:
+        state = (PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def children(pid: int) -> set[int]:
+    """Live child process ids of ``pid``."""
+    listing = PROC / str(pid) / "task" / str(pid) / "children"
+    try:
+        return {int(p) for p in listing.read_text().split()}
+    except OSError:
+        return set()

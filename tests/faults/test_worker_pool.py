@@ -23,28 +23,11 @@ from gateway.models import Contact, Message
 from gateway.outbox import queue_outbound
 from tests.fakes.providers import FakeAfricasTalking, FakeTwilio
 from tests.faults.helpers import REPORTER, Procs, process_env, wait_for
+from tests.processes import alive, children
 
 pytestmark = pytest.mark.slow
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)"]
-
-
-def children(pid: int) -> set[int]:
-    """Live child process ids of ``pid`` (Linux /proc)."""
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    try:
-        return {int(p) for p in path.read_text().split()}
-    except OSError:
-        return set()
-
-
-def alive(pid: int) -> bool:
-    """True while ``pid`` exists and is not a zombie."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def start_pool(size: int, tmp_path: Path) -> subprocess.Popen[bytes]:
