@@ -56,11 +56,14 @@ def mask(e164: str) -> str:
     return f"+{cc} {national[0]}{_BULLET * (len(national) - 3)}{national[-2:]}"
 
 
-# Anything that looks like a phone number inside free text: 8+ digits, maybe
-# with a leading + or 00 and spaces/dots/dashes between groups.
-_NUMBER_IN_TEXT = re.compile(r"(?<![\w])\+?\d(?:[\s.\-]?\d){7,14}(?![\w])")
+# Anything that looks like a phone number inside free text: 8 digits or more,
+# maybe with a leading + or 00, and between digits up to two of the
+# separators people type on a phone: space . - / , ( ) — "76 12 34 45",
+# "76/12/34/45", "(76) 12 34 45", "76,12,34,45". A date such as 12/05/2024
+# is masked too: hiding a date by mistake costs less than showing a number.
+NUMBER_IN_TEXT = re.compile(r"(?<![\w])\(?\+?\d(?:[\s.\-/,()]{0,2}\d){7,}(?![\w])")
 
 
 def mask_numbers_in(text: str) -> str:
     """Replace every phone-number-looking run of digits in ``text`` by its mask."""
-    return _NUMBER_IN_TEXT.sub(lambda m: mask(m.group(0)), text)
+    return NUMBER_IN_TEXT.sub(lambda m: mask(m.group(0)), text)

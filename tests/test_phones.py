@@ -42,3 +42,22 @@ def test_numbers_inside_text_are_masked() -> None:
     masked = mask_numbers_in(text)
     assert "76123445" not in masked and "76 12 34 45" not in masked
     assert "K7QX2P" in masked and "12 children" in masked
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["76/12/34/45", "(76) 12 34 45", "76,12,34,45", "(+223) 76-12-34-45", "7612 3445", "1" * 20],
+)
+def test_numbers_are_masked_however_they_are_written(written: str) -> None:
+    masked = mask_numbers_in(f"appelez {written} svp")
+    assert masked.startswith("appelez +") and masked.endswith(" svp")
+    assert not any(
+        written[i : i + 4] in masked
+        for i in range(len(written) - 3)
+        if written[i : i + 4].isdigit()
+    )
+
+
+def test_short_counts_and_ages_are_not_masked() -> None:
+    text = "3, 4 enfants de 5 ans, 12 children, ref K7QX2P"
+    assert mask_numbers_in(text) == text

@@ -11,7 +11,8 @@ Messages carry no alert id, so they are linked by what they say and when:
 
 The timeline of a case merges the alert's creation, every referral event and
 every linked message (with its delivery history), oldest first. Bodies are
-personal data: only the case page shows them.
+personal data: only the case page shows them, with every phone number in them
+masked unless the reporter's number was revealed (audited).
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ from gateway.console import permissions as perms
 from gateway.console.case_timeline import timeline
 from gateway.console.directory_forms import places_in_force
 from gateway.models import Alert, FocalPointRecord, Referral
+from gateway.phones import mask_numbers_in
 from gateway.referrals import actions, store
 from gateway.referrals.commands import OUTCOMES
 from gateway.referrals.lifecycle import allowed_events
@@ -145,6 +146,9 @@ def render_case(
             referrals=referrals,
             entries=timeline(session, alert, referrals),
             number=number,
+            # The bodies hold numbers too (the INFO SMS gives the reporter's
+            # to the focal point): shown only with the audited reveal.
+            shown=str if number else mask_numbers_in,
             can_act=may_act(user, current),
             can_reveal=may_reveal(user, alert, current),
             can_reply=actions.can_reply(alert),

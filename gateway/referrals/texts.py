@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gateway.encoding import gsm7_fold, is_gsm7, prepare
+from gateway.phones import NUMBER_IN_TEXT
 from gateway.referrals.commands import BAD_REFERENCE, NEEDS_REFERENCE, UNKNOWN_COMMAND, ParseError
 from gateway.referrals.lifecycle import display_status
 from gateway.referrals.wording import LABELS as _L
@@ -36,7 +37,6 @@ REPORTER_CODES = (
     "handled", "closed", "status_received", "status_in_progress", "status_closed",
     "status_unknown",
 )  # fmt: skip
-_PHONE = re.compile(r"\+?[0-9](?:[ .\-]?[0-9]){7,}")
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def _lang(lang: str, allowed: tuple[str, ...]) -> str:
 def _free(text: str, limit: int = 1000) -> str:
     """Fold typed text to GSM-7, drop the rest, collapse spaces, mask phone numbers."""
     folded = "".join(c for c in gsm7_fold(text[: limit * 2]) if is_gsm7(c))
-    return _PHONE.sub("(tel)", " ".join(folded.split()))[:limit]
+    return NUMBER_IN_TEXT.sub("(tel)", " ".join(folded.split()))[:limit]
 
 
 def _fits(text: str, max_segments: int) -> bool:

@@ -31,6 +31,7 @@ from sqlalchemy import update
 from gateway import queues, runtime
 from gateway.logs import get_logger
 from gateway.models import Referral
+from gateway.phones import NUMBER_IN_TEXT
 from gateway.referrals import store
 from gateway.referrals.directory import Webhook
 
@@ -71,7 +72,10 @@ def payload(referral: Referral) -> dict[str, Any]:
         "age_band": alert.age_band,
         "children_count": alert.children_count,
         "place": alert.place,
-        "landmark": alert.landmark,
+        # The reporter's own words: a number typed in them is hidden, as in the SMS.
+        "landmark": NUMBER_IN_TEXT.sub("(tel)", alert.landmark)
+        if alert.landmark
+        else alert.landmark,
         "consent_callback": bool(alert.consent_callback),
         "created_at": alert.created_at.isoformat(),
     }

@@ -215,6 +215,36 @@ def test_reporter_number_hidden_until_revealed_and_audited(
     assert bare.status_code == 400 and REPORTER not in bare.get_data(as_text=True)
 
 
+def test_numbers_in_the_timeline_are_masked_until_revealed(
+    cases: dict[str, str], client_as: Client
+) -> None:
+    """The INFO SMS to the accepting focal point holds the reporter's number:
+    the timeline must not show it without the audited reveal."""
+    reference = cases["iom"]
+    with runtime.current().db.session() as session:
+        alert = session.scalars(select(Alert).where(Alert.reference == reference)).one()
+        session.add(
+            Message(
+                direction="out",
+                channel="twilio",
+                provider="twilio",
+                contact_id=alert.contact_id,
+                body=f"{reference}: rappelez le 76 12 34 45 ou (66) 12 34 45",
+                status="sent",
+                kind="sms",
+            )
+        )
+    client = client_as("coordinator")
+    path = f"/console/cases/{reference}"
+    page = text(client, path)
+    assert f"{reference}: rappelez le +7 6" in page  # the message is on the timeline
+    assert "12 34 45" not in page and "76123445" not in page
+    assert audit_rows("case.reveal") == []
+    shown = post(client, f"{path}/reveal", {}, page=path).get_data(as_text=True)
+    assert "rappelez le 76 12 34 45 ou (66) 12 34 45" in shown
+    assert len(audit_rows("case.reveal")) == 1
+
+
 def test_no_reveal_without_consent_or_for_other_agencies(app: object, client_as: Client) -> None:
     load_directory()
     silent = make_case(callback=False)

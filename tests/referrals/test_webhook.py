@@ -138,7 +138,9 @@ def hooked(app: Flask, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) 
     return app
 
 
-def make_referral(agency_id: str = "iom", *, training: bool = False) -> int:
+def make_referral(
+    agency_id: str = "iom", *, training: bool = False, landmark: str = "près du marché"
+) -> int:
     """An alert from REPORTER routed to ``agency_id``; returns the referral id.
 
     The referral is opened by the routing job's code (:func:`service.route_alert`),
@@ -147,7 +149,7 @@ def make_referral(agency_id: str = "iom", *, training: bool = False) -> int:
     answers = {
         "concern": "separated" if agency_id == "iom" else "other",
         "place": "ML-BKO-C5",
-        "landmark": "près du marché",
+        "landmark": landmark,
         "children_count": 2,
         "sex": "girl",
         "age_band": "5-11",
@@ -219,6 +221,13 @@ def test_payload_has_the_case_and_never_the_reporter(hooked: Flask) -> None:
     assert dt.datetime.fromisoformat(data["created_at"]).tzinfo is not None
     text = json.dumps(data)
     assert REPORTER[-8:] not in text and "contact" not in text
+
+
+def test_a_number_typed_in_the_landmark_is_hidden(hooked: Flask) -> None:
+    referral_id = make_referral(landmark="chez Awa, appelez 76/12/34/45 ou (66) 12 34 45")
+    with runtime.current().db.session() as session:
+        data = payload(session.get_one(Referral, referral_id))
+    assert data["landmark"] == "chez Awa, appelez (tel) ou (tel)"
 
 
 def test_delivery_is_signed_and_verifiable(hooked: Flask, httpserver: HTTPServer) -> None:
