@@ -115,6 +115,16 @@ def release(db: Database, message_id: int, *, error: str) -> None:
         message.claimed_at = None
 
 
+def give_up(db: Database, message_id: int, *, error: str, detail: str) -> None:
+    """Mark a message that can never be processed later ``failed`` (a USSD screen:
+    its session is gone once the provider had an answer), so nothing waits for
+    it and retention can erase it."""
+    with db.session() as session:
+        message = session.get_one(Message, message_id)
+        message.record(Status.FAILED, error_code=error, detail=detail)
+        message.claimed_at = None
+
+
 def reject(db: Database, channel: str, reason: str) -> None:
     """Count a request that is answered but never processed (no personal data kept)."""
     with db.session() as session:

@@ -11,6 +11,9 @@ sweeper looks for rows that should have a job and do not:
   accepted the first try before the crash;
 * inbound SMS stored but not processed (``received``: processing failed or
   the process died before it; ``handling`` for too long: it died during it);
+* inbound USSD requests never answered (the same two states): marked
+  ``failed``, not stepped again — a USSD screen is answered in its HTTP
+  response or never, and a row left waiting would escape retention;
 * alerts not yet routed, referral escalations and reminders that are due,
   and agency-webhook deliveries still pending
   (:mod:`gateway.referrals.sweep`);
@@ -110,6 +113,20 @@ def sweep(
         for message in session.scalars(
             messages.where(
                 Message.direction == Direction.IN,
+                Message.kind == "ussd",
+                or_(
+                    (Message.status == Status.HANDLING) & (Message.claimed_at < now - stuck_after),
+                    (Message.status == Status.RECEIVED) & (Message.updated_at < now - grace),
+                ),
+            )
+        ):
+            # A USSD request is answered in its HTTP response or never: its
+            # session is gone, so it is not retried (and retention may erase it).
+            message.record(Status.FAILED, detail="USSD request never answered")
+        for message in session.scalars(
+            messages.where(
+                Message.direction == Direction.IN,
+                Message.kind == "sms",
                 Message.status == Status.HANDLING,
                 Message.claimed_at < now - stuck_after,
             )

@@ -96,6 +96,7 @@ def at_ussd() -> ResponseReturnValue:
         session_id=req.session_id,
         session_event=SessionEvent.START if req.text == "" else SessionEvent.CONTINUE,
     )
+    stored = None
     try:
         # Stored already claimed: one transaction less per screen.
         stored = inbound.store(rt.db, message, claim=True)
@@ -106,7 +107,19 @@ def at_ussd() -> ResponseReturnValue:
         )
     except Exception as exc:
         log.error("ussd_failed", error=type(exc).__name__)
+        if stored is not None and stored.created:
+            _give_up(stored.message_id, type(exc).__name__)
         return _text(unavailable)
+
+
+def _give_up(message_id: int, error: str) -> None:
+    """The request was answered "unavailable": it can never be stepped later."""
+    try:
+        inbound.give_up(
+            runtime.current().db, message_id, error=error[:32], detail="answered unavailable"
+        )
+    except Exception as exc:  # the database itself is down: the sweeper will do it
+        log.error("ussd_give_up_failed", error=type(exc).__name__)
 
 
 @bp.post("/africastalking/ussd/end")

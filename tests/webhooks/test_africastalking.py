@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from flask import Flask
+from sqlalchemy import select
 
 from gateway import runtime
+from gateway.db import utcnow
 from gateway.models import Conversation, Message
+from gateway.sweeper import sweep
 from tests.conftest import make_config
 from tests.fakes.providers import FakeAfricasTalking
 from tests.support import alerts, count, outbound_texts, post_at, work
@@ -112,6 +116,39 @@ def test_session_end_marks_an_unfinished_conversation_abandoned(client, payload)
     ussd(client, end["sessionId"], [])
     assert post_at(client, "/webhooks/africastalking/ussd/end", end).status_code == 200
     assert count(Conversation, Conversation.status == "abandoned") == 1
+
+
+def test_a_ussd_screen_that_fails_is_answered_and_marked_failed(client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Its session is gone once answered: it must not wait for ever as "received"
+    (retention never erases a message still in flight)."""
+    rt = runtime.current()
+    ussd(client, "ATUid_boom", [])
+
+    def broken(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(rt.dispatch, "handle_ussd", broken)
+    response = ussd(client, "ATUid_boom", ["1"])
+    assert response.status_code == 200 and response.get_data(as_text=True).startswith("END ")
+    assert count(Message, Message.direction == "in", Message.status == "failed") == 1
+    assert count(Message, Message.direction == "in", Message.status == "handled") == 1
+
+
+def test_the_sweeper_fails_ussd_requests_left_unanswered(client) -> None:  # type: ignore[no-untyped-def]
+    """Rows a dead web process left claimed, or an older version left "received"."""
+    rt = runtime.current()
+    ussd(client, "ATUid_left", [])
+    ussd(client, "ATUid_left", ["1"])
+    old = utcnow() - dt.timedelta(hours=2)
+    with rt.db.session() as session:
+        first, second = session.scalars(
+            select(Message).where(Message.direction == "in").order_by(Message.id)
+        )
+        first.status, first.updated_at = "received", old
+        second.status, second.claimed_at, second.updated_at = "handling", old, old
+    report = sweep(rt.db, rt.redis, grace=dt.timedelta(minutes=1))
+    assert report.inbound == []  # never stepped again: the USSD session is over
+    assert count(Message, Message.direction == "in", Message.status == "failed") == 2
 
 
 def test_invalid_ussd_sender_gets_a_polite_end(client) -> None:  # type: ignore[no-untyped-def]
