@@ -97,8 +97,13 @@ class ConversationStore:
         state: ConversationState,
         session_id: str | None = None,
         status: str = "active",
+        alert_id: int | None = None,
     ) -> Conversation:
-        """Persist ``state`` (database, then Redis with the TTL) and return the row."""
+        """Persist ``state`` (database, then Redis with the TTL) and return the row.
+
+        ``alert_id``: the alert this step created; the conversation (its state
+        holds every answer) is then erased with the alert by retention.
+        """
         blob = json.dumps(state.to_dict(), ensure_ascii=False)
         if state.done and status == "active":
             status = "completed"
@@ -116,6 +121,8 @@ class ConversationStore:
         else:
             row.state, row.status, row.flow = blob, status, state.flow
             row.expires_at = utcnow() + self.ttl
+        if alert_id is not None:
+            row.alert_id = alert_id
         if channel != "sms":
             # Only an SMS session expires by its mark (find_sms); a USSD one is
             # found by its session id: no Redis round trip on every screen.

@@ -137,7 +137,7 @@ class Dispatcher:
             result = resumed
         else:
             result = step(flow, loaded.state, text, "sms")
-        result, _alert = apply_actions(
+        result, alert = apply_actions(
             session,
             flow,
             result,
@@ -147,7 +147,13 @@ class Dispatcher:
             via="sms",
             training=message.is_training,
         )
-        store.save(loaded.row, contact_id=contact.id, channel="sms", state=result.state)
+        store.save(
+            loaded.row,
+            contact_id=contact.id,
+            channel="sms",
+            state=result.state,
+            alert_id=alert.id if alert is not None else None,
+        )
         return result.replies
 
     def _over_limit(self, session: Session, contact: Contact) -> int:
@@ -240,7 +246,7 @@ class Dispatcher:
                 lang = contact.language or flow.default_language
                 return render_ussd(flow.text("too_many", lang), end=True)
             result = advance_ussd(flow, loaded.state, raw_text, contact.language)
-            result, _alert = apply_actions(
+            result, alert = apply_actions(
                 session,
                 flow,
                 result,
@@ -260,6 +266,7 @@ class Dispatcher:
                 channel="ussd",
                 state=result.state,
                 session_id=session_id,
+                alert_id=alert.id if alert is not None else None,
             )
             answer = Message(
                 direction=Direction.OUT,

@@ -8,6 +8,7 @@ import itertools
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from gateway import runtime
 from gateway.models import Contact, Conversation, Message
@@ -59,6 +60,8 @@ def test_full_sms_alert_stores_every_answer_and_replies_with_the_reference(clien
     assert len(outbound_texts(ALICE)) == len(ANSWERS) + 1
     with runtime.current().db.session() as session:
         assert Contact.find(session, ALICE).language == "fr"  # type: ignore[union-attr]
+        # the conversation (every answer) is tied to its alert, for retention
+        assert session.scalars(select(Conversation.alert_id)).all() == [alert.id]
 
 
 def test_language_is_remembered_for_the_next_report(client) -> None:  # type: ignore[no-untyped-def]

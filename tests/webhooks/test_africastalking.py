@@ -89,6 +89,8 @@ def test_full_ussd_alert_ends_with_a_reference(client) -> None:  # type: ignore[
     )
     assert alert.consent_callback and alert.consent_messages
     assert not re.search(r"[0OI1]", alert.reference) and len(alert.reference) == 6
+    with runtime.current().db.session() as session:
+        assert session.scalars(select(Conversation.alert_id)).all() == [alert.id]
 
 
 def test_same_session_and_text_twice_get_the_same_answer(client) -> None:  # type: ignore[no-untyped-def]
