@@ -16,14 +16,15 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from rq import Worker
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session, aliased
 
 from gateway import queues
 from gateway.db import Database, utcnow
 from gateway.logs import get_logger
 from gateway.models import Alert, Message, Referral
 from gateway.models.message import PENDING, Direction, Status
+from gateway.referrals.lifecycle import REJECTED
 
 log = get_logger(__name__)
 
@@ -51,6 +52,7 @@ class DatabaseFigures:
     alerts_unrouted: int  # older than UNROUTED_AFTER
     referrals_waiting: int
     referrals_overdue: int  # escalation more than OVERDUE_AFTER late
+    cases_refused: int  # open real cases whose last referral was refused by everyone
     webhooks: dict[str, int]  # pending / failed agency-webhook deliveries
 
 
@@ -79,6 +81,7 @@ PROBLEMS = (
     "redis_down",
     "no_worker",
     "referrals_overdue",
+    "cases_refused",
     "alerts_unrouted",
     "sends_stuck",
     "failed_jobs",
@@ -105,6 +108,11 @@ ADVICE = {
     "referrals_overdue": _l(
         "Referrals are more than five minutes past their escalation time: escalations are not"
         " running. Check that a worker (with its scheduler) is running."
+    ),
+    "cases_refused": _l(
+        "Cases were refused by every focal point planned for them and by the fallback agency:"
+        " nobody holds them. Open Cases with the status \u201crefused\u201d and assign or transfer"
+        " each one."
     ),
     "alerts_unrouted": _l(
         "Alerts are waiting more than a minute for routing. Check the worker and that a directory"
@@ -168,7 +176,25 @@ def database_figures(session: Session, now: dt.datetime) -> DatabaseFigures:
             select(func.count()).where(waiting, Referral.due_at < now - OVERDUE_AFTER)
         )
         or 0,
+        cases_refused=session.scalar(select(func.count()).select_from(refused_by_all())) or 0,
         webhooks={state: hooks.get(state, 0) for state in WEBHOOK_STATES},
+    )
+
+
+def refused_by_all() -> Any:
+    """Open real cases whose newest referral is ``rejected``: nobody was left to take it
+    (a refusal passed on leaves a notified referral or a newer one at the fallback)."""
+    newer = aliased(Referral)
+    return (
+        select(Referral.id)
+        .join(Alert, Alert.id == Referral.alert_id)
+        .where(
+            Referral.status == REJECTED,
+            Alert.status != "closed",
+            Alert.is_training.is_(False),
+            ~exists().where(newer.alert_id == Referral.alert_id, newer.id > Referral.id),
+        )
+        .subquery()
     )
 
 
@@ -190,6 +216,7 @@ def problems(snapshot: Snapshot) -> list[str]:
         "redis_down": rd is None,
         "no_worker": rd is not None and rd.workers == 0,
         "referrals_overdue": db is not None and db.referrals_overdue > 0,
+        "cases_refused": db is not None and db.cases_refused > 0,
         "alerts_unrouted": db is not None and db.alerts_unrouted > 0,
         "sends_stuck": db is not None and db.oldest_pending_send_seconds > SENDS_STUCK_AFTER,
         "failed_jobs": rd is not None and sum(rd.failed_jobs.values()) > 0,

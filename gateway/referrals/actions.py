@@ -22,15 +22,18 @@ from sqlalchemy.orm import Session
 
 from gateway.db import utcnow
 from gateway.encoding import prepare
+from gateway.logs import get_logger
 from gateway.models import Alert, FocalPointRecord, Message, Referral
 from gateway.outbox import queue_outbound
 from gateway.referrals import service, store
 from gateway.referrals.commands import OUTCOMES
 from gateway.referrals.directory import Agency, Directory
 from gateway.referrals.facts import alert_facts, referral_facts
-from gateway.referrals.lifecycle import ACCEPTED
+from gateway.referrals.lifecycle import ACCEPTED, REJECTED
 from gateway.referrals.routing import people_for
 from gateway.referrals.texts import referral_sms, reporter_text
+
+log = get_logger(__name__)
 
 SMS, CONSOLE, SYSTEM = "sms", "console", "system"
 # A console reply to a reporter: one SMS (GSM-7 after folding), prefixed with the reference.
@@ -81,10 +84,13 @@ def accept(
 
 def reject(
     session: Session, referral: Referral, actor: str, channel: str, reason: str | None = None
-) -> None:
-    """Refuse ``referral``: it goes to the next person of the chain, else the fallback agency."""
+) -> bool:
+    """Refuse ``referral``: it goes to the next person of the chain, else the fallback agency.
+
+    False when nobody is left: the referral stays ``rejected`` (see :func:`reroute`).
+    """
     service.transition(referral, "reject", actor=actor, channel=channel, note=reason)
-    reroute(session, referral)
+    return reroute(session, referral)
 
 
 def note(session: Session, referral: Referral, text: str, actor: str, channel: str) -> None:
@@ -160,8 +166,10 @@ def assign(
     record = session.get(FocalPointRecord, focal_point_id)
     if record is None or record.removed or record.agency_id != referral.agency_id:
         raise ActionError("unknown_focal_point")
+    # A referral refused by everyone is taken up again: rerouted to this person.
+    event = "reroute" if referral.status == REJECTED else "note"
     service.transition(
-        referral, "note", actor=actor, channel=channel, note=f"assigned to {record.id}"
+        referral, event, actor=actor, channel=channel, note=f"assigned to {record.id}"
     )
     people = referral.people
     if record.id not in [p["focal_point_id"] for p in people]:
@@ -176,11 +184,16 @@ def assign(
         service.start_reminders(session, directory, referral)
 
 
-def reroute(session: Session, referral: Referral) -> None:
-    """After a rejection: the next person of the chain, else the fallback agency."""
+def reroute(session: Session, referral: Referral) -> bool:
+    """After a rejection: the next person of the chain, else the fallback agency.
+
+    Returns False when there is neither: the referral stays ``rejected``, with
+    nobody holding the case, until staff transfer or assign it (the system
+    status counts these cases as a problem).
+    """
     directory = store.current(session)
     if directory is None:
-        return
+        return False
     nxt = referral.level + 1
     if nxt < len(referral.people):
         service.transition(referral, "reroute", actor=SYSTEM, channel=SYSTEM)
@@ -188,11 +201,12 @@ def reroute(session: Session, referral: Referral) -> None:
             referral_facts(referral.alert), service.language_at(session, referral, nxt)
         )
         service.send_to_person(session, directory, referral, nxt, text)
-        return
+        return True
     referral.due_at = None
     fallback = directory.agency(directory.fallback_agency)
     if fallback is None or fallback.id == referral.agency_id:
-        return
+        log.warning("referral_refused_by_all", referral=referral.id, agency=referral.agency_id)
+        return False
     facts = alert_facts(referral.alert)
     people, _why, _notes = people_for(
         fallback, store.places(session), facts, fallback.escalation.delay(facts.risk)
@@ -200,6 +214,7 @@ def reroute(session: Session, referral: Referral) -> None:
     service.open_referral(
         session, directory, referral.alert, fallback.id, None, people, actor=SYSTEM, channel=SYSTEM
     )
+    return True
 
 
 def reporter_channel(alert: Alert) -> str:

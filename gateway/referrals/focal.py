@@ -125,8 +125,10 @@ def _act(session: Session, record: FocalPointRecord, referral: Referral, cmd: Co
             actions.accept(session, referral, record.id, SMS)
             return reply("accepted", lang, reference=ref)
         if cmd.action == REJECT:
-            actions.reject(session, referral, record.id, SMS, cmd.argument)
-            return reply("rejected_rerouted", lang, reference=ref)
+            passed_on = actions.reject(session, referral, record.id, SMS, cmd.argument)
+            return reply(
+                "rejected_rerouted" if passed_on else "rejected_no_one", lang, reference=ref
+            )
         if cmd.action == INFO:
             show = referral.accepted_by == record.id and alert.consent_callback and alert.contact
             number = alert.contact.phone if show and alert.contact else None
@@ -148,5 +150,7 @@ def _act(session: Session, record: FocalPointRecord, referral: Referral, cmd: Co
     except ActionError as error:
         if error.code == "already_accepted":
             return reply("already_accepted_by_other", lang, reference=ref)
+        if error.code in ("unknown_agency", "same_agency") and cmd.argument:
+            return reply(error.code, lang, reference=ref, agency=cmd.argument)
         return reply("wrong_syntax", lang, reference=ref, action=cmd.action)
     return reply("help", lang)

@@ -2,7 +2,8 @@
 
 A referral starts ``new``; the gateway sends the referral SMS to a focal point
 (``notify``). The recipient accepts (``accept``) or refuses (``reject``); a
-refused referral is sent to another focal point or agency (``reroute``). When
+refused referral is sent to another focal point or agency (``reroute``); one
+refused by everyone stays ``rejected`` until staff transfer or assign it. When
 nobody accepts in time the referral is ``escalated``: the backup or supervisor
 may accept it directly, or it is forwarded again (``reroute``). A notified,
 escalated or accepted referral may be handed to another agency (``transfer``,
@@ -17,7 +18,7 @@ Allowed transitions (status -> event -> new status)::
     notified     accept -> accepted, reject -> rejected, escalate -> escalated,
                  transfer -> transferred, note -> notified
     accepted     transfer -> transferred, close -> closed, note -> accepted
-    rejected     reroute -> notified
+    rejected     reroute -> notified, transfer -> transferred
     escalated    accept -> accepted, reject -> rejected, escalate -> escalated,
                  transfer -> transferred, reroute -> notified, note -> escalated
     transferred  reroute -> notified
@@ -69,7 +70,14 @@ class ReferralLifecycle(StateMachine):
     reject = notified.to(rejected) | escalated.to(rejected)
     # Escalated again when the backup does not answer either: on to the supervisor.
     escalate = notified.to(escalated) | escalated.to(escalated, internal=True)
-    transfer = notified.to(transferred) | accepted.to(transferred) | escalated.to(transferred)
+    # A referral refused by everyone (nobody left in the chain, no other
+    # fallback agency) stays ``rejected``: staff take it on by transfer or assign.
+    transfer = (
+        notified.to(transferred)
+        | accepted.to(transferred)
+        | escalated.to(transferred)
+        | rejected.to(transferred)
+    )
     reroute = rejected.to(notified) | escalated.to(notified) | transferred.to(notified)
     close = accepted.to(closed)
     note = (

@@ -29,9 +29,10 @@ from gateway.vocabulary import AGE_BANDS, CONCERNS, RISKS, SEXES
 FOCAL_LANGUAGES = ("fr", "en")
 REPORTER_LANGUAGES = ("fr", "en", "bm")  # bm: UNVALIDATED drafts
 REPLY_CODES = (
-    "accepted", "already_accepted_by_other", "rejected_rerouted", "info_no_number", "note_saved",
-    "transferred", "closed", "list", "help", "unknown_reference", "not_yours", "wrong_syntax",
-    "not_allowed",
+    "accepted", "already_accepted_by_other", "rejected_rerouted", "rejected_no_one",
+    "info_no_number", "note_saved",
+    "transferred", "unknown_agency", "same_agency", "closed", "list", "help",
+    "unknown_reference", "not_yours", "wrong_syntax", "not_allowed",
 )  # fmt: skip
 REPORTER_CODES = (
     "handled", "closed", "status_received", "status_in_progress", "status_closed",

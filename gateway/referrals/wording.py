@@ -51,9 +51,15 @@ REPLIES: dict[str, dict[str, str]] = {
         "Aucune action requise. Merci.",
         "rejected_rerouted": "{r} refusé, c'est noté. Le cas est transmis à un autre point "
         "focal. Merci.",
+        "rejected_no_one": "{r} refusé, c'est noté. Aucun autre point focal n'est prévu: les "
+        "coordinateurs doivent le réattribuer. Merci.",
         "info_no_number": "{r}: le numéro du signaleur ne peut pas être communiqué.",
         "note_saved": "Note ajoutée au cas {r}. Merci.",
         "transferred": "{r} transféré à {agency}. Le cas ne vous est plus attribué. Merci.",
+        "unknown_agency": "{r} non transféré: agence {agency} inconnue. Vérifiez son code "
+        "auprès de votre coordinateur.",
+        "same_agency": "{r} est déjà à {agency}. Pour un autre point focal de votre agence, "
+        "appelez votre coordinateur.",
         "closed": "{r} clôturé ({outcome}). Merci pour votre travail.",
         "help": "Rep: OK REF (accepter), NON REF raison, INFO REF, NOTE REF texte, "
         "TRANSFERT REF agence, FIN REF issue, LISTE (vos cas).",
@@ -75,10 +81,16 @@ REPLIES: dict[str, dict[str, str]] = {
         "needed. Thank you.",
         "rejected_rerouted": "{r} refused, noted. The case goes to another focal point. "
         "Thank you.",
+        "rejected_no_one": "{r} refused, noted. No other focal point is planned: the "
+        "coordinators must reassign it. Thank you.",
         "info_no_number": "{r}: the reporter's number cannot be shared.",
         "note_saved": "Note added to case {r}. Thank you.",
         "transferred": "{r} transferred to {agency}. It is no longer assigned to you. "
         "Thank you.",
+        "unknown_agency": "{r} not transferred: unknown agency {agency}. Ask your "
+        "coordinator for its code.",
+        "same_agency": "{r} is already with {agency}. For another focal point of your "
+        "agency, call your coordinator.",
         "closed": "{r} closed ({outcome}). Thank you for your work.",
         "help": "Reply: OK REF (accept), NO REF reason, INFO REF, NOTE REF text, "
         "TRANSFER REF agency, CLOSE REF outcome, LIST (your cases).",

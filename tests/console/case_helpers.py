@@ -148,3 +148,21 @@ def token(client: FlaskClient, path: str) -> str:
 def post(client: FlaskClient, path: str, form: dict[str, str], *, page: str = "/console/"):
     """POST ``form`` with a valid CSRF token (taken from ``page``)."""
     return client.post(path, data={"csrf_token": token(client, page), **form})
+
+
+def refuse_until_nobody_is_left(reference: str) -> list[str]:
+    """Every person the case reaches refuses it by SMS command code; returns
+    ``agency/person`` of each refusal, in order (the last left nobody)."""
+    from gateway.referrals import actions
+
+    refused: list[str] = []
+    for _ in range(20):
+        with runtime.current().db.session() as session:
+            alert = session.scalars(select(Alert).where(Alert.reference == reference)).one()
+            referral = actions.current_referral(session, alert)
+            assert referral is not None
+            person = referral.focal_point_id or ""
+            refused.append(f"{referral.agency_id}/{person}")
+            if not actions.reject(session, referral, person, actions.SMS, "pas dispo"):
+                return refused
+    raise AssertionError(f"never stopped: {refused}")

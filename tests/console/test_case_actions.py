@@ -17,6 +17,7 @@ from tests.console.case_helpers import (
     make_case,
     post,
     referrals_of,
+    refuse_until_nobody_is_left,
 )
 
 Client = Callable[[str], FlaskClient]
@@ -196,3 +197,21 @@ def test_focal_point_sms_and_console_share_the_lifecycle(ref: str, client_as: Cl
     page = follow(client, act(client, ref, "accept"))
     assert "flash-error" in page
     assert [e.channel for e in referrals_of(ref)[0].events] == ["system", "sms"]
+
+
+def test_a_case_refused_by_everyone_is_assigned_from_the_console(
+    ref: str, client_as: Client
+) -> None:
+    refuse_until_nobody_is_left(ref)
+    client = client_as("coordinator")
+    page = client.get(f"/console/cases/{ref}").get_data(as_text=True)
+    assert f"/console/cases/{ref}/act/assign" in page
+    assert f"/console/cases/{ref}/act/transfer" in page
+    done = follow(client, act(client, ref, "assign", focal_point="dnds-c4-c6"))
+    assert "flash-success" in done
+    referral = referrals_of(ref)[-1]
+    assert (referral.agency_id, referral.status, referral.focal_point_id) == (
+        "dnds",
+        "notified",
+        "dnds-c4-c6",
+    )

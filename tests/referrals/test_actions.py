@@ -10,12 +10,17 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway import runtime
+from gateway import runtime, status
 from gateway.models import Alert, Contact, Message, Referral
 from gateway.referrals import actions
 from gateway.referrals.actions import CONSOLE, SMS, ActionError
 from gateway.referrals.lifecycle import LifecycleError
-from tests.console.case_helpers import REPORTER, load_directory, make_case
+from tests.console.case_helpers import (
+    REPORTER,
+    load_directory,
+    make_case,
+    refuse_until_nobody_is_left,
+)
 
 
 @pytest.fixture
@@ -70,6 +75,35 @@ def test_reject_goes_to_the_next_person(ref: str) -> None:
         assert [e.event for e in referral.events] == ["notify", "reject", "reroute"]
         assert referral.events[1].note == "pas ma zone"
     assert kinds().count("referral") == 2
+
+
+def test_a_case_refused_by_everyone_is_flagged_and_staff_can_assign_it(ref: str) -> None:
+    refused = refuse_until_nobody_is_left(ref)
+    # the IOM chain, then the fallback agency's (DNDS), then nobody
+    assert refused[0].startswith("iom/") and refused[-1].startswith("dnds/")
+    with current(ref) as (_session, referral):
+        assert (referral.agency_id, referral.status, referral.due_at) == ("dnds", "rejected", None)
+    snapshot = status.take(runtime.current().db, runtime.current().redis)
+    assert snapshot.database is not None and snapshot.database.cases_refused == 1
+    assert "cases_refused" in snapshot.problems
+    with current(ref) as (session, referral):
+        actions.assign(session, referral, "dnds-c4-c6", "awa", CONSOLE)
+    with current(ref) as (_session, referral):
+        assert (referral.status, referral.focal_point_id) == ("notified", "dnds-c4-c6")
+        assert referral.due_at is not None  # escalation runs again
+        assert (referral.events[-1].event, referral.events[-1].actor) == ("reroute", "awa")
+    snapshot = status.take(runtime.current().db, runtime.current().redis)
+    assert snapshot.database is not None and snapshot.database.cases_refused == 0
+
+
+def test_a_case_refused_by_everyone_can_be_transferred(ref: str) -> None:
+    refuse_until_nobody_is_left(ref)
+    with current(ref) as (session, referral):
+        actions.transfer(session, referral, "dnpef", "awa", CONSOLE)
+    with current(ref) as (_session, referral):
+        assert (referral.agency_id, referral.status) == ("dnpef", "notified")
+    snapshot = status.take(runtime.current().db, runtime.current().redis)
+    assert snapshot.database is not None and snapshot.database.cases_refused == 0
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ TABLE: dict[str, dict[str, str]] = {
         "note": "notified",
     },
     "accepted": {"transfer": "transferred", "close": "closed", "note": "accepted"},
-    "rejected": {"reroute": "notified"},
+    "rejected": {"reroute": "notified", "transfer": "transferred"},
     "escalated": {
         "accept": "accepted",
         "reject": "rejected",

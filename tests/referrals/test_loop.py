@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from gateway import runtime
 from gateway.encoding import prepare
-from gateway.models import Alert, Message, Referral
+from gateway.models import Alert, FocalPointRecord, Message, Referral
 from gateway.sweeper import sweep
 from tests.fakes.providers import FakeTwilio
 from tests.referrals.conftest import ANSWERS
@@ -113,6 +113,45 @@ def test_rejection_goes_to_the_backup(loop_app: Flask, fake_twilio: FakeTwilio) 
     assert (referral.status, referral.focal_point_id) == ("notified", "iom-bko-fr")
     assert ref in texts_to(fake_twilio, IOM_FR)[-1]
     assert [e.event for e in referral.events] == ["notify", "reject", "reroute"]
+
+
+def test_the_last_refusal_is_told_the_truth(loop_app: Flask, fake_twilio: FakeTwilio) -> None:
+    """Refused by every person of IOM's chain and of the fallback agency: the last
+    one is not told the case goes to someone else."""
+    ref = report(loop_app, fake_twilio)
+    client = loop_app.test_client()
+    for _ in range(20):
+        with runtime.current().db.session() as session:
+            current = session.scalars(select(Referral).order_by(Referral.id.desc())).first()
+            assert current is not None
+            if current.status == "rejected":
+                break
+            record = session.get_one(FocalPointRecord, current.focal_point_id)
+            number = record.contact.phone
+        sms(client, number, f"NON {ref} pas dispo")
+        work(loop_app)
+        last = texts_to(fake_twilio, number)[-1]
+    assert (current.agency_id, current.status) == ("dnds", "rejected")
+    assert "Aucun autre point focal" in last and "transmis" not in last
+    assert prepare(last).segments <= 2
+
+
+def test_a_transfer_to_an_unknown_or_the_same_agency_says_so(
+    loop_app: Flask, fake_twilio: FakeTwilio
+) -> None:
+    ref = report(loop_app, fake_twilio)
+    client = loop_app.test_client()
+    sms(client, IOM_BM, f"OK {ref}")
+    sms(client, IOM_BM, f"TRANSFERT {ref} nowhere")
+    sms(client, IOM_BM, f"TRANSFERT {ref} iom")
+    sms(client, IOM_BM, f"TRANSFERT {ref}")
+    work(loop_app)
+    unknown, same, bare = texts_to(fake_twilio, IOM_BM)[-3:]
+    assert "agence NOWHERE inconnue" in unknown and ref in unknown
+    assert f"{ref} est déjà à IOM" in same
+    assert "Format: TRANSFERT REF agence" in bare
+    (referral,) = referrals()
+    assert referral.status == "accepted"
 
 
 def test_transfer_opens_a_referral_at_the_other_agency(
