@@ -86,18 +86,20 @@ def parse(text: str, name: str) -> tuple[Any, dict[JsonPath, int]]:
 
     Raises :class:`YamlError` on syntax errors and duplicate keys.
     """
+    lines: dict[JsonPath, int] = {}
+    duplicates: list[tuple[int, str]] = []
     try:
         node = yaml.compose(text, Loader=StrictLoader)
         data = yaml.load(text, Loader=StrictLoader)  # noqa: S506  # nosec B506 - a SafeLoader
+        if node is not None:
+            _walk(node, (), lines, duplicates)
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 1
         raise YamlError(name, [(line, f"invalid YAML: {exc.problem}")]) from exc
     except yaml.YAMLError as exc:
         raise YamlError(name, [(1, f"invalid YAML: {exc}")]) from exc
-    lines: dict[JsonPath, int] = {}
-    duplicates: list[tuple[int, str]] = []
-    if node is not None:
-        _walk(node, (), lines, duplicates)
+    except RecursionError as exc:  # [[[[…]]]]: PyYAML recurses once per level
+        raise YamlError(name, [(1, "invalid YAML: nested too deeply")]) from exc
     if duplicates:
         raise YamlError(name, duplicates)
     return data, lines

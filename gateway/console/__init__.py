@@ -222,7 +222,21 @@ def _fresh_request_state() -> None:
         g.pop(name, None)
 
 
+def _refuse_nul() -> None:
+    """Refuse (400) a console request with a NUL character in its path or fields.
+
+    No form needs one, and PostgreSQL refuses NUL in text: the query would fail
+    with a 500 instead of a clear error.
+    """
+    if not security.is_console_path(request.path):
+        return
+    fields = [*request.args.items(multi=True), *request.form.items(multi=True)]
+    if "\x00" in request.path or any("\x00" in k + v for k, v in fields):
+        abort(400)
+
+
 bp.before_app_request(_fresh_request_state)
+bp.before_app_request(_refuse_nul)
 bp.add_url_rule("/login", "login", perms.public(auth.login), methods=["GET", "POST"])
 bp.add_url_rule("/logout", "logout", perms.public(auth.logout), methods=["POST"])
 bp.before_app_request(auth.enforce_inactivity)

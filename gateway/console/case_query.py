@@ -62,11 +62,18 @@ class CaseFilters:
         return " ".join(f"{k}={v}" for k, v in sorted(args.items())) or "no filter"
 
 
-def _date(text: str | None) -> dt.date | None:
+# Dates a filter may name: far ones (9999-12-31) would overflow the day
+# arithmetic and name nothing Relais can hold anyway.
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2199, 12, 31)
+
+
+def form_date(text: str | None) -> dt.date | None:
+    """An ISO date typed in a filter form, or None (empty, invalid or out of range)."""
     try:
-        return dt.date.fromisoformat((text or "").strip()) if text else None
+        day = dt.date.fromisoformat((text or "").strip()) if text else None
     except ValueError:
         return None
+    return day if day is not None and FIRST_DAY <= day <= LAST_DAY else None
 
 
 def _page(text: str | None) -> int:
@@ -87,8 +94,8 @@ def parse_filters(args: Mapping[str, str]) -> CaseFilters:
         place=place if place in places_in_force() else "",
         risk=args.get("risk", "") if args.get("risk") in RISKS else "",
         overdue=args.get("overdue") == "1",
-        date_from=_date(args.get("date_from")),
-        date_to=_date(args.get("date_to")),
+        date_from=form_date(args.get("date_from")),
+        date_to=form_date(args.get("date_to")),
         training=args.get("training") == "1",
         page=_page(args.get("page")),
     )

@@ -155,7 +155,7 @@ def _edit_page(text: str, base: int | None, status: int = 200, **extra: Any) -> 
 def base_version() -> int | None:
     """The version the submitted form was opened on (``base_version``), if any."""
     value = request.form.get("base_version", "")
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 12 else None
 
 
 @bp.route("/directory/edit", methods=["GET", "POST"])

@@ -31,7 +31,7 @@ from gateway.channels.registry import SLUGS
 from gateway.commands.referrals import FailedJob, failed_jobs, retry_failed
 from gateway.console import auth, case_labels
 from gateway.console import permissions as perms
-from gateway.console.case_query import start_of
+from gateway.console.case_query import form_date, start_of
 from gateway.console.case_timeline import link_messages
 from gateway.console.cases import when
 from gateway.models import Message
@@ -64,13 +64,6 @@ class MessageFilters:
         }
 
 
-def _date(text: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(text.strip()) if text else None
-    except ValueError:
-        return None
-
-
 def parse_filters(args: Mapping[str, str]) -> MessageFilters:
     """Read :class:`MessageFilters` from request arguments."""
     before = args.get("before", "")
@@ -78,10 +71,10 @@ def parse_filters(args: Mapping[str, str]) -> MessageFilters:
         status=args.get("status", "") if args.get("status") in STATUSES else "",
         channel=args.get("channel", "") if args.get("channel") in SLUGS else "",
         direction=args.get("direction", "") if args.get("direction") in DIRECTIONS else "",
-        date_from=_date(args.get("date_from")),
-        date_to=_date(args.get("date_to")),
+        date_from=form_date(args.get("date_from")),
+        date_to=form_date(args.get("date_to")),
         training=args.get("training") == "1",
-        before=int(before) if before.isdigit() and len(before) < 12 else None,
+        before=int(before) if before.isascii() and before.isdigit() and len(before) < 12 else None,
     )
 
 

@@ -170,7 +170,7 @@ def _period() -> tuple[reports.Period, str]:
         last = dt.date.fromisoformat(raw_to) if raw_to else dt.datetime.now(dt.UTC).date()
         first = dt.date.fromisoformat(raw_from) if raw_from else last - dt.timedelta(29)
         return reports.Period.from_dates(first, last), ""
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: 9999-12-31, 0001-01-01
         message = _("That period cannot be used (at most three years, the start first).")
         return reports.Period.last_days(DEFAULT_DAYS), message
 

@@ -106,6 +106,14 @@ def _check(
             if code not in places:
                 add((*path, i), f"unknown place code {code!r}")
 
+    def durations(path: JsonPath, escalation: dict[str, str]) -> None:
+        for key, text in escalation.items():
+            try:
+                parse_duration(text)
+            except ValueError as exc:
+                add((*path, key), str(exc))
+
+    durations(("escalation",), data.get("escalation", {}))
     try:
         ZoneInfo(data.get("tz", DEFAULT_TZ))
     except (ZoneInfoNotFoundError, ValueError):
@@ -115,6 +123,7 @@ def _check(
     active: dict[str, bool] = {}
     for a, agency in enumerate(data["agencies"]):
         unique(("agencies", a, "id"), agency_ids, agency["id"], "agency")
+        durations(("agencies", a, "escalation"), agency.get("escalation", {}))
         own = {fp["id"] for fp in agency["focal_points"]}
         active[agency["id"]] = any(fp.get("active", True) for fp in agency["focal_points"])
         for f, fp in enumerate(agency["focal_points"]):

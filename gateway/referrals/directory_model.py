@@ -17,13 +17,23 @@ DEFAULT_TZ = "Africa/Bamako"
 DEFAULT_ESCALATION = {"high": "15m", "medium": "4h", "low": "24h", "reminder_after": "3d"}
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+# An escalation or reminder later than this is a typing mistake (and a far
+# one, 9999999d, overflows the date arithmetic of every timer).
+MAX_DURATION = 90 * 86400
 
 
 def parse_duration(text: str) -> int:
-    """Return the seconds in ``15m``, ``4h``, ``1d``, ``30s`` (ValueError otherwise)."""
-    if len(text) < 2 or text[-1] not in _UNITS or not text[:-1].isdigit():
+    """Return the seconds in ``15m``, ``4h``, ``1d``, ``30s``, at most 90 days.
+
+    ValueError for anything else (``"15m\\n"``, ``"²m"``, ``"0m"``, ``"100d"``).
+    """
+    digits = text[:-1]
+    if len(text) < 2 or text[-1] not in _UNITS or not (digits.isascii() and digits.isdigit()):
         raise ValueError(f"not a duration: {text!r}")
-    return int(text[:-1]) * _UNITS[text[-1]]
+    seconds = int(digits) * _UNITS[text[-1]]
+    if not 0 < seconds <= MAX_DURATION:
+        raise ValueError(f"duration {text!r} must be more than 0 and at most 90d")
+    return seconds
 
 
 def format_duration(seconds: int) -> str:

@@ -151,7 +151,7 @@ def post(client: FlaskClient, path: str, form: dict[str, str], *, page: str = "/
 
 
 def refuse_until_nobody_is_left(reference: str) -> list[str]:
-    """Every person the case reaches refuses it by SMS command code; returns
+    """Every person the case reaches refuses it (the code NON runs); returns
     ``agency/person`` of each refusal, in order (the last left nobody)."""
     from gateway.referrals import actions
 

@@ -127,8 +127,25 @@ def test_minimal_file_loads_with_defaults(tmp_path: Path, places: PlaceTree) -> 
 def test_durations() -> None:
     assert [parse_duration(t) for t in ("30s", "15m", "4h", "1d")] == [30, 900, 14400, 86400]
     assert format_duration(86400) == "1d" and format_duration(5400) == "90m"
-    with pytest.raises(ValueError):
-        parse_duration("15")
+    assert parse_duration("90d") == 90 * 86400
+    for bad in ("15", "15m\n", "\u00b2m", "0m", "91d", "9999999d", " 5m"):
+        with pytest.raises(ValueError):
+            parse_duration(bad)
+
+
+def test_durations_out_of_range_are_problems_with_their_line(
+    tmp_path: Path, places: PlaceTree
+) -> None:
+    """A far delay passed the schema and broke routing (date overflow) later."""
+    text = MINIMAL.replace("  high: 15m", "  high: 9999999d").replace(
+        "    name: Beta (test)\n",
+        "    name: Beta (test)\n    escalation:\n      low: |\n        15m\n",
+    )
+    found = problems(tmp_path, text, places)
+    assert found == [
+        (3, "duration '9999999d' must be more than 0 and at most 90d"),
+        (line(text, "low: |"), "not a duration: '15m\\n'"),
+    ]
 
 
 def test_schema_violations_name_file_and_line(tmp_path: Path, places: PlaceTree) -> None:
