@@ -124,9 +124,13 @@ class Dispatcher:
         store = ConversationStore(session, self.rt.redis, ttl)
         loaded = store.find_sms(contact.id)
         finished = loaded.state is None or loaded.state.done
-        if is_oneshot(text, self.oneshot) and finished:
+        if is_oneshot(text, self.oneshot) and (finished or self._complete_oneshot(contact, text)):
             texts = self._oneshot(session, message, contact, flow)
             if texts is not None:
+                if not finished and loaded.row is not None:
+                    # A relay's complete one-message alert replaces the
+                    # unfinished conversation instead of becoming its answer.
+                    loaded.row.status = "abandoned"
                 return texts
         if loaded.state is None or loaded.row is None:
             result = self._begin(flow, contact, text)
@@ -155,6 +159,11 @@ class Dispatcher:
             alert_id=alert.id if alert is not None else None,
         )
         return result.replies
+
+    def _complete_oneshot(self, contact: Contact, text: str) -> bool:
+        flow = self.alert_flow
+        lang = contact.language or flow.default_language
+        return parse_oneshot(text, flow, self.oneshot, language=lang).complete
 
     def _over_limit(self, session: Session, contact: Contact) -> int:
         """How far over the per-number limit this message is (focal points are exempt)."""

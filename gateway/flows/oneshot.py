@@ -112,12 +112,20 @@ def _names(option: Option) -> set[str]:
     return {fold(word) for words in option.synonyms.values() for word in words}
 
 
+def _count_range(flow: Flow) -> tuple[int, int]:
+    """The bounds the alert flow's own question puts on ``children_count``."""
+    for state in flow.states.values():
+        if any(a.name == "save" and a.arg == "children_count" for a in state.actions):
+            return state.minimum or 1, state.maximum or 99
+    return 1, 99
+
+
 def _age(word: str, spec: OneShotSpec, flow: Flow) -> str | None:
     token = _token(word)
     if token in spec.unknown:
         return "unknown"
     digits = token.removesuffix("ans").removesuffix("a").strip()
-    age = int(digits) if digits.isdigit() and len(digits) <= 3 else None
+    age = int(digits) if digits.isascii() and digits.isdigit() and len(digits) <= 3 else None
     if age is None:
         age = whole_number(word, flow.lexicon)  # "douze", "twelve"
     if age is None:
@@ -150,8 +158,12 @@ def parse_oneshot(text: str, flow: Flow, spec: OneShotSpec, language: str = "fr"
         answers["risk"] = "high"
         position += 1
     nxt = words[position + 1] if position + 1 < len(words) else ""
-    if peek().isdigit() and _token(nxt) in spec.sexes:
-        answers["children_count"] = int(peek()[:3])
+    count = _token(peek())  # folded: "²" → "2", "①" → "1"
+    if count.isdigit() and _token(nxt) in spec.sexes:
+        # 0 or 1000 children is a typing mistake: the count is left unknown.
+        low, high = _count_range(flow)
+        if count.isascii() and low <= int(count) <= high:
+            answers["children_count"] = int(count)
         position += 1
     sex = spec.sexes.get(_token(peek()))
     if sex:

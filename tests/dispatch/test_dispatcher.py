@@ -103,6 +103,29 @@ def test_one_shot_relay_sms_creates_a_complete_alert(client) -> None:  # type: i
     assert alert.reference in outbound_texts(ALICE)[-1]
 
 
+def test_a_complete_one_shot_replaces_an_unfinished_conversation(client) -> None:  # type: ignore[no-untyped-def]
+    """It was stored as the answer to the question being asked (the landmark)."""
+    for text in ("Bonjour", "1", "1", "5"):
+        send(client, ALICE, text)
+    send(client, ALICE, "ALERTE ENA F 12 C5 Marche Medine")
+    (alert,) = alerts()
+    assert (alert.via, alert.landmark, alert.age_band) == ("oneshot", "Marche Medine", "12-14")
+    assert alert.reference in outbound_texts(ALICE)[-1]
+    with runtime.current().db.session() as session:
+        assert session.scalars(select(Conversation.status)).all() == ["abandoned"]
+    send(client, ALICE, "Bonjour")  # the next message starts afresh (language known)
+    assert outbound_texts(ALICE)[-1].startswith("Que se passe-t-il ?")
+
+
+def test_an_incomplete_one_shot_mid_conversation_is_an_answer(client) -> None:  # type: ignore[no-untyped-def]
+    for text in ("Bonjour", "1", "1", "5"):
+        send(client, ALICE, text)
+    send(client, ALICE, "ALERTE ENA vers le marche")  # a landmark, as far as we can tell
+    assert alerts() == []
+    with runtime.current().db.session() as session:
+        assert session.scalars(select(Conversation.status)).all() == ["active"]
+
+
 def test_one_shot_with_unreadable_parts_names_them(client) -> None:  # type: ignore[no-untyped-def]
     send(client, ALICE, "ALERTE ENA Q 12 nowhere")
     assert alerts() == []

@@ -71,6 +71,27 @@ def test_partial_names_unreadable_parts(
     assert fits(result.reply)
 
 
+@pytest.mark.parametrize(("count", "read"), [("\u00b2", 2), ("\u2460", 1), ("07", 7)])
+def test_counts_typed_oddly_are_read(
+    alert: Flow, oneshot_spec: OneShotSpec, count: str, read: int
+) -> None:
+    """ "²" and "①" are digits to str.isdigit but not to int(): they failed the
+    whole message (no alert, no reply)."""
+    result = parse_oneshot(f"ALERTE ENA {count} F 12 C5 Marche", alert, oneshot_spec)
+    assert result.complete and result.answers["children_count"] == read
+
+
+@pytest.mark.parametrize("count", ["0", "1000", "123456"])
+def test_impossible_counts_leave_the_count_unknown(
+    alert: Flow, oneshot_spec: OneShotSpec, count: str
+) -> None:
+    """1000 was cut to 100 and 0 stored as 0 children (the question allows 1-99)."""
+    result = parse_oneshot(f"ALERTE ENA {count} F 12 C5 Marche", alert, oneshot_spec)
+    assert result.complete, result.missing
+    assert "children_count" not in result.answers
+    assert (result.answers["sex"], result.answers["place"]) == ("girl", "ML-BKO-C5")
+
+
 def test_reply_language(alert: Flow, oneshot_spec: OneShotSpec) -> None:
     assert "Could not read" in parse_oneshot("ALERT ENA", alert, oneshot_spec, "en").reply
     assert "Thank you" in parse_oneshot("ALERT ENA F 3 C1", alert, oneshot_spec, "en").reply
