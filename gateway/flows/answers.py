@@ -33,6 +33,8 @@ def words_number(words: Sequence[str], lexicon: Lexicon) -> int | None:
         if value is not None:
             if total is None:
                 total = value
+            elif total == 1 and value >= 10:  # "une dizaine", "one dozen": an article
+                total = value
             elif value == 20 and last == 4:  # quatre-vingt(s)
                 total += 4 * 20 - 4
             else:

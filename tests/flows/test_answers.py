@@ -73,6 +73,10 @@ TYPED = [
     ("count", "Trois enfants", 3),
     ("count", "three", 3),
     ("count", "vingt et un", 21),
+    ("count", "une dizaine", 10),  # "une" is an article here, not 1 + 10
+    ("count", "environ une vingtaine d'enfants", 20),
+    ("count", "a dozen children", 12),
+    ("count", "une", 1),
     ("count", "quatre-vingt-dix-neuf", 99),
     ("count", "soixante-dix-sept", 77),
     ("count", "tan ni fila", 12),
