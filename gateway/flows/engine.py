@@ -196,7 +196,9 @@ def _keyword(flow: Flow, cs: ConversationState, text: str, channel: str) -> Step
     if cs.done:
         return None
     if keyword.name == HELP:
-        return _result(flow, cs, channel, [flow.text("help", lang)], [Action("help")])
+        # The general help does not fit above most USSD menus: a short one does.
+        helper = "help_ussd" if channel == "ussd" and "help_ussd" in flow.texts else "help"
+        return _result(flow, cs, channel, [flow.text(helper, lang)], [Action("help")])
     if keyword.name == STATUS and keyword.argument:
         action = Action("status_query", {"reference": keyword.argument})
         if channel == "sms":

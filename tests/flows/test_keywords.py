@@ -6,6 +6,7 @@ import pytest
 
 from gateway.flows.engine import start, step
 from gateway.flows.model import CHANNELS, Flow, StepResult
+from gateway.flows.text import fold
 
 from .conftest import assert_fits
 
@@ -74,6 +75,11 @@ def test_help_keeps_the_question(
     assert_fits(result, channel)
     if channel == "sms":
         assert result.replies[-1].endswith(before.replies[-1])
+    else:  # one screen: the (short) USSD help above the menu, never silently dropped
+        screen = result.replies[0]
+        assert fold(alert.text("help_ussd", language)) in fold(screen)
+        last_line = before.replies[0].split("\n")[-1]
+        assert fold(last_line) in fold(screen)
 
 
 @pytest.mark.parametrize("sid", STATES)
