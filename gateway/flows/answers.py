@@ -31,9 +31,8 @@ def words_number(words: Sequence[str], lexicon: Lexicon) -> int | None:
     for word in words:
         value = lexicon.numbers.get(word, lexicon.numbers.get(stem(word)))
         if value is not None:
-            if total is None:
-                total = value
-            elif total == 1 and value >= 10:  # "une dizaine", "one dozen": an article
+            # A leading 1 before a bigger word is an article: "une dizaine", "one dozen".
+            if total is None or (total == 1 and value >= 10):
                 total = value
             elif value == 20 and last == 4:  # quatre-vingt(s)
                 total += 4 * 20 - 4
