@@ -152,12 +152,27 @@ def _clean(text: str) -> str | None:
 
 def normalise_outcome(text: str) -> str:
     """Return the outcome code (one of :data:`OUTCOMES`) for words in French or English."""
-    folded = " ".join(_fold(text).replace("’", "'").split())
-    padded = f" {folded}"
+    words = _fold(text).replace("’", "'").split()
+    padded = f" {' '.join(words)}"
     for outcome, prefixes in _OUTCOME_WORDS:
-        if any(f" {prefix}" in padded for prefix in prefixes):
+        if any(_affirmed(padded, prefix) for prefix in prefixes):
             return outcome
     return "other"
+
+
+_NEGATIONS = frozenset({"non", "pas", "not", "no", "never", "jamais"})
+
+
+def _affirmed(padded: str, prefix: str) -> bool:
+    """True when a word of ``padded`` starts with ``prefix`` and is not negated
+    by the word before it ("non place", "not reunited" name no outcome)."""
+    start = padded.find(f" {prefix}")
+    while start != -1:
+        before = padded[:start].split()
+        if not before or before[-1] not in _NEGATIONS:
+            return True
+        start = padded.find(f" {prefix}", start + 1)
+    return False
 
 
 def parse_command(text: str, default_lang: str = "fr") -> Command | ParseError:

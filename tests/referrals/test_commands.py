@@ -101,6 +101,9 @@ def test_draft_bambara_keywords() -> None:
         ("fausse alerte", "false_alarm"),
         ("False alarm", "false_alarm"),
         ("parti", "other"),
+        ("non placé", "other"),  # a negated outcome is no outcome
+        ("not reunited", "other"),
+        ("pas réunifié, placé en foyer", "placed_in_care"),
     ],
 )
 def test_outcomes(words: str, outcome: str) -> None:
