@@ -153,9 +153,15 @@ def test_render_ussd(end: bool) -> None:
 
 
 def test_render_ussd_never_splits_combining_sequence() -> None:
-    text = "e" * 174 + "e\u0301" * 10
-    # a plain cut at 175 would separate the "e" at 174 from its accent at 175
+    text = "e" * 174 + "\u0628\u0651" * 10  # Arabic (kept as is) with a combining shadda
+    # a plain cut at 175 would separate the letter at 174 from its mark at 175
     assert render_ussd(text, end=False) == "CON " + "e" * 174 + "..."
+
+
+def test_render_ussd_folds_to_gsm7() -> None:
+    """A decomposed accent is composed; Bambara letters get their GSM-7 forms."""
+    folded = render_ussd("e\u0301t\u00e9 \u0254 \u025b", end=True)
+    assert folded == "END \u00e9t\u00e9 \u00f2 \u00e8"
 
 
 def test_token_valid() -> None:

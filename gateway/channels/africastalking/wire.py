@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from gateway.channels.base import InboundMessage, InvalidPayload, StatusUpdate
+from gateway.encoding import gsm7_fold
 from gateway.phones import normalize
 
 SLUG = "africastalking"
@@ -201,9 +202,12 @@ def parse_ussd_end(form: Mapping[str, str]) -> UssdEnd:
 def render_ussd(text: str, end: bool) -> str:
     """Render a USSD answer: ``"CON …"`` (wait for input) or ``"END …"`` (close).
 
-    The result never exceeds 182 characters: longer text is cut at a
-    character boundary (never inside a combining sequence) and ends with "...".
+    The text is folded to GSM-7 first (a Bambara ``ɔ`` would make the whole
+    screen UCS-2, where a screen holds far fewer characters). The result never
+    exceeds 182 characters: longer text is cut at a character boundary (never
+    inside a combining sequence) and ends with "...".
     """
+    text = gsm7_fold(text)
     prefix = "END " if end else "CON "
     room = USSD_MAX - len(prefix)
     if len(text) <= room:
