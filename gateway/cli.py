@@ -13,7 +13,7 @@ import datetime as dt
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, NoAppException, with_appcontext
 
 from gateway import runtime
 from gateway.commands.audit import audit_group
@@ -26,10 +26,19 @@ from gateway.commands.status import status_command
 from gateway.commands.users import users_group
 
 
+class ConfigProblem(NoAppException):
+    """A setting is missing or wrong: its message, no traceback, exit code 2
+    (Flask prints a NoAppException's message even while listing commands)."""
+
+
 def _create_app() -> Flask:
     from gateway import create_app
+    from gateway.config import ConfigError
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as exc:
+        raise ConfigProblem(str(exc)) from None
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
@@ -122,7 +131,7 @@ def keys() -> None:
     """Data encryption keys."""
 
 
-@keys.command("generate")
+@keys.command("generate", with_appcontext=False)  # makes the DATA_KEYS production needs
 def keys_generate() -> None:
     """Print a new Fernet key (put it first in DATA_KEYS to rotate)."""
     from gateway.crypto import generate_key

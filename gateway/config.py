@@ -174,7 +174,11 @@ def _apply_defaults(s: Settings) -> None:
         s.SECRET_KEY = s.SECRET_KEY or secrets["SECRET_KEY"]
         s.DATA_KEYS = s.DATA_KEYS or secrets["DATA_KEYS"]
     if not s.REDIS_URL:
-        s.REDIS_URL = "redis://127.0.0.1:6379/0"
+        # The Redis of a running `make run` when there is one, so that a
+        # `relais` command in another shell sees the same queues.
+        from gateway.embedded_redis import EMBEDDED_URL, answers
+
+        s.REDIS_URL = EMBEDDED_URL if answers(EMBEDDED_URL, 0.2) else "redis://127.0.0.1:6379/0"
 
 
 def validate(s: Settings) -> None:

@@ -14,14 +14,16 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from types import FrameType
 
+from dotenv import dotenv_values
+
 from gateway.config import PROJECT_ROOT, load_settings
 from gateway.devsecrets import dev_secrets
-from gateway.embedded_redis import EmbeddedRedis, answers
+from gateway.embedded_redis import EMBEDDED_PORT, EMBEDDED_URL, EmbeddedRedis, answers
 
-EMBEDDED_REDIS_PORT = 6380
 DEMO_DIRECTORY = PROJECT_ROOT / "examples" / "bamako-directory.yaml"
 
 
@@ -52,8 +54,9 @@ def _banner(port: int, redis_url: str, embedded: bool, password: str) -> str:
             "Relais is starting (development).",
             f"  Console:    {base}/console/  (users admin and trainer, password {password})",
             f"  Health:     {base}/healthz   Readiness: {base}/readyz",
-            f"  Webhooks:   {base}/webhooks/twilio/sms",
-            f"              {base}/webhooks/africastalking/ussd?token=…",
+            f"  Simulator:  {base}/console/simulator  (a phone on screen: no provider needed)",
+            f"  Webhooks:   {base}/webhooks/twilio/sms  (signed with TWILIO_AUTH_TOKEN)",
+            f"              {base}/webhooks/africastalking/ussd?token=AT_WEBHOOK_TOKEN",
             f"  Redis:      {redis_url}" + ("  (embedded)" if embedded else ""),
             "  Stop with Ctrl-C.",
             "",
@@ -89,9 +92,19 @@ def _run_until_stopped(command: list[str], env: dict[str, str]) -> int:
         signal.signal(signal.SIGTERM, previous)
 
 
+def environment(shell: Mapping[str, str], dotenv_file: Path) -> dict[str, str]:
+    """The one configuration every step of ``make run`` uses: ``dotenv_file``
+    under the shell's environment (a variable set in the shell wins, as for
+    the ``relais`` commands). honcho is told not to read ``.env`` again:
+    otherwise the banner, the release step and the processes could each see a
+    different port, database or Redis."""
+    dotenv = {k: v for k, v in dotenv_values(dotenv_file).items() if v is not None}
+    return {**dotenv, **shell}
+
+
 def main() -> int:
     """Set up and run web + worker; returns the exit code."""
-    env = dict(os.environ)
+    env = environment(os.environ, PROJECT_ROOT / ".env")
     env.setdefault("RELAIS_ENV", "development")
     if env["RELAIS_ENV"] == "production":
         print("make run is for development; use the Procfile in production.", file=sys.stderr)
@@ -108,19 +121,22 @@ def main() -> int:
     redis: EmbeddedRedis | None = None
     if not env.get("REDIS_URL"):
         redis = EmbeddedRedis(
-            PROJECT_ROOT / "instance" / "redis", EMBEDDED_REDIS_PORT, persist=True
+            PROJECT_ROOT / "instance" / "redis", EMBEDDED_PORT, persist=True, own_session=True
         )
         if answers(redis.url):
             redis = None  # one is already running from an earlier `make run`
         else:
             redis.start()
-        env["REDIS_URL"] = f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0"
+        env["REDIS_URL"] = EMBEDDED_URL
     try:
         subprocess.run([bin_dir + "/relais", "release"], env=env, check=True, cwd=PROJECT_ROOT)  # noqa: S603
         password = dev_secrets()["DEV_CONSOLE_PASSWORD"]
         _ensure_dev_users(bin_dir + "/relais", env, password)
         print(_banner(settings.PORT, env["REDIS_URL"], redis is not None, password), flush=True)
-        honcho = [bin_dir + "/honcho", "-f", str(PROJECT_ROOT / "Procfile"), "start"]
+        # Development listens on loopback only: the console's password is printed.
+        env.setdefault("WEB_BIND", "127.0.0.1")
+        honcho = [bin_dir + "/honcho", "-e", os.devnull, "-f", str(PROJECT_ROOT / "Procfile")]
+        honcho += ["start"]
         honcho += ["-p", str(settings.PORT), "web", "worker"]
         return _run_until_stopped(honcho, env)
     except KeyboardInterrupt:

@@ -41,6 +41,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# The port ``make run`` gives its Redis; development commands find it there.
+EMBEDDED_PORT = 6380
+EMBEDDED_URL = f"redis://127.0.0.1:{EMBEDDED_PORT}/0"
+
+
 def answers(url: str, timeout: float = 0.5) -> bool:
     """True when a Redis server answers PING at ``url``."""
     try:
@@ -53,10 +58,20 @@ def answers(url: str, timeout: float = 0.5) -> bool:
 class EmbeddedRedis:
     """A redis-server child process on 127.0.0.1:``port`` with its data in ``directory``."""
 
-    def __init__(self, directory: Path, port: int | None = None, *, persist: bool = False) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        port: int | None = None,
+        *,
+        persist: bool = False,
+        own_session: bool = False,
+    ) -> None:
         self.directory = Path(directory)
         self.port = port or free_port()
         self.persist = persist
+        # own_session: out of the terminal's process group, so a Ctrl-C stops
+        # the web and the worker first and this server only after them.
+        self.own_session = own_session
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -78,7 +93,10 @@ class EmbeddedRedis:
             "--loglevel", "warning",
         ]  # fmt: skip
         self.process = subprocess.Popen(  # noqa: S603 - fixed arguments
-            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            args,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=self.own_session,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

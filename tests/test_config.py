@@ -94,3 +94,26 @@ def test_dev_secrets_include_a_stable_console_password(tmp_path, monkeypatch) ->
     upgraded = dev_secrets()
     assert upgraded["SECRET_KEY"] == "s" and upgraded["DATA_KEYS"] == "k"
     assert upgraded["DEV_CONSOLE_PASSWORD"]
+
+
+def test_the_cli_names_a_bad_setting_without_a_traceback() -> None:
+    from click.testing import CliRunner
+
+    from gateway.cli import main
+
+    result = CliRunner().invoke(main, ["status"], env={"WORKER_PROCESSES": "abc"})
+    assert result.exit_code == 2
+    assert "WORKER_PROCESSES must be a whole number, got 'abc'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_keys_generate_needs_no_configuration() -> None:
+    """It makes the DATA_KEYS that production refuses to start without."""
+    from click.testing import CliRunner
+
+    from gateway.cli import main
+    from gateway.crypto import parse_keys
+
+    result = CliRunner().invoke(main, ["keys", "generate"], env={"RELAIS_ENV": "production"})
+    assert result.exit_code == 0, result.output
+    parse_keys(result.output.strip())

@@ -65,3 +65,15 @@ def test_make_run_starts_and_a_sigterm_stops_every_process(
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         log.close()
+
+
+def test_one_configuration_from_the_shell_and_dotenv(tmp_path: Path) -> None:
+    """The shell wins over .env, .env fills the rest (honcho no longer reads it)."""
+    from gateway.devstack import environment
+
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("PORT=5079\nDATABASE_URL=sqlite:////tmp/from-dotenv.db\nEMPTY=\n# note\n")
+    env = environment({"PORT": "5078", "PATH": "/bin"}, dotenv)
+    assert env["PORT"] == "5078" and env["PATH"] == "/bin"
+    assert env["DATABASE_URL"] == "sqlite:////tmp/from-dotenv.db" and env["EMPTY"] == ""
+    assert environment({"A": "1"}, tmp_path / "missing.env") == {"A": "1"}

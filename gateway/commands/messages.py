@@ -71,8 +71,10 @@ def failed(since_hours: float) -> None:
 @with_appcontext
 def retry(message_id: int | None, exhausted: bool, since_hours: float) -> None:
     """Queue failed messages again (one by id, or --exhausted)."""
-    if (message_id is None) == (not exhausted):
+    if message_id is not None and exhausted:
         raise click.UsageError("give a message id or --exhausted, not both")
+    if message_id is None and not exhausted:
+        raise click.UsageError("give a message id, or --exhausted for every message that gave up")
     ids = [m.id for m in _failed(since_hours) if _exhausted(m)] if exhausted else [message_id or 0]
     requeued = 0
     with runtime.current().db.session() as session:
