@@ -67,29 +67,33 @@ def _banner(port: int, redis_url: str, embedded: bool, password: str) -> str:
 def _run_until_stopped(command: list[str], env: dict[str, str]) -> int:
     """Run honcho; a SIGTERM to us stops it (and so web and worker) before we exit.
 
-    Ctrl-C reaches every process of the terminal's group by itself; a SIGTERM
-    (``kill``, a container stop) reaches only this process, and without this
-    would leave gunicorn holding the port and the worker running.
+    Ctrl-C reaches every process of the terminal's group by itself: honcho
+    stops its children, and we only wait for it (a second Ctrl-C kills it).
+    A SIGTERM (``kill``, a container stop) reaches only this process, and
+    without the handler would leave gunicorn holding the port and the worker
+    running. The handlers never raise: a KeyboardInterrupt inside
+    ``Popen.wait`` can leave its internal lock held, and the next wait then
+    blocks for ever on a process already gone.
     """
     proc = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT)  # noqa: S603
+    interrupts = 0
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:
         proc.terminate()
 
+    def _interrupt(_signum: int, _frame: FrameType | None) -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts > 1:
+            proc.kill()
+
     previous = signal.signal(signal.SIGTERM, _stop)
-    interrupts = 0
+    previous_int = signal.signal(signal.SIGINT, _interrupt)
     try:
-        while True:
-            try:
-                return proc.wait()
-            except KeyboardInterrupt:
-                # Honcho got the Ctrl-C too: let it stop its children; a
-                # second Ctrl-C does not wait any more.
-                interrupts += 1
-                if interrupts > 1:
-                    proc.kill()
+        return proc.wait()
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 def environment(shell: Mapping[str, str], dotenv_file: Path) -> dict[str, str]:
@@ -98,7 +102,8 @@ def environment(shell: Mapping[str, str], dotenv_file: Path) -> dict[str, str]:
     the ``relais`` commands). honcho is told not to read ``.env`` again:
     otherwise the banner, the release step and the processes could each see a
     different port, database or Redis."""
-    dotenv = {k: v for k, v in dotenv_values(dotenv_file).items() if v is not None}
+    # An empty value in .env (``SECRET_KEY=``) means "the default", as unset.
+    dotenv = {k: v for k, v in dotenv_values(dotenv_file).items() if v}
     return {**dotenv, **shell}
 
 

@@ -29,9 +29,12 @@ def _marked(mark: str) -> list[int]:
     return marked("RELAIS_TEST_MARK", mark)
 
 
-def test_make_run_starts_and_a_sigterm_stops_every_process(
-    tmp_path: Path, redis_server: EmbeddedRedis
+@pytest.mark.parametrize("stop", ["sigterm", "ctrl-c"])
+def test_make_run_starts_and_stops_every_process(
+    tmp_path: Path, redis_server: EmbeddedRedis, stop: str
 ) -> None:
+    """SIGTERM reaches make run's process only (``kill``, a container stop);
+    Ctrl-C reaches the terminal's whole process group."""
     port = free_port()
     mark = uuid.uuid4().hex
     env = {
@@ -56,7 +59,10 @@ def test_make_run_starts_and_a_sigterm_stops_every_process(
     try:
         assert wait_for(lambda: _ready(port), 120, 0.5), (tmp_path / "devstack.log").read_text()
         assert len(_marked(mark)) >= 3  # honcho, gunicorn and the worker at least
-        proc.send_signal(signal.SIGTERM)  # to make run's process only, as `kill` would
+        if stop == "sigterm":
+            proc.send_signal(signal.SIGTERM)
+        else:
+            os.killpg(proc.pid, signal.SIGINT)  # its own session: the group is proc.pid
         proc.wait(timeout=60)
         assert wait_for(lambda: not _marked(mark), 30), "web or worker left running"
         assert not _ready(port)
@@ -75,5 +81,5 @@ def test_one_configuration_from_the_shell_and_dotenv(tmp_path: Path) -> None:
     dotenv.write_text("PORT=5079\nDATABASE_URL=sqlite:////tmp/from-dotenv.db\nEMPTY=\n# note\n")
     env = environment({"PORT": "5078", "PATH": "/bin"}, dotenv)
     assert env["PORT"] == "5078" and env["PATH"] == "/bin"
-    assert env["DATABASE_URL"] == "sqlite:////tmp/from-dotenv.db" and env["EMPTY"] == ""
+    assert env["DATABASE_URL"] == "sqlite:////tmp/from-dotenv.db" and "EMPTY" not in env
     assert environment({"A": "1"}, tmp_path / "missing.env") == {"A": "1"}
