@@ -68,27 +68,21 @@ def _run_until_stopped(command: list[str], env: dict[str, str]) -> int:
     """Run honcho; a SIGTERM to us stops it (and so web and worker) before we exit.
 
     Ctrl-C reaches every process of the terminal's group by itself: honcho
-    stops its children, and we only wait for it (a second Ctrl-C kills it).
+    stops its children (and kills those that do not stop in time), so we only
+    wait for it — killing honcho instead would orphan gunicorn and the worker.
     A SIGTERM (``kill``, a container stop) reaches only this process, and
     without the handler would leave gunicorn holding the port and the worker
-    running. The handlers never raise: a KeyboardInterrupt inside
-    ``Popen.wait`` can leave its internal lock held, and the next wait then
-    blocks for ever on a process already gone.
+    running. Neither handler raises: a KeyboardInterrupt inside ``Popen.wait``
+    can leave its internal lock held, and the next wait then blocks for ever
+    on a process already gone.
     """
     proc = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT)  # noqa: S603
-    interrupts = 0
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:
         proc.terminate()
 
-    def _interrupt(_signum: int, _frame: FrameType | None) -> None:
-        nonlocal interrupts
-        interrupts += 1
-        if interrupts > 1:
-            proc.kill()
-
     previous = signal.signal(signal.SIGTERM, _stop)
-    previous_int = signal.signal(signal.SIGINT, _interrupt)
+    previous_int = signal.signal(signal.SIGINT, lambda _signum, _frame: None)
     try:
         return proc.wait()
     finally:
