@@ -18,11 +18,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from gateway.channels.base import InboundMessage
 from gateway.db import Database, utcnow
 from gateway.logs import get_logger
-from gateway.models import Contact, InboundRejection, Message
+from gateway.models import Contact, Conversation, InboundRejection, Message
 from gateway.models.message import Direction, Status
 
 log = get_logger(__name__)
@@ -39,6 +40,24 @@ class Stored:
     contact_id: int = 0
 
 
+def _claim_from_training(session: Session, contact: Contact) -> None:
+    """A real person writes from a number the simulator once used: it is theirs
+    now. The trainer's language choice and open conversations must not carry
+    over (their reports would continue a demo); the simulator no longer picks
+    the number (it only reuses training contacts)."""
+    contact.is_training = False
+    contact.language = None
+    session.execute(
+        update(Conversation)
+        .where(
+            Conversation.contact_id == contact.id,
+            Conversation.status.in_(("active", "paused")),
+        )
+        .values(status="abandoned")
+    )
+    log.warning("training_number_now_real", contact_id=contact.id)
+
+
 def store(
     db: Database, inbound: InboundMessage, *, training: bool = False, claim: bool = False
 ) -> Stored:
@@ -50,6 +69,8 @@ def store(
     try:
         with db.session() as session:
             contact = Contact.get_or_create(session, inbound.sender, training=training)
+            if contact.is_training and not training:
+                _claim_from_training(session, contact)
             now = utcnow()
             # Only retention reads it (in days): one UPDATE an hour is plenty,
             # not one per message.

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from gateway import runtime
+from gateway.db import utcnow
 from gateway.models import Contact, Conversation, Message
 from gateway.sweeper import sweep
 from tests.support import (
@@ -195,6 +196,27 @@ def test_failed_processing_is_retried_by_the_sweeper(
     work(app)
     assert count(Message, Message.direction == "in", Message.status == "handled") == 1
     assert "Langue" in outbound_texts(ALICE)[-1]
+
+
+def test_a_real_sms_from_a_number_the_simulator_used_starts_afresh(client) -> None:  # type: ignore[no-untyped-def]
+    """The simulator's numbers are real-looking: a real person may own one."""
+    rt = runtime.current()
+    with rt.db.session() as session:
+        contact = Contact.get_or_create(session, ALICE, training=True)
+        contact.language = "en"
+        session.add(
+            Conversation(
+                contact_id=contact.id, channel="sms", flow="alert", state="{}", status="active",
+                expires_at=utcnow() + dt.timedelta(hours=1),
+            )
+        )  # fmt: skip
+    send(client, ALICE, "Bonjour")
+    assert "Langue" in outbound_texts(ALICE)[-1]  # the language question, not the demo's
+    with rt.db.session() as session:
+        contact = Contact.find(session, ALICE)
+        assert contact is not None and not contact.is_training
+        statuses = session.scalars(select(Conversation.status).order_by(Conversation.id)).all()
+        assert statuses == ["abandoned", "active"]
 
 
 def test_blocked_number_gets_no_reply(client) -> None:  # type: ignore[no-untyped-def]
