@@ -27,7 +27,8 @@ REFERENCE_LENGTH = LENGTH
 
 ACCEPT, REJECT, INFO, NOTE = "accept", "reject", "info", "note"
 TRANSFER, CLOSE, LIST, HELP = "transfer", "close", "list", "help"
-ACTIONS: tuple[str, ...] = (ACCEPT, REJECT, INFO, NOTE, TRANSFER, CLOSE, LIST, HELP)
+STOP = "stop"  # a focal point cannot opt out by SMS: they are told whom to ask
+ACTIONS: tuple[str, ...] = (ACCEPT, REJECT, INFO, NOTE, TRANSFER, CLOSE, LIST, HELP, STOP)
 NEEDS_REFERENCE = frozenset({ACCEPT, REJECT, INFO, NOTE, TRANSFER, CLOSE})
 
 UNKNOWN_COMMAND, MISSING_REFERENCE = "unknown_command", "missing_reference"
@@ -55,6 +56,8 @@ _KEYWORDS: dict[str, tuple[str, str | None]] = {
     "cloturer": (CLOSE, "fr"), "close": (CLOSE, "en"),
     "liste": (LIST, "fr"), "list": (LIST, "en"),
     "aide": (HELP, "fr"), "help": (HELP, "en"), "?": (HELP, None),
+    "stop": (STOP, None), "arret": (STOP, "fr"), "arreter": (STOP, "fr"),
+    "unsubscribe": (STOP, "en"),
     # Bambara drafts, UNVALIDATED: awɔ (yes), ayi (no), dɛmɛ (help).
     "awo": (ACCEPT, None), "ayi": (REJECT, None), "deme": (HELP, None),
 }  # fmt: skip

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway import runtime
+from gateway.logs import get_logger
 from gateway.models import Alert, FocalPointRecord, Message, Referral
 from gateway.referrals import actions, service, store
 from gateway.referrals.actions import SMS, ActionError
@@ -34,6 +35,7 @@ from gateway.referrals.commands import (
     LIST,
     NOTE,
     REJECT,
+    STOP,
     TRANSFER,
     Command,
     ParseError,
@@ -47,6 +49,8 @@ from gateway.throttle import lookups_blocked, note_failed_lookup
 
 OPEN = ("notified", "escalated", "accepted")
 
+log = get_logger(__name__)
+
 
 def handle_focal_sms(session: Session, message: Message) -> list[str] | None:
     """Answer a focal point's SMS command; None when the sender is not a focal point."""
@@ -59,6 +63,11 @@ def handle_focal_sms(session: Session, message: Message) -> list[str] | None:
     lang = command.lang
     if command.action == HELP:
         return [reply("help", lang)]
+    if command.action == STOP:
+        # Staff leave the directory through their coordinator (who can mark
+        # them inactive at once): an SMS opt-out would silently drop cases.
+        log.warning("focal_point_asked_to_stop", focal_point=record.id)
+        return [reply("stop_focal", lang)]
     if command.action == LIST:
         return [reply("list", lang, references=_open_references(session, record))]
     rt = runtime.current()

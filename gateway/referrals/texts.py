@@ -32,7 +32,7 @@ REPLY_CODES = (
     "accepted", "already_accepted_by_other", "rejected_rerouted", "rejected_no_one",
     "info_no_number", "note_saved",
     "transferred", "unknown_agency", "same_agency", "closed", "list", "help",
-    "unknown_reference", "not_yours", "wrong_syntax", "not_allowed",
+    "unknown_reference", "not_yours", "wrong_syntax", "not_allowed", "stop_focal",
 )  # fmt: skip
 REPORTER_CODES = (
     "handled", "closed", "status_received", "status_in_progress", "status_closed",

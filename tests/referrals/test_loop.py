@@ -115,6 +115,19 @@ def test_rejection_goes_to_the_backup(loop_app: Flask, fake_twilio: FakeTwilio) 
     assert [e.event for e in referral.events] == ["notify", "reject", "reroute"]
 
 
+def test_a_focal_point_sending_stop_is_told_whom_to_ask(
+    loop_app: Flask, fake_twilio: FakeTwilio
+) -> None:
+    report(loop_app, fake_twilio)
+    sms(loop_app.test_client(), IOM_BM, "STOP")
+    work(loop_app)
+    answer = texts_to(fake_twilio, IOM_BM)[-1]
+    assert "coordinateur" in answer and "inactif" in answer
+    with runtime.current().db.session() as session:
+        record = session.get_one(FocalPointRecord, "iom-bko-bm")
+        assert record.active and not record.contact.opted_out  # nothing changed by SMS
+
+
 def test_the_last_refusal_is_told_the_truth(loop_app: Flask, fake_twilio: FakeTwilio) -> None:
     """Refused by every person of IOM's chain and of the fallback agency: the last
     one is not told the case goes to someone else."""
