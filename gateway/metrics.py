@@ -15,9 +15,9 @@ status, queue and age only):
 * ``relais_referrals_waiting`` and ``relais_referrals_overdue``: referrals
   waiting for a focal point's answer, and those whose escalation is more than
   five minutes late (the escalation machinery itself is stuck);
-* ``relais_cases_refused``: open cases refused by every focal point planned
-  for them and by the fallback agency — nobody holds them until staff assign
-  or transfer them;
+* ``relais_cases_unheld``: open cases nobody holds — refused by every focal
+  point planned and by the fallback agency, or opened when nobody of the
+  agency was active — until staff assign or transfer them;
 * ``relais_agency_webhooks{status}``: agency-webhook deliveries pending or failed;
 * ``relais_queue_jobs{queue}``, ``relais_failed_jobs{queue}``,
   ``relais_workers``: RQ's queues, failed-job registries and live workers;
@@ -86,9 +86,9 @@ def gauges(snapshot: Snapshot) -> Iterator[Metric]:
             db.referrals_overdue,
         )
         yield _gauge(
-            "relais_cases_refused",
-            "Open cases refused by every focal point planned and the fallback agency",
-            db.cases_refused,
+            "relais_cases_unheld",
+            "Open cases nobody holds (refused by everyone planned, or nobody active to notify)",
+            db.cases_unheld,
         )
         yield _labelled(
             "relais_agency_webhooks", "Agency-webhook deliveries not done", "status", db.webhooks

@@ -24,7 +24,7 @@ from gateway.db import Database, utcnow
 from gateway.logs import get_logger
 from gateway.models import Alert, Message, Referral
 from gateway.models.message import PENDING, Direction, Status
-from gateway.referrals.lifecycle import REJECTED
+from gateway.referrals.lifecycle import NEW, REJECTED
 
 log = get_logger(__name__)
 
@@ -52,7 +52,7 @@ class DatabaseFigures:
     alerts_unrouted: int  # older than UNROUTED_AFTER
     referrals_waiting: int
     referrals_overdue: int  # escalation more than OVERDUE_AFTER late
-    cases_refused: int  # open real cases whose last referral was refused by everyone
+    cases_unheld: int  # open real cases whose newest referral nobody holds
     webhooks: dict[str, int]  # pending / failed agency-webhook deliveries
 
 
@@ -81,7 +81,7 @@ PROBLEMS = (
     "redis_down",
     "no_worker",
     "referrals_overdue",
-    "cases_refused",
+    "cases_unheld",
     "alerts_unrouted",
     "sends_stuck",
     "failed_jobs",
@@ -109,10 +109,10 @@ ADVICE = {
         "Referrals are more than five minutes past their escalation time: escalations are not"
         " running. Check that a worker (with its scheduler) is running."
     ),
-    "cases_refused": _l(
-        "Cases were refused by every focal point planned for them and by the fallback agency:"
-        " nobody holds them. Open Cases with the status \u201crefused\u201d and assign or transfer"
-        " each one."
+    "cases_unheld": _l(
+        "Cases nobody holds: refused by every focal point planned for them and by the fallback"
+        " agency, or opened when nobody of the agency was active. Open Cases with the status"
+        " \u201crefused\u201d or \u201cnew\u201d and assign or transfer each one."
     ),
     "alerts_unrouted": _l(
         "Alerts are waiting more than a minute for routing. Check the worker and that a directory"
@@ -176,20 +176,25 @@ def database_figures(session: Session, now: dt.datetime) -> DatabaseFigures:
             select(func.count()).where(waiting, Referral.due_at < now - OVERDUE_AFTER)
         )
         or 0,
-        cases_refused=session.scalar(select(func.count()).select_from(refused_by_all())) or 0,
+        cases_unheld=session.scalar(select(func.count()).select_from(unheld_cases())) or 0,
         webhooks={state: hooks.get(state, 0) for state in WEBHOOK_STATES},
     )
 
 
-def refused_by_all() -> Any:
-    """Open real cases whose newest referral is ``rejected``: nobody was left to take it
-    (a refusal passed on leaves a notified referral or a newer one at the fallback)."""
+def unheld_cases() -> Any:
+    """Open real cases whose newest referral nobody holds: ``rejected`` (nobody was
+    left to take it) or ``new`` (nobody of the agency was active to notify).
+
+    A refusal passed on leaves a notified referral or a newer one at the
+    fallback agency; a referral is ``new`` only inside its opening transaction
+    unless nobody could be texted.
+    """
     newer = aliased(Referral)
     return (
         select(Referral.id)
         .join(Alert, Alert.id == Referral.alert_id)
         .where(
-            Referral.status == REJECTED,
+            Referral.status.in_((REJECTED, NEW)),
             Alert.status != "closed",
             Alert.is_training.is_(False),
             ~exists().where(newer.alert_id == Referral.alert_id, newer.id > Referral.id),
@@ -216,7 +221,7 @@ def problems(snapshot: Snapshot) -> list[str]:
         "redis_down": rd is None,
         "no_worker": rd is not None and rd.workers == 0,
         "referrals_overdue": db is not None and db.referrals_overdue > 0,
-        "cases_refused": db is not None and db.cases_refused > 0,
+        "cases_unheld": db is not None and db.cases_unheld > 0,
         "alerts_unrouted": db is not None and db.alerts_unrouted > 0,
         "sends_stuck": db is not None and db.oldest_pending_send_seconds > SENDS_STUCK_AFTER,
         "failed_jobs": rd is not None and sum(rd.failed_jobs.values()) > 0,

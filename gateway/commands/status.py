@@ -26,7 +26,7 @@ def render(snapshot: status.Snapshot) -> list[str]:
     if db is not None:
         lines.append(
             f"referrals waiting {db.referrals_waiting}, escalation late {db.referrals_overdue}; "
-            f"cases refused by all {db.cases_refused}; "
+            f"cases nobody holds {db.cases_unheld}; "
             f"alerts unrouted {db.alerts_unrouted}; "
             f"oldest pending send {int(db.oldest_pending_send_seconds)} s; "
             f"agency webhooks pending {db.webhooks['pending']}, failed {db.webhooks['failed']}"

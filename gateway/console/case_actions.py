@@ -21,6 +21,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
 from gateway import audit, runtime
@@ -41,6 +42,7 @@ ERRORS = {
     "no_directory": _l("No directory is loaded."),
     "unknown_agency": _l("Choose an agency of the directory."),
     "same_agency": _l("The case is already with this agency."),
+    "nobody_at_agency": _l("Nobody of this agency is active to receive the case: choose another."),
     "unknown_focal_point": _l("Choose an active focal point of the case's agency."),
     "bad_outcome": _l("Choose an outcome from the list."),
     "empty": _l("Write a text first."),
@@ -135,6 +137,9 @@ def act(reference: str, action: str) -> ResponseReturnValue:
     except LifecycleError as error:
         status = display_status(error.status, i18n.select_locale())
         flash(_("Not possible while the referral is “%(status)s”.", status=status), "error")
+        return redirect(page)
+    except StaleDataError:  # someone (a focal point, the escalation) changed it meanwhile
+        flash(_("The case changed while you were acting on it: check it and try again."), "error")
         return redirect(page)
     except ActionError as error:
         message = str(ERRORS.get(error.code, ERRORS["empty"]))

@@ -94,6 +94,12 @@ class Referral(Base):
     webhook_status: Mapped[str | None] = mapped_column(String(16), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Optimistic locking: two focal points answering OK at the same instant, or
+    # an OK and the escalation job, each read the same row; the second commit
+    # then fails (StaleDataError) instead of silently overwriting the first.
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads it
 
     alert: Mapped[Alert] = relationship()
     events: Mapped[list[ReferralEvent]] = relationship(

@@ -29,7 +29,7 @@ from gateway.referrals import service, store
 from gateway.referrals.commands import OUTCOMES
 from gateway.referrals.directory import Agency, Directory
 from gateway.referrals.facts import alert_facts, referral_facts
-from gateway.referrals.lifecycle import ACCEPTED, REJECTED
+from gateway.referrals.lifecycle import ACCEPTED, NEW, REJECTED
 from gateway.referrals.routing import people_for
 from gateway.referrals.texts import referral_sms, reporter_text
 
@@ -75,8 +75,9 @@ def accept(
     referral.accepted_by, referral.accepted_at, referral.due_at = holder, utcnow(), None
     if session.get(FocalPointRecord, holder) is not None:
         referral.focal_point_id = holder
-    referral.alert.status = "in_progress"
-    notify_reporter(session, referral.alert, "handled")
+    if referral.alert.status != "in_progress":  # once: not again after a transfer
+        referral.alert.status = "in_progress"
+        notify_reporter(session, referral.alert, "handled")
     directory = store.current(session)
     if directory is not None:
         service.start_reminders(session, directory, referral)
@@ -124,12 +125,14 @@ def transfer(
     """Hand ``referral`` to the agency ``agency_id``; returns the new referral opened there."""
     directory = directory_in_force(session)
     target = target_agency(directory, referral, agency_id)
-    service.transition(referral, "transfer", actor=actor, channel=channel, note=target.id)
-    referral.due_at = referral.reminder_due_at = None
     facts = alert_facts(referral.alert)
     people, _why, _notes = people_for(
         target, store.places(session), facts, target.escalation.delay(facts.risk)
     )
+    if not people:  # the case would wait there on nobody
+        raise ActionError("nobody_at_agency")
+    service.transition(referral, "transfer", actor=actor, channel=channel, note=target.id)
+    referral.due_at = referral.reminder_due_at = None
     return service.open_referral(
         session, directory, referral.alert, target.id, None, people, actor=actor, channel=channel
     )
@@ -164,10 +167,11 @@ def assign(
     """
     directory = directory_in_force(session)
     record = session.get(FocalPointRecord, focal_point_id)
-    if record is None or record.removed or record.agency_id != referral.agency_id:
+    if not service.reachable(record) or record is None or record.agency_id != referral.agency_id:
         raise ActionError("unknown_focal_point")
-    # A referral refused by everyone is taken up again: rerouted to this person.
-    event = "reroute" if referral.status == REJECTED else "note"
+    # A referral nobody holds (refused by everyone, or nobody was active to
+    # notify) is taken up again through this person.
+    event = {REJECTED: "reroute", NEW: "notify"}.get(referral.status, "note")
     service.transition(
         referral, event, actor=actor, channel=channel, note=f"assigned to {record.id}"
     )
@@ -194,8 +198,8 @@ def reroute(session: Session, referral: Referral) -> bool:
     directory = store.current(session)
     if directory is None:
         return False
-    nxt = referral.level + 1
-    if nxt < len(referral.people):
+    nxt = service.reachable_level(session, referral, referral.level + 1)
+    if nxt is not None:
         service.transition(referral, "reroute", actor=SYSTEM, channel=SYSTEM)
         text = referral_sms(
             referral_facts(referral.alert), service.language_at(session, referral, nxt)

@@ -120,6 +120,9 @@ def _check(
         add(("tz",), f"unknown time zone {data['tz']!r}")
     agency_ids: set[str] = set()
     fp_ids: set[str] = set()
+    # One number, one focal point: an SMS command from a shared number could
+    # act only for one of them (and count as guessing for the other).
+    numbers: dict[str, str] = {}
     active: dict[str, bool] = {}
     for a, agency in enumerate(data["agencies"]):
         unique(("agencies", a, "id"), agency_ids, agency["id"], "agency")
@@ -130,9 +133,13 @@ def _check(
             at: JsonPath = ("agencies", a, "focal_points", f)
             unique((*at, "id"), fp_ids, fp["id"], "focal point")
             try:
-                normalize(fp["phone"])
+                number = normalize(fp["phone"])
             except InvalidNumber as exc:
                 add((*at, "phone"), f"invalid phone number for {fp['id']}: {exc}")
+            else:
+                if number in numbers:
+                    add((*at, "phone"), f"{fp['id']} has the phone number of {numbers[number]}")
+                numbers.setdefault(number, fp["id"])
             known_places((*at, "areas"), fp.get("areas", []))
             if fp.get("backup") == fp["id"]:
                 add((*at, "backup"), f"focal point {fp['id']!r} cannot be its own backup")

@@ -69,7 +69,8 @@ def handle_focal_sms(session: Session, message: Message) -> list[str] | None:
         log.warning("focal_point_asked_to_stop", focal_point=record.id)
         return [reply("stop_focal", lang)]
     if command.action == LIST:
-        return [reply("list", lang, references=_open_references(session, record))]
+        refs = _open_references(session, record, message.is_training)
+        return [reply("list", lang, references=refs)]
     rt = runtime.current()
     if _guessing(rt, record, count=False):
         return [reply("unknown_reference", lang, reference=command.reference)]
@@ -117,8 +118,14 @@ def _referral(session: Session, reference: str) -> Referral | None:
     ).first()
 
 
-def _open_references(session: Session, record: FocalPointRecord) -> list[str]:
-    rows = session.scalars(select(Referral).where(Referral.status.in_(OPEN))).all()
+def _open_references(session: Session, record: FocalPointRecord, training: bool) -> list[str]:
+    # Real and simulator (training) cases never mix: OK on a listed training
+    # reference from a real phone would answer "unknown reference".
+    rows = session.scalars(
+        select(Referral)
+        .where(Referral.status.in_(OPEN), Referral.is_training.is_(training))
+        .order_by(Referral.id.desc())
+    ).all()
     mine = [
         r
         for r in rows
@@ -148,6 +155,11 @@ def _act(session: Session, record: FocalPointRecord, referral: Referral, cmd: Co
             actions.note(session, referral, cmd.argument or "", record.id, SMS)
             return reply("note_saved", lang, reference=ref)
         if cmd.action == TRANSFER:
+            holder = (
+                referral.accepted_by if referral.status == "accepted" else referral.focal_point_id
+            )
+            if holder != record.id:  # only who holds the case may hand it on
+                raise LifecycleError(referral.status, "transfer", [])
             new = actions.transfer(session, referral, cmd.argument or "", record.id, SMS)
             return reply("transferred", lang, reference=ref, agency=new.agency_id)
         if cmd.action == CLOSE:
@@ -159,7 +171,7 @@ def _act(session: Session, record: FocalPointRecord, referral: Referral, cmd: Co
     except ActionError as error:
         if error.code == "already_accepted":
             return reply("already_accepted_by_other", lang, reference=ref)
-        if error.code in ("unknown_agency", "same_agency") and cmd.argument:
+        if error.code in ("unknown_agency", "same_agency", "nobody_at_agency") and cmd.argument:
             return reply(error.code, lang, reference=ref, agency=cmd.argument)
         return reply("wrong_syntax", lang, reference=ref, action=cmd.action)
     return reply("help", lang)

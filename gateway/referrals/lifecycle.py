@@ -3,7 +3,8 @@
 A referral starts ``new``; the gateway sends the referral SMS to a focal point
 (``notify``). The recipient accepts (``accept``) or refuses (``reject``); a
 refused referral is sent to another focal point or agency (``reroute``); one
-refused by everyone stays ``rejected`` until staff transfer or assign it. When
+refused by everyone stays ``rejected``, and one opened when nobody of the
+agency was active stays ``new``, until staff transfer or assign it. When
 nobody accepts in time the referral is ``escalated``: the backup or supervisor
 may accept it directly, or it is forwarded again (``reroute``). A notified,
 escalated or accepted referral may be handed to another agency (``transfer``,
@@ -14,7 +15,7 @@ Nothing happens to a closed referral.
 
 Allowed transitions (status -> event -> new status)::
 
-    new          notify -> notified
+    new          notify -> notified, transfer -> transferred
     notified     accept -> accepted, reject -> rejected, escalate -> escalated,
                  transfer -> transferred, note -> notified
     accepted     transfer -> transferred, close -> closed, note -> accepted
@@ -73,7 +74,8 @@ class ReferralLifecycle(StateMachine):
     # A referral refused by everyone (nobody left in the chain, no other
     # fallback agency) stays ``rejected``: staff take it on by transfer or assign.
     transfer = (
-        notified.to(transferred)
+        new.to(transferred)
+        | notified.to(transferred)
         | accepted.to(transferred)
         | escalated.to(transferred)
         | rejected.to(transferred)

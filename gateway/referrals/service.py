@@ -57,14 +57,32 @@ def sms_channel(alert: Alert) -> str:
     return "sandbox" if alert.is_training else runtime.current().settings.SMS_PROVIDER
 
 
+def reachable(record: FocalPointRecord | None) -> bool:
+    """True for a focal point who may be texted: in the directory and active."""
+    return record is not None and not record.removed and record.active
+
+
+def reachable_level(session: Session, referral: Referral, start: int) -> int | None:
+    """The first level from ``start`` whose person may still be texted.
+
+    The chain is fixed when the referral opens; people removed from the
+    directory or made inactive since are skipped, never texted.
+    """
+    people = referral.people
+    for level in range(start, len(people)):
+        if reachable(session.get(FocalPointRecord, people[level]["focal_point_id"])):
+            return level
+    return None
+
+
 def send_to_person(
     session: Session, directory: Directory, referral: Referral, level: int, text: str
 ) -> bool:
     """Text the person at ``level`` of the chain and start the escalation timer."""
     people = referral.people
     record = session.get(FocalPointRecord, people[level]["focal_point_id"])
-    if record is None or record.removed:
-        log.warning("focal_point_missing", referral_id=referral.id, level=level)
+    if record is None or not reachable(record):
+        log.warning("focal_point_unreachable", referral_id=referral.id, level=level)
         return False
     alert = referral.alert
     queue_outbound(
@@ -132,8 +150,10 @@ def open_referral(
     # Held in a variable so that send_to_person finds the row in the session's
     # identity map, which holds rows only weakly, instead of reading it again.
     first = session.get(FocalPointRecord, recipients[0].focal_point_id) if recipients else None
-    text = referral_sms(referral_facts(alert), first.language if first else "fr")
-    if not recipients or not send_to_person(session, directory, referral, 0, text):
+    level = 0 if reachable(first) else reachable_level(session, referral, 1)
+    lang = language_at(session, referral, level) if level is not None else "fr"
+    text = referral_sms(referral_facts(alert), lang)
+    if level is None or not send_to_person(session, directory, referral, level, text):
         referral.events.append(
             ReferralEvent(
                 event="note",
@@ -256,19 +276,20 @@ def escalate_referral(referral_id: int, level: int) -> str:
             return "not due"
         directory = store.current(session)
         people = referral.people
-        if directory is None or level + 1 >= len(people):
-            referral.due_at = None
+        nxt = reachable_level(session, referral, level + 1) if directory is not None else None
+        if directory is None or nxt is None:
+            referral.due_at = None  # the person it waits on may still accept
             return "nobody left"
         waited = int((now - (referral.notified_at or now)).total_seconds() // 60)
-        role = str(people[level + 1]["role"])
+        role = str(people[nxt]["role"])
         transition(referral, "escalate", actor="system", channel="system", note=f"to {role}")
         text = escalation_sms(
             referral_facts(referral.alert),
-            language_at(session, referral, level + 1),
+            language_at(session, referral, nxt),
             "supervisor" if role == "supervisor" else "backup",
             waited,
         )
-        send_to_person(session, directory, referral, level + 1, text)
+        send_to_person(session, directory, referral, nxt, text)
         return f"escalated to {role}"
 
 
@@ -283,9 +304,14 @@ def remind_referral(referral_id: int) -> str:
         if referral.reminder_due_at > now + dt.timedelta(seconds=2):
             return "not due"
         record = session.get(FocalPointRecord, referral.accepted_by or "")
+        if not reachable(record):
+            # Whoever accepted left the directory (or is inactive): remind the
+            # agency's supervisor of the chain, who can have it reassigned.
+            record = _supervisor(session, referral)
         directory = store.current(session)
         if record is None or directory is None:
             referral.reminder_due_at = None
+            log.warning("nobody_to_remind", referral_id=referral.id)
             return "nobody to remind"
         days = max(1, (now - (referral.accepted_at or now)).days)
         queue_outbound(
@@ -299,6 +325,14 @@ def remind_referral(referral_id: int) -> str:
         )
         start_reminders(session, directory, referral)
         return "reminded"
+
+
+def _supervisor(session: Session, referral: Referral) -> FocalPointRecord | None:
+    for person in referral.people:
+        if person["role"] == "supervisor":
+            record = session.get(FocalPointRecord, person["focal_point_id"])
+            return record if reachable(record) else None
+    return None
 
 
 def start_reminders(session: Session, directory: Directory, referral: Referral) -> None:

@@ -60,6 +60,8 @@ REPLIES: dict[str, dict[str, str]] = {
         "auprès de votre coordinateur.",
         "same_agency": "{r} est déjà à {agency}. Pour un autre point focal de votre agence, "
         "appelez votre coordinateur.",
+        "nobody_at_agency": "{r} non transféré: personne n'est disponible à {agency}. "
+        "Choisissez une autre agence ou appelez votre coordinateur.",
         "closed": "{r} clôturé ({outcome}). Merci pour votre travail.",
         "help": "Rep: OK REF (accepter), NON REF raison, INFO REF, NOTE REF texte, "
         "TRANSFERT REF agence, FIN REF issue, LISTE (vos cas).",
@@ -93,6 +95,8 @@ REPLIES: dict[str, dict[str, str]] = {
         "coordinator for its code.",
         "same_agency": "{r} is already with {agency}. For another focal point of your "
         "agency, call your coordinator.",
+        "nobody_at_agency": "{r} not transferred: nobody is available at {agency}. Choose "
+        "another agency or call your coordinator.",
         "closed": "{r} closed ({outcome}). Thank you for your work.",
         "help": "Reply: OK REF (accept), NO REF reason, INFO REF, NOTE REF text, "
         "TRANSFER REF agency, CLOSE REF outcome, LIST (your cases).",

@@ -84,8 +84,8 @@ def test_a_case_refused_by_everyone_is_flagged_and_staff_can_assign_it(ref: str)
     with current(ref) as (_session, referral):
         assert (referral.agency_id, referral.status, referral.due_at) == ("dnds", "rejected", None)
     snapshot = status.take(runtime.current().db, runtime.current().redis)
-    assert snapshot.database is not None and snapshot.database.cases_refused == 1
-    assert "cases_refused" in snapshot.problems
+    assert snapshot.database is not None and snapshot.database.cases_unheld == 1
+    assert "cases_unheld" in snapshot.problems
     with current(ref) as (session, referral):
         actions.assign(session, referral, "dnds-c4-c6", "awa", CONSOLE)
     with current(ref) as (_session, referral):
@@ -93,7 +93,7 @@ def test_a_case_refused_by_everyone_is_flagged_and_staff_can_assign_it(ref: str)
         assert referral.due_at is not None  # escalation runs again
         assert (referral.events[-1].event, referral.events[-1].actor) == ("reroute", "awa")
     snapshot = status.take(runtime.current().db, runtime.current().redis)
-    assert snapshot.database is not None and snapshot.database.cases_refused == 0
+    assert snapshot.database is not None and snapshot.database.cases_unheld == 0
 
 
 def test_a_case_refused_by_everyone_can_be_transferred(ref: str) -> None:
@@ -103,7 +103,7 @@ def test_a_case_refused_by_everyone_can_be_transferred(ref: str) -> None:
     with current(ref) as (_session, referral):
         assert (referral.agency_id, referral.status) == ("dnpef", "notified")
     snapshot = status.take(runtime.current().db, runtime.current().redis)
-    assert snapshot.database is not None and snapshot.database.cases_refused == 0
+    assert snapshot.database is not None and snapshot.database.cases_unheld == 0
 
 
 @pytest.mark.parametrize(

@@ -213,6 +213,13 @@ def test_invalid_phone_number(tmp_path: Path, places: PlaceTree) -> None:
     assert message.startswith("invalid phone number for alpha-two")
 
 
+def test_a_number_shared_by_two_focal_points(tmp_path: Path, places: PlaceTree) -> None:
+    text = MINIMAL.replace('phone: "+22379000104"', 'phone: "70 00 01 01"')  # alpha-one's
+    assert problems(tmp_path, text, places) == [
+        (line(text, '"70 00 01 01"'), "beta-one has the phone number of alpha-one")
+    ]
+
+
 def test_unknown_places(tmp_path: Path, places: PlaceTree) -> None:
     text = MINIMAL.replace("areas: [ML-BKO-C5]", "areas: [ML-BKO-C9]").replace(
         "places: [ML-BKO]", "places: [ML-BKO, ML-99]"

@@ -20,7 +20,7 @@ from gateway.referrals.lifecycle import (
 
 # The specification, written out by hand: status -> {event: new status}.
 TABLE: dict[str, dict[str, str]] = {
-    "new": {"notify": "notified"},
+    "new": {"notify": "notified", "transfer": "transferred"},
     "notified": {
         "accept": "accepted",
         "reject": "rejected",

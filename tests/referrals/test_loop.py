@@ -12,7 +12,9 @@ from sqlalchemy import select
 from gateway import runtime
 from gateway.encoding import prepare
 from gateway.models import Alert, FocalPointRecord, Message, Referral
+from gateway.referrals.service import escalate_referral
 from gateway.sweeper import sweep
+from tests.console.case_helpers import make_case
 from tests.fakes.providers import FakeTwilio
 from tests.referrals.conftest import ANSWERS
 from tests.support import post_twilio, twilio_sms, work
@@ -126,6 +128,35 @@ def test_a_focal_point_sending_stop_is_told_whom_to_ask(
     with runtime.current().db.session() as session:
         record = session.get_one(FocalPointRecord, "iom-bko-bm")
         assert record.active and not record.contact.opted_out  # nothing changed by SMS
+
+
+def test_only_the_holder_may_transfer(loop_app: Flask, fake_twilio: FakeTwilio) -> None:
+    ref = report(loop_app, fake_twilio)
+    with runtime.current().db.session() as session:
+        (referral,) = session.scalars(select(Referral)).all()
+        referral.due_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
+        referral_id = referral.id
+    assert escalate_referral(referral_id, 0) == "escalated to backup"
+    client = loop_app.test_client()
+    sms(client, IOM_FR, f"OK {ref}")  # the backup takes it
+    sms(client, IOM_BM, f"TRANSFERT {ref} dnpef")  # the first person may not hand it on
+    work(loop_app)
+    assert "impossible" in texts_to(fake_twilio, IOM_BM)[-1]
+    (referral,) = referrals()
+    assert (referral.agency_id, referral.status, referral.accepted_by) == (
+        "iom",
+        "accepted",
+        "iom-bko-fr",
+    )
+
+
+def test_liste_shows_real_cases_only(loop_app: Flask, fake_twilio: FakeTwilio) -> None:
+    ref = report(loop_app, fake_twilio)
+    training = make_case(training=True, phone="+22370000650")  # a simulator demo, same person
+    sms(loop_app.test_client(), IOM_BM, "LISTE")
+    work(loop_app)
+    listed = texts_to(fake_twilio, IOM_BM)[-1]
+    assert ref in listed and training not in listed
 
 
 def test_the_last_refusal_is_told_the_truth(loop_app: Flask, fake_twilio: FakeTwilio) -> None:
