@@ -25,7 +25,9 @@ class seconds_between(FunctionElement[float]):
 @compiles(seconds_between)
 def _seconds_sqlite(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
     later, earlier = (compiler.process(c, **kw) for c in element.clauses)
-    return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
+    # Rounded to the millisecond: julianday's float noise (1200.5000062 for
+    # 1200.5) would otherwise round differently from PostgreSQL's exact value.
+    return f"round((julianday({later}) - julianday({earlier})) * 86400.0, 3)"
 
 
 @compiles(seconds_between, "postgresql")

@@ -201,3 +201,17 @@ def test_period() -> None:
         Period.from_dates(dt.date(2020, 1, 1), dt.date(2026, 1, 1))
     assert reports.unit_for(Period.from_dates(dt.date(2024, 1, 1), dt.date(2026, 1, 1))) == "month"
     assert reports.bucket_start(dt.date(2026, 3, 12), "month") == dt.date(2026, 3, 1)
+
+
+def test_the_exported_median_is_the_same_on_every_database(app: Flask) -> None:
+    """600, 601, 1800, 1801 s: median 1200.5. SQLite's julianday gave 1200.5000062
+    (exported 1201) and PostgreSQL 1200.5 (exported 1200, round half to even)."""
+    from gateway.console.reports_views import csv_rows
+
+    store.load_file(runtime.current().db, PROJECT_ROOT / "examples" / "bamako-directory.yaml")
+    for took in (600, 601, 1800, 1801):
+        add_alert(at(4), referral=("iom", took))
+    with runtime.current().db.session() as session:
+        report = reports.build(session, MARCH, ALL, store.current(session))
+    assert report.response.median_seconds == 1200.5
+    assert ["response", "median_seconds_to_accept", "1201", ""] in csv_rows(report)

@@ -118,6 +118,9 @@ def case_messages(session: Session, alert: Alert, referrals: Sequence[Referral])
             .where(
                 Message.contact_id.in_(sorted(contact_ids)),
                 Message.created_at >= alert.created_at - _session_window(),
+                # A trainer may play a real focal point in the simulator, even
+                # typing a real reference: demos never appear on a real case.
+                Message.is_training.is_(alert.is_training),
             )
             .order_by(Message.id)
             .limit(CANDIDATE_LIMIT)

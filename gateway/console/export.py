@@ -31,6 +31,9 @@ from gateway.models import Alert, Referral
 
 bp = Blueprint("console_export", __name__, url_prefix="/console")
 MAX_ROWS = 100_000
+# Excel opens a CSV as UTF-8 only when it starts with a byte-order mark
+# (else "Marché" becomes "MarchÃ©"); other tools ignore it.
+BOM = "\ufeff"
 PSEUDONYM_LENGTH = 16
 COMMON = [
     "concern",
@@ -133,15 +136,19 @@ def export_csv() -> ResponseReturnValue:
     personal = perms.can(user, perms.EXPORT_PERSONAL)
     filters = case_query.parse_filters(request.args)
     out = io.StringIO()
+    out.write(BOM)
     writer = csv.writer(out)
     writer.writerow(PERSONAL if personal else PSEUDONYMISED)
     now = utcnow()
     count = 0
     with runtime.current().db.session() as session:
-        query = case_query.cases_query(user, filters).limit(MAX_ROWS)
+        query = case_query.cases_query(user, filters).limit(MAX_ROWS + 1)
         if personal:
             query = query.options(selectinload(Alert.contact))
         for alert, referral in session.execute(query).tuples():
+            if count == MAX_ROWS:  # never cut silently: say so in the file itself
+                writer.writerow([f"TRUNCATED: more than {MAX_ROWS} cases; narrow the filters"])
+                break
             writer.writerow([safe_cell(v) for v in _row(alert, referral, personal, now)])
             count += 1
         kind = "personal" if personal else "pseudonymised"

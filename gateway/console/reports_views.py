@@ -27,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 from gateway import audit, reports, runtime
 from gateway.console.auth import current
 from gateway.console.directory_forms import places_in_force
+from gateway.console.export import BOM
 from gateway.console.i18n import select_locale
 from gateway.console.permissions import REPORTS_VIEW_AGENCY, REPORTS_VIEW_ALL, can, requires
 from gateway.referrals import store
@@ -213,7 +214,8 @@ def csv_rows(report: reports.Report) -> list[list[str]]:
     p, r, h = report.period, report.response, report.headline
     scope = "all" if report.scope is None else " ".join(sorted(report.scope)) or "none"
     share = r.share_within_target
-    median = "" if r.median_seconds is None else str(round(r.median_seconds))
+    # Half up, the same on every database (round() would go to the even number).
+    median = "" if r.median_seconds is None else str(int(r.median_seconds + 0.5))
     rows = [
         ["section", "key", "value", "children"],
         ["period", "from", p.first_day.isoformat(), ""],
@@ -244,6 +246,7 @@ def export_csv() -> ResponseReturnValue:
     """The report's aggregated figures as CSV (audited)."""
     report, _problem, _agencies, _targets = _report()
     out = io.StringIO()
+    out.write(BOM)
     csv.writer(out, lineterminator="\r\n").writerows(csv_rows(report))
     first, last = report.period.first_day.isoformat(), report.period.last_day.isoformat()
     scope = "all" if report.scope is None else ",".join(sorted(report.scope)) or "none"

@@ -245,6 +245,29 @@ def test_numbers_in_the_timeline_are_masked_until_revealed(
     assert len(audit_rows("case.reveal")) == 1
 
 
+def test_simulator_messages_never_appear_on_a_real_case(
+    cases: dict[str, str], client_as: Client
+) -> None:
+    """A trainer playing a real focal point may even type a real reference."""
+    reference = cases["iom"]
+    with runtime.current().db.session() as session:
+        alert = session.scalars(select(Alert).where(Alert.reference == reference)).one()
+        session.add(
+            Message(
+                direction="in",
+                channel="sandbox",
+                provider="sandbox",
+                contact_id=alert.contact_id,
+                body=f"ok {reference.lower()} demo-typed",
+                status="handled",
+                kind="sms",
+                is_training=True,
+            )
+        )
+    page = text(client_as("coordinator"), f"/console/cases/{reference}")
+    assert "demo-typed" not in page
+
+
 def test_no_reveal_without_consent_or_for_other_agencies(app: object, client_as: Client) -> None:
     load_directory()
     silent = make_case(callback=False)

@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from gateway.console import export
 from tests.console.case_helpers import REPORTER, audit_rows, load_directory, make_case
 
 Client = Callable[[str], FlaskClient]
@@ -30,7 +31,9 @@ def rows(client: FlaskClient, query: str = "") -> list[dict[str, str]]:
     response = client.get(PATH + query)
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
-    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    body = response.get_data().decode("utf-8")
+    assert body.startswith("\ufeff")  # Excel reads the accents as UTF-8
+    return list(csv.DictReader(io.StringIO(body.removeprefix("\ufeff"))))
 
 
 def test_pseudonymised_for_a_coordinator(cases: dict[str, str], client_as: Client) -> None:
@@ -86,3 +89,12 @@ def test_the_list_links_to_the_export_with_its_filters(
 ) -> None:
     page = client_as("coordinator").get("/console/cases?risk=high").get_data(as_text=True)
     assert 'href="/console/cases/export.csv?risk=high"' in page
+
+
+def test_an_export_over_the_limit_says_it_was_cut(
+    cases: dict[str, str], client_as: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(export, "MAX_ROWS", 1)
+    table = rows(client_as("coordinator"))
+    assert len(table) == 2
+    assert table[-1]["case"].startswith("TRUNCATED: more than 1 cases")
