@@ -34,7 +34,7 @@ FAILURE_TTL = 7 * 24 * 3600  # keep failed jobs a week for `relais jobs failed`
 # (``relais messages retry --exhausted`` finds them by it).
 EXHAUSTED = "retries exhausted"
 # Send errors after which the provider may still have accepted the message.
-MAYBE_ACCEPTED = frozenset({"timeout", "bad_response"})
+MAYBE_ACCEPTED = frozenset({"timeout", "dropped", "bad_response"})
 
 
 def enqueue_send(redis: Redis, message_id: int, queue_name: str, delay: float = 0) -> None:
@@ -94,6 +94,12 @@ def send_message(message_id: int) -> str:
         )
     except SendError as error:
         return _handle_error(message_id, error)
+    except Exception as exc:  # an SDK surprise after the request went out
+        # Left in `sending`, the row would be re-sent by the sweeper for ever;
+        # the provider may have accepted it, so this counts as such.
+        unknown = SendError(ErrorKind.TRANSIENT, "bad_response", type(exc).__name__)
+        log.error("send_crashed", message_id=message_id, error=type(exc).__name__)
+        return _handle_error(message_id, unknown)
     # From here until the commit is the only window for a duplicate SMS: if
     # the process dies now, the sweeper finds the row in `sending`.
     with rt.db.session() as session:
@@ -162,6 +168,11 @@ def _retry_delays() -> list[float]:
     return [float(x) for x in raw.split(",") if x.strip()]
 
 
+def max_send_attempts() -> int:
+    """Attempts a message gets before it fails for good (the first, then one per retry delay)."""
+    return len(_retry_delays()) + 1
+
+
 def _handle_error(message_id: int, error: SendError) -> str:
     rt = runtime.current()
     delays = _retry_delays()
@@ -180,7 +191,10 @@ def _handle_error(message_id: int, error: SendError) -> str:
         if not error.transient:
             message.record(Status.FAILED, error_code=error.code, detail=error.kind.value)
             flag = {ErrorKind.OPTED_OUT: "opted_out", ErrorKind.INVALID_NUMBER: "invalid_number"}
-            if error.kind in flag:
+            # A fallback provider's verdict speaks for that provider only (it
+            # may not reach Malian numbers at all): it must not silence the
+            # number for the primary one.
+            if error.kind in flag and provider == message.channel:
                 session.execute(
                     update(Contact)
                     .where(Contact.id == message.contact_id)

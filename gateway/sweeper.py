@@ -79,7 +79,7 @@ def sweep(
     stuck_after: dt.timedelta = STUCK_AFTER,
 ) -> SweepReport:
     """Re-enqueue every outbound message whose job is missing; see module doc."""
-    from gateway.jobs import enqueue_process, enqueue_send
+    from gateway.jobs import EXHAUSTED, enqueue_process, enqueue_send, max_send_attempts
 
     now = now or utcnow()
     report = SweepReport()
@@ -96,6 +96,11 @@ def sweep(
         ).all()
         for message in stuck:
             message.possible_duplicate = True
+            if message.attempts >= max_send_attempts():
+                # Its every attempt died mid-send: stop instead of sending again
+                # for ever (`relais messages retry` can still resend it).
+                message.record(Status.FAILED, error_code="stuck", detail=EXHAUSTED)
+                continue
             message.record(Status.QUEUED, detail="requeued after a worker died mid-send")
             report.recovered_stuck.append(message.id)
         session.flush()

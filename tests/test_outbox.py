@@ -14,7 +14,7 @@ from sqlalchemy import select, text, update
 from gateway import runtime
 from gateway.channels.registry import sender_for
 from gateway.db import utcnow
-from gateway.jobs import send_message
+from gateway.jobs import max_send_attempts, send_message
 from gateway.models import Contact, Message
 from gateway.outbox import queue_outbound
 from gateway.sweeper import send_job_id, sweep
@@ -180,6 +180,19 @@ def test_sweeper_resends_a_message_stuck_in_sending(app: Flask) -> None:
     run_worker(app, burst=True, with_scheduler=False)
     message = _message(message_id)
     assert message.status == "sent" and message.possible_duplicate is True
+
+
+def test_a_message_whose_every_attempt_died_mid_send_is_not_sent_for_ever(app: Flask) -> None:
+    rt = runtime.current()
+    message_id = _queue_one(app)
+    with rt.db.session() as session:
+        message = session.get_one(Message, message_id)
+        message.status, message.attempts = "sending", max_send_attempts()
+        message.claimed_at = utcnow() - dt.timedelta(minutes=10)
+    report = sweep(rt.db, rt.redis, grace=dt.timedelta(seconds=60))
+    assert report.recovered_stuck == [] and report.requeued == []
+    message = _message(message_id)
+    assert (message.status, message.possible_duplicate) == ("failed", True)
 
 
 def test_recently_claimed_send_is_not_touched(app: Flask) -> None:

@@ -14,7 +14,7 @@ from gateway.jobs import EXHAUSTED
 from gateway.models import Contact, Message
 from gateway.outbox import queue_outbound
 from gateway.throttle import take_send_slot
-from tests.fakes.providers import FakeAfricasTalking, FakeTwilio
+from tests.fakes.providers import FakeAfricasTalking, FakeTwilio, Reply
 from tests.support import work
 
 NUMBER = "+22376123445"
@@ -56,6 +56,19 @@ def test_twilio_success_records_the_sid(app: Flask, fake_twilio: FakeTwilio) -> 
     assert sent.provider_id is not None and sent.provider_id.startswith("SM")
     (request,) = fake_twilio.requests
     assert request.form["To"] == NUMBER and request.form["Body"] == "Bonjour"
+
+
+def test_an_sdk_crash_after_the_request_is_a_retry_counted_as_possible_duplicate(
+    app: Flask, fake_twilio: FakeTwilio
+) -> None:
+    """A 201 whose body the SDK cannot use raised AttributeError: the row stayed
+    `sending` and the sweeper sent it again with no limit."""
+    fake_twilio.script(Reply(201, "null"))
+    message_id = queue()
+    work(app)
+    sent = message(message_id)
+    assert (sent.status, sent.possible_duplicate, sent.attempts) == ("sent", True, 2)
+    assert [e.status for e in sent.events].count("retrying") == 1
 
 
 def test_transient_error_is_retried_then_sent(app: Flask, fake_twilio: FakeTwilio) -> None:
@@ -122,6 +135,22 @@ def test_repeated_transient_failures_fail_over_to_the_fallback(
         assert sent.provider_id.startswith("ATXid_")
         assert len(fake_twilio.requests) == 2 and len(fake_at.requests) == 1
         assert any("failover to africastalking" in e.detail for e in sent.events)
+
+
+def test_the_fallback_providers_verdict_on_a_number_does_not_silence_it(
+    make_app, fake_twilio: FakeTwilio, fake_at: FakeAfricasTalking
+) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(SMS_PROVIDER="twilio", SMS_FALLBACK_PROVIDER="africastalking")
+    with app.app_context():
+        fake_twilio.script(fake_twilio.http_error(503), fake_twilio.http_error(503))
+        fake_at.script(fake_at.recipient_status(403))  # InvalidPhoneNumber, for AT
+        first = queue()
+        work(app)
+        assert message(first).status == "failed"
+        assert message(first).contact.invalid_number is False
+        second = queue("Encore")
+        work(app)  # Twilio is healthy again
+        assert message(second).status == "sent" and message(second).provider == "twilio"
 
 
 def test_loop_guard_suppresses_the_same_text_repeated(make_app, fake_twilio: FakeTwilio) -> None:  # type: ignore[no-untyped-def]

@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+import requests
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
 
 class SessionEvent(enum.StrEnum):
     """Where a USSD request stands in its session."""
@@ -87,6 +90,27 @@ class SendError(Exception):
     def transient(self) -> bool:
         """True when trying again later may succeed."""
         return self.kind is ErrorKind.TRANSIENT
+
+
+def request_error(exc: requests.RequestException) -> SendError:
+    """Classify an HTTP client error: did the request possibly reach the provider?
+
+    ``network``: it never left (refused, DNS, connect timeout) — a retry is
+    safe. ``timeout`` (no answer in time) and ``dropped`` (the connection
+    closed after the request was written) — the provider may have queued the
+    SMS, so a retry may deliver it twice (the job flags it).
+    """
+    name = type(exc).__name__
+    if isinstance(exc, requests.ConnectTimeout):
+        return SendError(ErrorKind.TRANSIENT, "network", name)
+    if isinstance(exc, requests.Timeout):
+        return SendError(ErrorKind.TRANSIENT, "timeout", name)
+    if isinstance(exc, requests.ConnectionError):
+        reason = exc.args[0] if exc.args else None
+        reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps it
+        if not isinstance(reason, NewConnectionError | ConnectTimeoutError):
+            return SendError(ErrorKind.TRANSIENT, "dropped", name)
+    return SendError(ErrorKind.TRANSIENT, "network", name)
 
 
 class InvalidPayload(ValueError):

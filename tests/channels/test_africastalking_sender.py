@@ -138,6 +138,15 @@ def test_connection_refused_is_transient() -> None:
     with pytest.raises(SendError) as info:
         AfricasTalkingSender("u", "k", api_base_url=url, timeout=1).send(TO, "x")
     assert info.value.kind is ErrorKind.TRANSIENT
+    assert info.value.code == "network"  # never left: a retry cannot duplicate it
+
+
+def test_a_connection_dropped_after_the_request_may_have_been_accepted(
+    hang_up_url: str,
+) -> None:
+    with pytest.raises(SendError) as info:
+        AfricasTalkingSender("u", "k", api_base_url=hang_up_url, timeout=3).send(TO, "x")
+    assert (info.value.kind, info.value.code) == (ErrorKind.TRANSIENT, "dropped")
 
 
 def test_sdk_rejects_number_format(fake_at: FakeAfricasTalking) -> None:

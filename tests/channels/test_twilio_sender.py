@@ -127,6 +127,16 @@ def test_connection_refused_is_transient() -> None:
     with pytest.raises(SendError) as info:
         sender.send(TO, "x")
     assert info.value.kind is ErrorKind.TRANSIENT
+    assert info.value.code == "network"  # never left: a retry cannot duplicate it
+
+
+def test_a_connection_dropped_after_the_request_may_have_been_accepted(
+    hang_up_url: str,
+) -> None:
+    sender = TwilioSender(SID, "token", FROM, api_base_url=hang_up_url, timeout=3)
+    with pytest.raises(SendError) as info:
+        sender.send(TO, "x")
+    assert (info.value.kind, info.value.code) == (ErrorKind.TRANSIENT, "dropped")
 
 
 def test_unreadable_success_is_transient(fake_twilio: FakeTwilio) -> None:

@@ -30,7 +30,7 @@ import requests
 from africastalking.SMS import SMSService
 
 from gateway.channels.africastalking.wire import SLUG
-from gateway.channels.base import ErrorKind, SendError, SendResult
+from gateway.channels.base import ErrorKind, SendError, SendResult, request_error
 
 _SUCCESS = frozenset({100, 101, 102})
 # Failed recipients; any other statusCode is permanent.
@@ -181,10 +181,8 @@ class AfricasTalkingSender:
             body = service.send(text, [to], sender_id=self.sender_id or None, timeout=self.timeout)
         except _HttpError as exc:
             raise classify_http_error(exc.status, exc.text) from exc
-        except requests.Timeout as exc:
-            raise SendError(ErrorKind.TRANSIENT, "timeout", type(exc).__name__) from exc
         except requests.RequestException as exc:
-            raise SendError(ErrorKind.TRANSIENT, "network", type(exc).__name__) from exc
+            raise request_error(exc) from exc
         except ValueError as exc:  # the SDK's recipient check: ^\+\d{1,3}\d{3,}$
             raise SendError(ErrorKind.INVALID_NUMBER, "invalid_number", "rejected by SDK") from exc
         return classify_body(body)

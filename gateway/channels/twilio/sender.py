@@ -27,7 +27,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioS
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from gateway.channels.base import ErrorKind, SendError, SendResult
+from gateway.channels.base import ErrorKind, SendError, SendResult, request_error
 from gateway.channels.twilio.wire import SLUG, normalize_status
 
 _TRANSIENT_CODES = frozenset({20429, 21611, 30003, 30008})
@@ -69,9 +69,9 @@ def classify_exception(exc: BaseException) -> SendError:
     if isinstance(exc, TwilioServiceException):
         status = _as_int(exc.status) or 0
         return classify_http_error(status, _as_int(exc.code), str(exc.title))
-    if isinstance(exc, requests.Timeout):
-        return SendError(ErrorKind.TRANSIENT, "timeout", type(exc).__name__)
-    if isinstance(exc, requests.RequestException | TwilioException):
+    if isinstance(exc, requests.RequestException):
+        return request_error(exc)
+    if isinstance(exc, TwilioException):
         return SendError(ErrorKind.TRANSIENT, "network", type(exc).__name__)
     if isinstance(exc, json.JSONDecodeError):
         # A 2xx we cannot read: the message may or may not be queued. Retrying
