@@ -2,12 +2,20 @@
 
 Reports are matched by the provider that actually sent the message and the
 id it gave. A report never moves a message backwards (a late ``sent`` after
-``delivered`` is recorded in the history only). Unknown ids are answered
-normally and counted: a report can race our own commit of the id.
+``delivered`` is recorded in the history only). A report can arrive before
+the send job has committed the id the provider just gave (a fast "failed" for
+an unreachable number): :func:`receive` then keeps it in Redis for
+:data:`EARLY_TTL` seconds and the job applies it right after its commit
+(:func:`apply_early`); the provider got its 200 and never sends it again.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
+
+from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from gateway.channels.base import StatusUpdate
@@ -20,6 +28,45 @@ log = get_logger(__name__)
 # Provider error codes in delivery reports that mean "never message again".
 OPT_OUT_CODES = {"21610", "UserInBlackList", "UserInBlacklist"}
 INVALID_NUMBER_CODES = {"30005", "30006", "UserIsInactive"}
+
+
+EARLY_TTL = 600  # seconds: far longer than a send's commit can lag its answer
+
+
+def _early_key(channel: str, provider_id: str) -> str:
+    return f"relais:early-status:{channel}:{provider_id}"
+
+
+def receive(db: Database, redis: Redis, update: StatusUpdate) -> bool:
+    """Apply a delivery report, or keep it for the send job when its id is not known yet."""
+    if apply_status(db, update):
+        return True
+    try:
+        key = _early_key(update.channel, update.provider_id[:64])
+        pipe = redis.pipeline()
+        pipe.rpush(key, json.dumps(asdict(update)))
+        pipe.expire(key, EARLY_TTL)
+        pipe.execute()
+    except RedisError as exc:
+        log.warning("early_status_not_kept", error=type(exc).__name__)
+    return False
+
+
+def apply_early(db: Database, redis: Redis, channel: str, provider_id: str) -> int:
+    """Apply the reports that arrived before the send committed ``provider_id``."""
+    key = _early_key(channel, provider_id)
+    try:
+        pipe = redis.pipeline()
+        pipe.lrange(key, 0, -1)
+        pipe.delete(key)
+        raw, _deleted = pipe.execute()
+    except RedisError:
+        return 0  # the report is lost with Redis; the message stays "sent"
+    for item in raw:
+        apply_status(db, StatusUpdate(**json.loads(item)))
+    if raw:
+        log.info("early_status_applied", channel=channel, count=len(raw))
+    return len(raw)
 
 
 def apply_status(db: Database, update: StatusUpdate) -> bool:

@@ -21,6 +21,7 @@ from gateway import queues, runtime
 from gateway.channels.base import ErrorKind, SendError
 from gateway.channels.registry import sender_for
 from gateway.db import utcnow
+from gateway.delivery import apply_early
 from gateway.logs import get_logger
 from gateway.models import Contact, Message, MessageEvent
 from gateway.models.message import PENDING, Status
@@ -115,6 +116,8 @@ def send_message(message_id: int) -> str:
             .execution_options(synchronize_session=False)
         )
         session.add(MessageEvent(message_id=message_id, status=Status.SENT, detail=provider))
+    if result.provider_id:
+        apply_early(rt.db, rt.redis, provider, result.provider_id)
     log.info("sent", message_id=message_id, provider=provider)
     return "sent"
 

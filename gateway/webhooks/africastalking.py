@@ -68,7 +68,8 @@ def at_delivery() -> ResponseReturnValue:
         update = wire.parse_delivery(request.form)
     except InvalidPayload:
         abort(400)
-    delivery.apply_status(runtime.current().db, update)
+    rt = runtime.current()
+    delivery.receive(rt.db, rt.redis, update)
     return _text("OK")
 
 

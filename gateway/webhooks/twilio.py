@@ -71,5 +71,6 @@ def twilio_status() -> ResponseReturnValue:
         update = wire.parse_status(request.form)
     except InvalidPayload:
         abort(400)
-    delivery.apply_status(runtime.current().db, update)
+    rt = runtime.current()
+    delivery.receive(rt.db, rt.redis, update)
     return _twiml()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -10,7 +11,7 @@ from flask import Flask
 from gateway import runtime
 from gateway.models import InboundRejection, Message
 from tests.conftest import make_config
-from tests.fakes.providers import FakeTwilio
+from tests.fakes.providers import FakeTwilio, Reply
 from tests.support import PUBLIC, count, outbound_texts, post_twilio, twilio_sms, work
 
 SMS = "/webhooks/twilio/sms"
@@ -158,6 +159,40 @@ def test_replies_are_sent_through_twilio_and_status_callbacks_update_them(
             reply = session.query(Message).filter_by(direction="out").one()
             assert reply.status == "delivered"  # a late report never moves it back
             assert [e.status for e in reply.events][-2:] == ["delivered", "sent"]
+        app.extensions["relais"].db.dispose()
+
+
+def test_a_report_arriving_before_the_send_committed_is_not_lost(
+    database_url: str, redis_url: str, fake_twilio: FakeTwilio
+) -> None:
+    """Twilio may call back "failed" (30006: landline or unreachable) before the
+    send job has stored the sid it just received: the report is kept and applied."""
+    from gateway import create_app
+
+    app = create_app(
+        make_config(
+            database_url, redis_url, SMS_PROVIDER="twilio", TWILIO_API_BASE_URL=fake_twilio.url
+        )
+    )
+    answered: list[int] = []
+
+    def report_first(request):  # type: ignore[no-untyped-def]
+        resource = FakeTwilio._message(request)
+        sid = json.loads(resource)["sid"]
+        form = {"MessageSid": sid, "MessageStatus": "failed", "ErrorCode": "30006"}
+        answered.append(post_twilio(app.test_client(), "/webhooks/twilio/status", form).status_code)
+        return resource
+
+    with app.app_context():
+        client = app.test_client()
+        fake_twilio.script(Reply(201, report_first))
+        post_twilio(client, SMS, twilio_sms("SM" + "c" * 32, REPORTER, "Bonjour"))
+        work(app)
+        assert answered == [200]
+        with runtime.current().db.session() as session:
+            reply = session.query(Message).filter_by(direction="out").one()
+            assert (reply.status, reply.error_code) == ("failed", "30006")
+            assert reply.contact.invalid_number is True
         app.extensions["relais"].db.dispose()
 
 
