@@ -191,7 +191,8 @@ def _handle_error(message_id: int, error: SendError) -> str:
             # The provider may have taken the message before we stopped
             # waiting: a retry may deliver it twice. Count it.
             message.possible_duplicate = True
-        if not error.transient:
+        account = error.kind is ErrorKind.ACCOUNT
+        if not error.transient and not account:
             message.record(Status.FAILED, error_code=error.code, detail=error.kind.value)
             flag = {ErrorKind.OPTED_OUT: "opted_out", ErrorKind.INVALID_NUMBER: "invalid_number"}
             # A fallback provider's verdict speaks for that provider only (it
@@ -205,8 +206,9 @@ def _handle_error(message_id: int, error: SendError) -> str:
                     .execution_options(synchronize_session=False)
                 )
             outcome = "failed"
-        elif fallback and provider != fallback and message.attempts >= 2:
-            # Two transient failures in a row: try the other provider at once.
+        elif fallback and provider != fallback and (account or message.attempts >= 2):
+            # Two transient failures in a row, or an account that cannot send
+            # (no balance, revoked key): try the other provider at once.
             message.provider = fallback
             message.record(Status.RETRYING, error_code=error.code, detail=f"failover to {fallback}")
             message.next_attempt_at = utcnow()

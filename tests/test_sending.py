@@ -99,7 +99,7 @@ def test_permanent_errors_fail_without_retry(
 
 
 @pytest.mark.parametrize(
-    ("status_code", "expected"), [(406, "opted_out"), (403, "invalid_number"), (405, None)]
+    ("status_code", "expected"), [(406, "opted_out"), (403, "invalid_number"), (407, None)]
 )
 def test_africastalking_failures_inside_a_2xx_are_failures(
     app: Flask, fake_at: FakeAfricasTalking, status_code: int, expected: str | None
@@ -151,6 +151,33 @@ def test_the_fallback_providers_verdict_on_a_number_does_not_silence_it(
         second = queue("Encore")
         work(app)  # Twilio is healthy again
         assert message(second).status == "sent" and message(second).provider == "twilio"
+
+
+def test_an_account_that_cannot_send_fails_over_at_once(
+    make_app, fake_twilio: FakeTwilio, fake_at: FakeAfricasTalking
+) -> None:  # type: ignore[no-untyped-def]
+    """405 InsufficientBalance: the other provider sends it; nothing is lost."""
+    app = make_app(SMS_PROVIDER="africastalking", SMS_FALLBACK_PROVIDER="twilio")
+    with app.app_context():
+        fake_at.script(fake_at.recipient_status(405))
+        message_id = queue(channel="africastalking")
+        work(app)
+        sent = message(message_id)
+        assert (sent.status, sent.provider) == ("sent", "twilio")
+        assert len(fake_at.requests) == 1 and len(fake_twilio.requests) == 1
+        assert sent.contact.invalid_number is False
+
+
+def test_an_account_that_cannot_send_is_retried_without_a_fallback(
+    app: Flask, fake_at: FakeAfricasTalking
+) -> None:
+    """An operator may top the balance up meanwhile: retried, then failed as exhausted."""
+    fake_at.default = fake_at.recipient_status(405)
+    message_id = queue(channel="africastalking")
+    work(app)
+    failed = message(message_id)
+    assert (failed.status, failed.error_code) == ("failed", "405")
+    assert len(fake_at.requests) > 1 and any(e.detail == EXHAUSTED for e in failed.events)
 
 
 def test_loop_guard_suppresses_the_same_text_repeated(make_app, fake_twilio: FakeTwilio) -> None:  # type: ignore[no-untyped-def]

@@ -72,6 +72,10 @@ class ErrorKind(enum.StrEnum):
     PERMANENT = "permanent"  # fail now, never retry
     OPTED_OUT = "opted_out"  # permanent, and the number asked not to be messaged
     INVALID_NUMBER = "invalid_number"  # permanent, and the number cannot receive
+    # The provider account cannot send now (credentials, balance, sender id,
+    # risk hold): the fallback provider may, and this one may again once an
+    # operator acts, so it is retried rather than failed at once.
+    ACCOUNT = "account"
 
 
 @dataclass

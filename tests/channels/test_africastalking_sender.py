@@ -50,11 +50,11 @@ def test_success_codes(fake_at: FakeAfricasTalking, code: int) -> None:
 @pytest.mark.parametrize(
     ("code", "kind"),
     [
-        (401, ErrorKind.PERMANENT),
-        (402, ErrorKind.PERMANENT),
+        (401, ErrorKind.ACCOUNT),
+        (402, ErrorKind.ACCOUNT),
         (403, ErrorKind.INVALID_NUMBER),
         (404, ErrorKind.INVALID_NUMBER),
-        (405, ErrorKind.PERMANENT),
+        (405, ErrorKind.ACCOUNT),
         (406, ErrorKind.OPTED_OUT),
         (407, ErrorKind.PERMANENT),
         (409, ErrorKind.PERMANENT),
@@ -86,7 +86,7 @@ def test_empty_recipients_is_permanent(fake_at: FakeAfricasTalking) -> None:
         (503, ErrorKind.TRANSIENT),
         (429, ErrorKind.TRANSIENT),
         (400, ErrorKind.PERMANENT),
-        (401, ErrorKind.PERMANENT),
+        (401, ErrorKind.ACCOUNT),
     ],
 )
 def test_http_errors(fake_at: FakeAfricasTalking, status: int, kind: ErrorKind) -> None:

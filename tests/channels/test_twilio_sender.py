@@ -72,7 +72,7 @@ def test_send_reports_price(fake_twilio: FakeTwilio) -> None:
         (21211, 400, ErrorKind.INVALID_NUMBER),
         (21614, 400, ErrorKind.INVALID_NUMBER),
         (21606, 400, ErrorKind.PERMANENT),
-        (20003, 401, ErrorKind.PERMANENT),
+        (20003, 401, ErrorKind.ACCOUNT),
     ],
 )
 def test_send_error_codes(fake_twilio: FakeTwilio, code: int, status: int, kind: ErrorKind) -> None:

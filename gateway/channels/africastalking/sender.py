@@ -14,8 +14,8 @@ Answer: ``201`` ``application/json``; **per-recipient failures come inside a
                       "cost": "XOF 25.0000", "messageId": "ATXid_…"}]}}
 
 statusCode: 100 Processed, 101 Sent, 102 Queued (success); 401 RiskHold,
-402 InvalidSenderId, 405 InsufficientBalance, 407 CouldNotRoute,
-409 DoNotDisturbRejection (permanent); 403 InvalidPhoneNumber,
+402 InvalidSenderId, 405 InsufficientBalance (the account: fail over, retry);
+407 CouldNotRoute, 409 DoNotDisturbRejection (permanent); 403 InvalidPhoneNumber,
 404 UnsupportedNumberType (invalid number); 406 UserInBlacklist (opted out);
 500 InternalServerError, 501 GatewayError, 502 RejectedByGateway (transient).
 An empty ``Recipients`` list is permanent (``Message`` says why).
@@ -38,6 +38,9 @@ _KINDS = {
     403: ErrorKind.INVALID_NUMBER,
     404: ErrorKind.INVALID_NUMBER,
     406: ErrorKind.OPTED_OUT,
+    401: ErrorKind.ACCOUNT,
+    402: ErrorKind.ACCOUNT,
+    405: ErrorKind.ACCOUNT,
     500: ErrorKind.TRANSIENT,
     501: ErrorKind.TRANSIENT,
     502: ErrorKind.TRANSIENT,
@@ -129,8 +132,11 @@ def classify_body(body: Any) -> SendResult:
 
 
 def classify_http_error(status: int, detail: str = "") -> SendError:
-    """Classify a non-2xx answer: 5xx and 429 are transient, other 4xx permanent."""
+    """Classify a non-2xx answer: 5xx and 429 are transient, 401 the account (a
+    wrong or revoked API key), other 4xx permanent."""
     kind = ErrorKind.TRANSIENT if status == 429 or status >= 500 else ErrorKind.PERMANENT
+    if status == 401:
+        kind = ErrorKind.ACCOUNT
     return SendError(kind, str(status), detail[:200], {"http_status": str(status)})
 
 

@@ -34,6 +34,7 @@ _TRANSIENT_CODES = frozenset({20429, 21611, 30003, 30008})
 _OPTED_OUT_CODES = frozenset({21610})
 _INVALID_NUMBER_CODES = frozenset({21211, 21614, 30005, 30006})
 _PERMANENT_CODES = frozenset({30004, 30007})
+_ACCOUNT_CODES = frozenset({20003})  # authentication: a wrong or revoked token
 
 
 def _as_int(value: object) -> int | None:
@@ -54,6 +55,8 @@ def classify_http_error(status: int, code: int | None, detail: str = "") -> Send
         kind = ErrorKind.INVALID_NUMBER
     elif code in _PERMANENT_CODES:
         kind = ErrorKind.PERMANENT
+    elif code in _ACCOUNT_CODES or status == 401:
+        kind = ErrorKind.ACCOUNT
     elif status == 429 or status >= 500:
         kind = ErrorKind.TRANSIENT
     else:
