@@ -11,6 +11,7 @@ an unreachable number): :func:`receive` then keeps it in Redis for
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import asdict
 
@@ -28,6 +29,10 @@ log = get_logger(__name__)
 # Provider error codes in delivery reports that mean "never message again".
 OPT_OUT_CODES = {"21610", "UserInBlackList", "UserInBlacklist"}
 INVALID_NUMBER_CODES = {"30005", "30006", "UserIsInactive"}
+# Codes in an "undelivered"/"failed" report worth sending again later: the
+# handset was off or out of coverage, or the carrier did not say why.
+RETRY_CODES = {"30003", "30008"}
+REDELIVERY_DELAY = dt.timedelta(minutes=10)
 
 
 EARLY_TTL = 600  # seconds: far longer than a send's commit can lag its answer
@@ -91,11 +96,22 @@ def apply_status(db: Database, update: StatusUpdate) -> bool:
             message.record(new, error_code=update.error_code, detail=detail)
         if update.cost:
             message.cost = update.cost
+        if message.status in (Status.UNDELIVERED, Status.FAILED) and _send_again(message, update):
+            message.next_attempt_at = utcnow() + REDELIVERY_DELAY
+            message.record(Status.RETRYING, error_code=update.error_code, detail="send again later")
         if update.error_code in OPT_OUT_CODES:
             message.contact.opted_out = True
         elif update.error_code in INVALID_NUMBER_CODES:
             message.contact.invalid_number = True
         return True
+
+
+def _send_again(message: Message, update: StatusUpdate) -> bool:
+    """A report saying "not delivered, try later", with attempts left: the sweeper
+    sends the message again when ``next_attempt_at`` is due."""
+    from gateway.jobs import max_send_attempts
+
+    return update.error_code in RETRY_CODES and message.attempts < max_send_attempts()
 
 
 def _event(update: StatusUpdate, detail: str) -> MessageEvent:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 
@@ -193,6 +194,41 @@ def test_a_report_arriving_before_the_send_committed_is_not_lost(
             reply = session.query(Message).filter_by(direction="out").one()
             assert (reply.status, reply.error_code) == ("failed", "30006")
             assert reply.contact.invalid_number is True
+        app.extensions["relais"].db.dispose()
+
+
+def test_an_unreachable_handset_is_sent_again_later(
+    database_url: str, redis_url: str, fake_twilio: FakeTwilio
+) -> None:
+    """30003 (phone off, out of coverage) only ever comes in a delivery report."""
+    from gateway import create_app
+    from gateway.sweeper import sweep
+
+    app = create_app(
+        make_config(
+            database_url, redis_url, SMS_PROVIDER="twilio", TWILIO_API_BASE_URL=fake_twilio.url
+        )
+    )
+    with app.app_context():
+        client = app.test_client()
+        post_twilio(client, SMS, twilio_sms("SM" + "d" * 32, REPORTER, "Bonjour"))
+        work(app)
+        rt = runtime.current()
+        with rt.db.session() as session:
+            sid = session.query(Message).filter_by(direction="out").one().provider_id
+        form = {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "30003"}
+        assert post_twilio(client, "/webhooks/twilio/status", form).status_code == 200
+        with rt.db.session() as session:
+            reply = session.query(Message).filter_by(direction="out").one()
+            assert (reply.status, reply.error_code) == ("retrying", "30003")
+            assert reply.contact.invalid_number is False
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=11)
+        assert sweep(rt.db, rt.redis, grace=dt.timedelta(0), now=later).requeued
+        work(app)
+        with rt.db.session() as session:
+            reply = session.query(Message).filter_by(direction="out").one()
+            assert (reply.status, reply.attempts) == ("sent", 2) and reply.provider_id != sid
+        assert len(fake_twilio.requests) == 2
         app.extensions["relais"].db.dispose()
 
 
