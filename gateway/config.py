@@ -18,6 +18,7 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("development", "test", "production")
 PROVIDERS = ("twilio", "africastalking", "sandbox")
+SEND_JOB_TIMEOUT = 60  # seconds an RQ send job may run (gateway.jobs uses it)
 
 
 class ConfigError(RuntimeError):
@@ -194,6 +195,12 @@ def validate(s: Settings) -> None:
         problems.append("SMS_FALLBACK_PROVIDER must differ from SMS_PROVIDER")
     if not 1 <= s.WORKER_PROCESSES <= 64:
         problems.append(f"WORKER_PROCESSES must be between 1 and 64, got {s.WORKER_PROCESSES}")
+    if s.is_production and max(SEND_JOB_TIMEOUT, s.SEND_TIMEOUT) >= s.SEND_STUCK_AFTER:
+        # A send still waiting for the provider would be taken for a dead one
+        # and sent a second time (tests shorten it on purpose).
+        problems.append(
+            f"SEND_STUCK_AFTER must be more than {SEND_JOB_TIMEOUT} s (the send job's time limit)"
+        )
     if s.METRICS_TOKEN and len(s.METRICS_TOKEN) < 16:
         problems.append("METRICS_TOKEN must be at least 16 characters (or empty: /metrics off)")
     if s.is_production:

@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from gateway import queues, runtime
 from gateway.channels.base import ErrorKind, SendError
 from gateway.channels.registry import sender_for
+from gateway.config import SEND_JOB_TIMEOUT
 from gateway.db import utcnow
 from gateway.delivery import apply_early
 from gateway.logs import get_logger
@@ -29,7 +30,7 @@ from gateway.sweeper import send_job_id
 from gateway.throttle import loop_detected, take_send_slot
 
 log = get_logger(__name__)
-JOB_TIMEOUT = 60  # seconds; provider calls have their own, shorter timeout
+JOB_TIMEOUT = SEND_JOB_TIMEOUT  # seconds; provider calls have their own, shorter timeout
 FAILURE_TTL = 7 * 24 * 3600  # keep failed jobs a week for `relais jobs failed`
 # The status detail of a message whose transient failures outlasted its retries
 # (``relais messages retry --exhausted`` finds them by it).

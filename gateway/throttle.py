@@ -28,10 +28,16 @@ LOOP_WINDOW_SECONDS = 300
 LOOKUP_WINDOW_SECONDS = 3600
 
 
+def _key(subject: str, window: int, now: float) -> str:
+    return f"relais:count:{subject}:{int(now) // window * window}"
+
+
 def window_count(redis: Redis, subject: str, window: int, amount: int = 1) -> int:
     """Add ``amount`` to ``subject``'s counter for the current window; return the total."""
-    start = int(time.time()) // window * window
-    key = f"relais:count:{subject}:{start}"
+    return _count(redis, _key(subject, window, time.time()), window, amount)
+
+
+def _count(redis: Redis, key: str, window: int, amount: int) -> int:
     pipe = redis.pipeline()
     pipe.incrby(key, amount)
     pipe.expire(key, window + 1)
@@ -40,8 +46,7 @@ def window_count(redis: Redis, subject: str, window: int, amount: int = 1) -> in
 
 def peek_count(redis: Redis, subject: str, window: int) -> int:
     """The current window's total for ``subject``, without counting."""
-    start = int(time.time()) // window * window
-    value = redis.get(f"relais:count:{subject}:{start}")
+    value = redis.get(_key(subject, window, time.time()))
     return int(value) if isinstance(value, bytes | str | int) else 0
 
 
@@ -49,9 +54,16 @@ def take_send_slot(redis: Redis, provider: str, segments: int, rate: int) -> boo
     """Count ``segments`` against ``provider``'s budget for this second; False if over."""
     if rate <= 0:
         return True
-    used = window_count(redis, f"send:{provider}", 1, max(1, segments))
+    amount = max(1, segments)
+    key = _key(f"send:{provider}", 1, time.time())
+    used = _count(redis, key, 1, amount)
     # A single message longer than the whole budget still goes, alone.
-    return used <= rate or used == max(1, segments)
+    if used <= rate or used == amount:
+        return True
+    # Refused: give the segments back, or every refused try would eat the
+    # budget of this second and starve the sends that could still fit.
+    redis.decrby(key, amount)
+    return False
 
 
 def loop_detected(redis: Redis, contact_id: int, text_hash: str, limit: int) -> bool:

@@ -62,6 +62,12 @@ def test_production_starts_when_complete() -> None:
     assert settings.is_production
 
 
+def test_production_refuses_a_stuck_delay_shorter_than_a_send() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(environ={"RELAIS_ENV": "production", "SEND_STUCK_AFTER": "30"})
+    assert "SEND_STUCK_AFTER must be more than 60 s" in str(info.value)
+
+
 def test_production_refuses_plain_http_and_sandbox() -> None:
     with pytest.raises(ConfigError) as info:
         load_settings(environ={"RELAIS_ENV": "production", "PUBLIC_BASE_URL": "http://x"})

@@ -206,6 +206,8 @@ def test_send_slot_counts_segments(app: Flask, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr("gateway.throttle.time.time", lambda: 1_000_000.5)
     assert take_send_slot(redis, "unit", 3, rate=4)
     assert not take_send_slot(redis, "unit", 3, rate=4)  # 6 segments > 4 this second
+    assert not take_send_slot(redis, "unit", 2, rate=4)  # 5 > 4
+    assert take_send_slot(redis, "unit", 1, rate=4)  # refused tries gave their share back
     assert take_send_slot(redis, "lone", 9, rate=4)  # one big message still goes, alone
     monkeypatch.setattr("gateway.throttle.time.time", lambda: 1_000_001.5)
     assert take_send_slot(redis, "unit", 3, rate=4)  # a new second, a new budget
