@@ -141,6 +141,12 @@ def _act(session: Session, record: FocalPointRecord, referral: Referral, cmd: Co
             actions.accept(session, referral, record.id, SMS)
             return reply("accepted", lang, reference=ref)
         if cmd.action == REJECT:
+            if referral.status != "accepted" and referral.focal_point_id != record.id:
+                # Someone the case already moved on from: their late NON must
+                # not push it away from the person it waits on now.
+                refused = " ".join(x for x in ("refused:", cmd.argument) if x)
+                service.transition(referral, "note", actor=record.id, channel=SMS, note=refused)
+                return reply("rejected_rerouted", lang, reference=ref)
             passed_on = actions.reject(session, referral, record.id, SMS, cmd.argument)
             return reply(
                 "rejected_rerouted" if passed_on else "rejected_no_one", lang, reference=ref

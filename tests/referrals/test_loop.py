@@ -150,6 +150,22 @@ def test_only_the_holder_may_transfer(loop_app: Flask, fake_twilio: FakeTwilio) 
     )
 
 
+def test_a_late_refusal_from_someone_the_case_left_changes_nothing(
+    loop_app: Flask, fake_twilio: FakeTwilio
+) -> None:
+    ref = report(loop_app, fake_twilio)
+    with runtime.current().db.session() as session:
+        (referral,) = session.scalars(select(Referral)).all()
+        referral.due_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
+        referral_id = referral.id
+    assert escalate_referral(referral_id, 0) == "escalated to backup"
+    sms(loop_app.test_client(), IOM_BM, f"NON {ref} trop tard")  # the first person, late
+    work(loop_app)
+    (referral,) = referrals()
+    assert (referral.status, referral.focal_point_id) == ("escalated", "iom-bko-fr")
+    assert [e.event for e in referral.events] == ["notify", "escalate", "note"]
+
+
 def test_liste_shows_real_cases_only(loop_app: Flask, fake_twilio: FakeTwilio) -> None:
     ref = report(loop_app, fake_twilio)
     training = make_case(training=True, phone="+22370000650")  # a simulator demo, same person
