@@ -25,7 +25,7 @@ from gateway.encoding import prepare
 from gateway.logs import get_logger
 from gateway.models import Alert, FocalPointRecord, Message, Referral
 from gateway.outbox import queue_outbound
-from gateway.referrals import service, store
+from gateway.referrals import chain, service, store
 from gateway.referrals.commands import OUTCOMES
 from gateway.referrals.directory import Agency, Directory
 from gateway.referrals.facts import alert_facts, referral_facts
@@ -167,7 +167,7 @@ def assign(
     """
     directory = directory_in_force(session)
     record = session.get(FocalPointRecord, focal_point_id)
-    if not service.reachable(record) or record is None or record.agency_id != referral.agency_id:
+    if not chain.reachable(record) or record is None or record.agency_id != referral.agency_id:
         raise ActionError("unknown_focal_point")
     # A referral nobody holds (refused by everyone, or nobody was active to
     # notify) is taken up again through this person.
@@ -198,11 +198,11 @@ def reroute(session: Session, referral: Referral) -> bool:
     directory = store.current(session)
     if directory is None:
         return False
-    nxt = service.reachable_level(session, referral, referral.level + 1)
+    nxt = chain.reachable_level(session, referral, referral.level + 1)
     if nxt is not None:
         service.transition(referral, "reroute", actor=SYSTEM, channel=SYSTEM)
         text = referral_sms(
-            referral_facts(referral.alert), service.language_at(session, referral, nxt)
+            referral_facts(referral.alert), chain.language_at(session, referral, nxt)
         )
         service.send_to_person(session, directory, referral, nxt, text)
         return True

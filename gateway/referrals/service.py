@@ -22,6 +22,7 @@ from gateway.logs import get_logger
 from gateway.models import Alert, FocalPointRecord, Referral, ReferralEvent
 from gateway.outbox import queue_outbound
 from gateway.referrals import store
+from gateway.referrals.chain import language_at, reachable, reachable_level, supervisor
 from gateway.referrals.directory import Directory
 from gateway.referrals.facts import alert_facts, referral_facts
 from gateway.referrals.lifecycle import apply
@@ -55,24 +56,6 @@ def transition(
 def sms_channel(alert: Alert) -> str:
     """Training alerts only ever use the sandbox; real ones the configured provider."""
     return "sandbox" if alert.is_training else runtime.current().settings.SMS_PROVIDER
-
-
-def reachable(record: FocalPointRecord | None) -> bool:
-    """True for a focal point who may be texted: in the directory and active."""
-    return record is not None and not record.removed and record.active
-
-
-def reachable_level(session: Session, referral: Referral, start: int) -> int | None:
-    """The first level from ``start`` whose person may still be texted.
-
-    The chain is fixed when the referral opens; people removed from the
-    directory or made inactive since are skipped, never texted.
-    """
-    people = referral.people
-    for level in range(start, len(people)):
-        if reachable(session.get(FocalPointRecord, people[level]["focal_point_id"])):
-            return level
-    return None
 
 
 def send_to_person(
@@ -169,13 +152,6 @@ def open_referral(
         return referral
     transition(referral, "notify", actor=actor, channel=channel)
     return referral
-
-
-def language_at(session: Session, referral: Referral, level: int) -> str:
-    """The language to write in to the person at ``level`` of the chain."""
-    people = referral.people
-    record = session.get(FocalPointRecord, people[level]["focal_point_id"]) if people else None
-    return record.language if record else "fr"
 
 
 # --- jobs -------------------------------------------------------------------
@@ -307,7 +283,7 @@ def remind_referral(referral_id: int) -> str:
         if not reachable(record):
             # Whoever accepted left the directory (or is inactive): remind the
             # agency's supervisor of the chain, who can have it reassigned.
-            record = _supervisor(session, referral)
+            record = supervisor(session, referral)
         directory = store.current(session)
         if record is None or directory is None:
             referral.reminder_due_at = None
@@ -325,14 +301,6 @@ def remind_referral(referral_id: int) -> str:
         )
         start_reminders(session, directory, referral)
         return "reminded"
-
-
-def _supervisor(session: Session, referral: Referral) -> FocalPointRecord | None:
-    for person in referral.people:
-        if person["role"] == "supervisor":
-            record = session.get(FocalPointRecord, person["focal_point_id"])
-            return record if reachable(record) else None
-    return None
 
 
 def start_reminders(session: Session, directory: Directory, referral: Referral) -> None:
