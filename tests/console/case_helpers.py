@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from gateway import runtime
 from gateway.alerts import create_alert
@@ -166,3 +169,15 @@ def refuse_until_nobody_is_left(reference: str) -> list[str]:
             if not actions.reject(session, referral, person, actions.SMS, "pas dispo"):
                 return refused
     raise AssertionError(f"never stopped: {refused}")
+
+
+@contextmanager
+def current_referral(reference: str) -> Iterator[tuple[Session, Referral]]:
+    """A session and the case's current referral (committed at the end)."""
+    from gateway.referrals import actions
+
+    with runtime.current().db.session() as session:
+        alert = session.scalars(select(Alert).where(Alert.reference == reference)).one()
+        referral = actions.current_referral(session, alert)
+        assert referral is not None
+        yield session, referral

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
@@ -11,12 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway import runtime, status
-from gateway.models import Alert, Contact, Message, Referral
+from gateway.models import Contact, Message, Referral
 from gateway.referrals import actions
 from gateway.referrals.actions import CONSOLE, SMS, ActionError
 from gateway.referrals.lifecycle import LifecycleError
 from tests.console.case_helpers import (
     REPORTER,
+    current_referral,
     load_directory,
     make_case,
     refuse_until_nobody_is_left,
@@ -30,31 +30,21 @@ def ref(app: Flask) -> str:
     return make_case()
 
 
-@contextmanager
-def current(reference: str) -> Iterator[tuple[Session, Referral]]:
-    """A session and the case's current referral (committed at the end)."""
-    with runtime.current().db.session() as session:
-        alert = session.scalars(select(Alert).where(Alert.reference == reference)).one()
-        referral = actions.current_referral(session, alert)
-        assert referral is not None
-        yield session, referral
-
-
 def kinds() -> list[str]:
     with runtime.current().db.session() as session:
         return [m.kind for m in session.scalars(select(Message).order_by(Message.id))]
 
 
 def test_accept_holder_reminders_and_reporter(ref: str) -> None:
-    with current(ref) as (session, referral):
+    with current_referral(ref) as (session, referral):
         actions.accept(session, referral, "awa", CONSOLE, holder="iom-bko-fr")
-    with current(ref) as (_session, referral):
+    with current_referral(ref) as (_session, referral):
         assert (referral.status, referral.accepted_by) == ("accepted", "iom-bko-fr")
         assert referral.focal_point_id == "iom-bko-fr" and referral.due_at is None
         assert referral.reminder_due_at is not None and referral.alert.status == "in_progress"
         assert (referral.events[-1].actor, referral.events[-1].channel) == ("awa", "console")
     assert kinds()[-1] == "notification"
-    with current(ref) as (session, referral), pytest.raises(ActionError) as error:
+    with current_referral(ref) as (session, referral), pytest.raises(ActionError) as error:
         actions.accept(session, referral, "iom-bko-bm", SMS)
     assert error.value.code == "already_accepted"
 
@@ -62,15 +52,15 @@ def test_accept_holder_reminders_and_reporter(ref: str) -> None:
 def test_no_reporter_message_without_consent(app: Flask) -> None:
     load_directory()
     reference = make_case(updates=False)
-    with current(reference) as (session, referral):
+    with current_referral(reference) as (session, referral):
         actions.accept(session, referral, "iom-bko-bm", SMS)
     assert "notification" not in kinds()
 
 
 def test_reject_goes_to_the_next_person(ref: str) -> None:
-    with current(ref) as (session, referral):
+    with current_referral(ref) as (session, referral):
         actions.reject(session, referral, "iom-bko-bm", SMS, "pas ma zone")
-    with current(ref) as (_session, referral):
+    with current_referral(ref) as (_session, referral):
         assert (referral.status, referral.focal_point_id) == ("notified", "iom-bko-fr")
         assert [e.event for e in referral.events] == ["notify", "reject", "reroute"]
         assert referral.events[1].note == "pas ma zone"
@@ -81,14 +71,14 @@ def test_a_case_refused_by_everyone_is_flagged_and_staff_can_assign_it(ref: str)
     refused = refuse_until_nobody_is_left(ref)
     # the IOM chain, then the fallback agency's (DNDS), then nobody
     assert refused[0].startswith("iom/") and refused[-1].startswith("dnds/")
-    with current(ref) as (_session, referral):
+    with current_referral(ref) as (_session, referral):
         assert (referral.agency_id, referral.status, referral.due_at) == ("dnds", "rejected", None)
     snapshot = status.take(runtime.current().db, runtime.current().redis)
     assert snapshot.database is not None and snapshot.database.cases_unheld == 1
     assert "cases_unheld" in snapshot.problems
-    with current(ref) as (session, referral):
+    with current_referral(ref) as (session, referral):
         actions.assign(session, referral, "dnds-c4-c6", "awa", CONSOLE)
-    with current(ref) as (_session, referral):
+    with current_referral(ref) as (_session, referral):
         assert (referral.status, referral.focal_point_id) == ("notified", "dnds-c4-c6")
         assert referral.due_at is not None  # escalation runs again
         assert (referral.events[-1].event, referral.events[-1].actor) == ("reroute", "awa")
@@ -98,9 +88,9 @@ def test_a_case_refused_by_everyone_is_flagged_and_staff_can_assign_it(ref: str)
 
 def test_a_case_refused_by_everyone_can_be_transferred(ref: str) -> None:
     refuse_until_nobody_is_left(ref)
-    with current(ref) as (session, referral):
+    with current_referral(ref) as (session, referral):
         actions.transfer(session, referral, "dnpef", "awa", CONSOLE)
-    with current(ref) as (_session, referral):
+    with current_referral(ref) as (_session, referral):
         assert (referral.agency_id, referral.status) == ("dnpef", "notified")
     snapshot = status.take(runtime.current().db, runtime.current().redis)
     assert snapshot.database is not None and snapshot.database.cases_unheld == 0
@@ -120,27 +110,27 @@ def test_a_case_refused_by_everyone_can_be_transferred(ref: str) -> None:
 def test_action_errors_change_nothing(
     ref: str, call: Callable[[Session, Referral], object], code: str
 ) -> None:
-    with current(ref) as (session, referral), pytest.raises(ActionError) as error:
+    with current_referral(ref) as (session, referral), pytest.raises(ActionError) as error:
         call(session, referral)
     assert error.value.code == code
-    with current(ref) as (_session, referral):
+    with current_referral(ref) as (_session, referral):
         assert referral.status == "notified" and len(referral.events) == 1
 
 
 def test_the_lifecycle_refuses_closing_before_accepting(ref: str) -> None:
-    with current(ref) as (session, referral), pytest.raises(LifecycleError):
+    with current_referral(ref) as (session, referral), pytest.raises(LifecycleError):
         actions.close(session, referral, "reunified", "awa", CONSOLE)
 
 
 def test_transfer_and_close(ref: str) -> None:
-    with current(ref) as (session, referral):
+    with current_referral(ref) as (session, referral):
         new = actions.transfer(session, referral, "dnpef", "awa", CONSOLE)
         assert new.agency_id == "dnpef"
-    with current(ref) as (session, referral):
+    with current_referral(ref) as (session, referral):
         assert referral.agency_id == "dnpef" and referral.status == "notified"
         actions.accept(session, referral, "dnpef-bko", SMS)
         actions.close(session, referral, "false_alarm", "dnpef-bko", SMS, note_text="faux")
-    with current(ref) as (_session, referral):
+    with current_referral(ref) as (_session, referral):
         assert (referral.status, referral.outcome, referral.alert.status) == (
             "closed",
             "false_alarm",
@@ -150,16 +140,16 @@ def test_transfer_and_close(ref: str) -> None:
 
 
 def test_assign_adds_the_person_to_the_chain(ref: str) -> None:
-    with current(ref) as (session, referral):
+    with current_referral(ref) as (session, referral):
         actions.assign(session, referral, "iom-mopti", "awa", CONSOLE)
-    with current(ref) as (_session, referral):
+    with current_referral(ref) as (_session, referral):
         assert referral.focal_point_id == "iom-mopti" and referral.status == "notified"
         assert referral.people[referral.level]["focal_point_id"] == "iom-mopti"
     assert kinds().count("referral") == 2
 
 
 def test_reply_to_reporter(ref: str) -> None:
-    with current(ref) as (session, referral):
+    with current_referral(ref) as (session, referral):
         message = actions.reply_to_reporter(session, referral, " On arrive ", "awa", CONSOLE)
         assert message.body == f"Relais {ref}: On arrive" and message.kind == "console"
         assert message.channel == "twilio" and referral.events[-1].event == "note"
@@ -167,6 +157,6 @@ def test_reply_to_reporter(ref: str) -> None:
         contact = Contact.find(session, REPORTER)
         assert contact is not None
         contact.opted_out = True
-    with current(ref) as (session, referral), pytest.raises(ActionError) as error:
+    with current_referral(ref) as (session, referral), pytest.raises(ActionError) as error:
         actions.reply_to_reporter(session, referral, "Encore", "awa", CONSOLE)
     assert error.value.code == "no_reporter"

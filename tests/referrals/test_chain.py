@@ -8,37 +8,25 @@ the directory or made inactive since the referral opened is never texted.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 from flask import Flask
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from gateway import runtime, status
 from gateway.db import utcnow
-from gateway.models import Alert, FocalPointRecord, Message, Referral
+from gateway.models import FocalPointRecord, Message, Referral
 from gateway.referrals import actions, service, store
 from gateway.referrals.actions import CONSOLE, SMS, ActionError
-from tests.console.case_helpers import DIRECTORY, load_directory, make_case
+from tests.console.case_helpers import DIRECTORY, current_referral, load_directory, make_case
 
 
 @pytest.fixture
 def ref(app: Flask) -> str:
     load_directory()
     return make_case()
-
-
-@contextmanager
-def current(reference: str) -> Iterator[tuple[Session, Referral]]:
-    with runtime.current().db.session() as session:
-        alert = session.scalars(select(Alert).where(Alert.reference == reference)).one()
-        referral = actions.current_referral(session, alert)
-        assert referral is not None
-        yield session, referral
 
 
 def set_people(ids: list[str], **values: object) -> None:
@@ -59,7 +47,7 @@ def texted(kind: str = "referral") -> list[str]:
 
 
 def make_due(reference: str) -> tuple[int, int]:
-    with current(reference) as (_session, referral):
+    with current_referral(reference) as (_session, referral):
         referral.due_at = utcnow() - dt.timedelta(seconds=5)
         return referral.id, referral.level
 
@@ -70,7 +58,7 @@ def test_escalation_skips_a_backup_who_left(ref: str, change: dict[str, bool]) -
     referral_id, level = make_due(ref)
     assert service.escalate_referral(referral_id, level) == "escalated to supervisor"
     assert texted() == ["iom-bko-bm", "iom-sup"]
-    with current(ref) as (_session, referral):
+    with current_referral(ref) as (_session, referral):
         assert (referral.status, referral.focal_point_id, referral.level) == (
             "escalated",
             "iom-sup",
@@ -84,22 +72,22 @@ def test_escalation_with_nobody_left_stops_instead_of_looping(ref: str) -> None:
     set_people(["iom-bko-fr", "iom-sup"], active=False)
     referral_id, level = make_due(ref)
     assert service.escalate_referral(referral_id, level) == "nobody left"
-    with current(ref) as (_session, referral):
+    with current_referral(ref) as (_session, referral):
         assert (referral.status, referral.due_at, len(referral.events)) == ("notified", None, 1)
     assert texted() == ["iom-bko-bm"]
 
 
 def test_a_refusal_skips_people_who_left(ref: str) -> None:
     set_people(["iom-bko-fr"], removed=True)
-    with current(ref) as (session, referral):
+    with current_referral(ref) as (session, referral):
         assert actions.reject(session, referral, "iom-bko-bm", SMS, "pas dispo")
-    with current(ref) as (_session, referral):
+    with current_referral(ref) as (_session, referral):
         assert (referral.status, referral.focal_point_id) == ("notified", "iom-sup")
     assert texted() == ["iom-bko-bm", "iom-sup"]
 
 
 def test_reminders_go_to_the_supervisor_when_the_holder_left(ref: str) -> None:
-    with current(ref) as (session, referral):
+    with current_referral(ref) as (session, referral):
         actions.accept(session, referral, "iom-bko-bm", SMS)
         referral.reminder_due_at = utcnow() - dt.timedelta(seconds=5)
         referral_id = referral.id
@@ -110,7 +98,7 @@ def test_reminders_go_to_the_supervisor_when_the_holder_left(ref: str) -> None:
 
 def test_the_console_cannot_assign_an_inactive_person(ref: str) -> None:
     set_people(["iom-bko-fr"], active=False)
-    with current(ref) as (session, referral), pytest.raises(ActionError) as error:
+    with current_referral(ref) as (session, referral), pytest.raises(ActionError) as error:
         actions.assign(session, referral, "iom-bko-fr", "awa", CONSOLE)
     assert error.value.code == "unknown_focal_point"
 
@@ -120,10 +108,10 @@ def test_a_transfer_to_an_agency_with_nobody_active_is_refused(ref: str) -> None
     for phone in ('"+22370000501"', '"+22383000502"'):  # both UNICEF focal points
         text = text.replace(f"phone: {phone}\n", f"phone: {phone}\n        active: false\n")
     store.load_text(runtime.current().db, text, "edited.yaml")
-    with current(ref) as (session, referral), pytest.raises(ActionError) as error:
+    with current_referral(ref) as (session, referral), pytest.raises(ActionError) as error:
         actions.transfer(session, referral, "unicef", "awa", CONSOLE)
     assert error.value.code == "nobody_at_agency"
-    with current(ref) as (_session, referral):
+    with current_referral(ref) as (_session, referral):
         assert (referral.agency_id, referral.status) == ("iom", "notified")
 
 
@@ -133,22 +121,22 @@ def test_a_case_opened_with_nobody_to_text_is_flagged_and_can_be_assigned(app: F
     with runtime.current().db.session() as session:
         session.execute(update(FocalPointRecord).values(active=False))
     reference = make_case()
-    with current(reference) as (_session, referral):
+    with current_referral(reference) as (_session, referral):
         assert referral.status == "new" and referral.events[-1].note
     snapshot = status.take(runtime.current().db, runtime.current().redis)
     assert snapshot.database is not None and snapshot.database.cases_unheld == 1
     assert "cases_unheld" in snapshot.problems
     set_people(["iom-bko-fr"], active=True)
-    with current(reference) as (session, referral):
+    with current_referral(reference) as (session, referral):
         actions.assign(session, referral, "iom-bko-fr", "awa", CONSOLE)
-    with current(reference) as (_session, referral):
+    with current_referral(reference) as (_session, referral):
         assert (referral.status, referral.focal_point_id) == ("notified", "iom-bko-fr")
     snapshot = status.take(runtime.current().db, runtime.current().redis)
     assert snapshot.database is not None and snapshot.database.cases_unheld == 0
 
 
 def test_two_people_accepting_at_once_cannot_both_win(ref: str) -> None:
-    with current(ref) as (_s, referral):
+    with current_referral(ref) as (_s, referral):
         referral_id = referral.id
     db = runtime.current().db
     # The second reads the row before the first commits its OK, then writes:
@@ -158,7 +146,7 @@ def test_two_people_accepting_at_once_cannot_both_win(ref: str) -> None:
         with db.session() as first:
             actions.accept(first, first.get_one(Referral, referral_id), "iom-bko-bm", SMS)
         actions.accept(second, two, "iom-bko-fr", SMS)
-    with current(ref) as (_session, referral):
+    with current_referral(ref) as (_session, referral):
         assert (referral.status, referral.accepted_by) == ("accepted", "iom-bko-bm")
         assert [e.event for e in referral.events] == ["notify", "accept"]
     assert texted("notification") == []  # reporters are not focal points
@@ -168,11 +156,11 @@ def test_two_people_accepting_at_once_cannot_both_win(ref: str) -> None:
 
 
 def test_the_reporter_hears_once_that_a_social_worker_is_on_it(ref: str) -> None:
-    with current(ref) as (session, referral):
+    with current_referral(ref) as (session, referral):
         actions.accept(session, referral, "iom-bko-bm", SMS)
-    with current(ref) as (session, referral):
+    with current_referral(ref) as (session, referral):
         actions.transfer(session, referral, "dnpef", "iom-bko-bm", SMS)
-    with current(ref) as (session, referral):
+    with current_referral(ref) as (session, referral):
         actions.accept(session, referral, "dnpef-bko", SMS)
     with runtime.current().db.session() as session:
         told = session.scalars(select(Message).where(Message.kind == "notification")).all()
