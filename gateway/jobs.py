@@ -180,7 +180,7 @@ def max_send_attempts() -> int:
 def _handle_error(message_id: int, error: SendError) -> str:
     rt = runtime.current()
     delays = _retry_delays()
-    fallback = rt.settings.SMS_FALLBACK_PROVIDER
+    settings = rt.settings
     delay: float | None = None
     with rt.db.session() as session:
         # Only plain columns: an error handler must work on a row whose
@@ -192,6 +192,10 @@ def _handle_error(message_id: int, error: SendError) -> str:
             # The provider may have taken the message before we stopped
             # waiting: a retry may deliver it twice. Count it.
             message.possible_duplicate = True
+        # Fail over once (never back and forth): only from the first provider.
+        other = None
+        if provider == message.channel:
+            other = _other_provider(settings.SMS_PROVIDER, settings.SMS_FALLBACK_PROVIDER, provider)
         account = error.kind is ErrorKind.ACCOUNT
         if not error.transient and not account:
             message.record(Status.FAILED, error_code=error.code, detail=error.kind.value)
@@ -207,11 +211,11 @@ def _handle_error(message_id: int, error: SendError) -> str:
                     .execution_options(synchronize_session=False)
                 )
             outcome = "failed"
-        elif fallback and provider != fallback and (account or message.attempts >= 2):
+        elif other and (account or message.attempts >= 2):
             # Two transient failures in a row, or an account that cannot send
             # (no balance, revoked key): try the other provider at once.
-            message.provider = fallback
-            message.record(Status.RETRYING, error_code=error.code, detail=f"failover to {fallback}")
+            message.provider = other
+            message.record(Status.RETRYING, error_code=error.code, detail=f"failover to {other}")
             message.next_attempt_at = utcnow()
             delay, outcome = 0, "failover"
         elif message.attempts <= len(delays):
@@ -232,6 +236,15 @@ def _handle_error(message_id: int, error: SendError) -> str:
         except Exception as exc:  # the sweeper picks it up when due
             log.warning("enqueue_failed", message_id=message_id, error=type(exc).__name__)
     return outcome
+
+
+def _other_provider(primary: str, fallback: str, provider: str) -> str | None:
+    """The provider to fail over to from ``provider``: the fallback, or the primary
+    for a message that went out on the fallback (a reply on its channel)."""
+    if not fallback:
+        return None
+    other = primary if provider == fallback else fallback
+    return other if other not in (provider, "sandbox") else None
 
 
 def enqueue_process(redis: Redis, message_id: int) -> None:

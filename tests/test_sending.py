@@ -137,6 +137,35 @@ def test_repeated_transient_failures_fail_over_to_the_fallback(
         assert any("failover to africastalking" in e.detail for e in sent.events)
 
 
+def test_a_message_on_the_fallbacks_channel_fails_over_to_the_primary(
+    make_app, fake_twilio: FakeTwilio, fake_at: FakeAfricasTalking
+) -> None:  # type: ignore[no-untyped-def]
+    """A reply to someone who wrote to the Africa's Talking number, AT being the fallback."""
+    app = make_app(SMS_PROVIDER="twilio", SMS_FALLBACK_PROVIDER="africastalking")
+    with app.app_context():
+        fake_at.default = fake_at.http_error(500)
+        message_id = queue(channel="africastalking")
+        work(app)
+        sent = message(message_id)
+        assert (sent.status, sent.provider) == ("sent", "twilio")
+        assert len(fake_at.requests) == 2 and len(fake_twilio.requests) == 1
+
+
+def test_failover_happens_once_never_back_and_forth(
+    make_app, fake_twilio: FakeTwilio, fake_at: FakeAfricasTalking
+) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(SMS_PROVIDER="twilio", SMS_FALLBACK_PROVIDER="africastalking")
+    with app.app_context():
+        fake_twilio.default = fake_twilio.http_error(500)
+        fake_at.default = fake_at.http_error(500)
+        message_id = queue()
+        work(app)
+        failed = message(message_id)
+        assert (failed.status, failed.provider) == ("failed", "africastalking")
+        assert len(fake_twilio.requests) == 2
+        assert sum("failover" in e.detail for e in failed.events) == 1
+
+
 def test_the_fallback_providers_verdict_on_a_number_does_not_silence_it(
     make_app, fake_twilio: FakeTwilio, fake_at: FakeAfricasTalking
 ) -> None:  # type: ignore[no-untyped-def]
