@@ -71,6 +71,10 @@ def store(
             contact = Contact.get_or_create(session, inbound.sender, training=training)
             if contact.is_training and not training:
                 _claim_from_training(session, contact)
+            if contact.invalid_number:
+                # They just texted us: the number works again (a SIM reactivated,
+                # a provider's "inactive" or "landline" verdict that was wrong).
+                contact.invalid_number = False
             now = utcnow()
             # Only retention reads it (in days): one UPDATE an hour is plenty,
             # not one per message.

@@ -219,6 +219,19 @@ def test_a_real_sms_from_a_number_the_simulator_used_starts_afresh(client) -> No
         assert statuses == ["abandoned", "active"]
 
 
+def test_a_number_flagged_invalid_that_texts_us_gets_replies_again(client) -> None:  # type: ignore[no-untyped-def]
+    rt = runtime.current()
+    with rt.db.session() as session:
+        Contact.get_or_create(session, ALICE).invalid_number = True  # a past "inactive" report
+    send(client, ALICE, "Bonjour")
+    work(client.application)
+    with rt.db.session() as session:
+        contact = Contact.find(session, ALICE)
+        assert contact is not None and contact.invalid_number is False
+        reply = session.scalars(select(Message).where(Message.direction == "out")).one()
+        assert reply.status == "sent"
+
+
 def test_blocked_number_gets_no_reply(client) -> None:  # type: ignore[no-untyped-def]
     rt = runtime.current()
     with rt.db.session() as session:
