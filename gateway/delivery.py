@@ -54,7 +54,10 @@ def receive(db: Database, redis: Redis, update: StatusUpdate) -> bool:
         pipe.execute()
     except RedisError as exc:
         log.warning("early_status_not_kept", error=type(exc).__name__)
-    return False
+    # The send may have committed (and looked for early reports) between our
+    # first look and the push: look once more (applying twice only repeats
+    # a line of the history).
+    return apply_status(db, update)
 
 
 def apply_early(db: Database, redis: Redis, channel: str, provider_id: str) -> int:
@@ -99,9 +102,12 @@ def apply_status(db: Database, update: StatusUpdate) -> bool:
         if message.status in (Status.UNDELIVERED, Status.FAILED) and _send_again(message, update):
             message.next_attempt_at = utcnow() + REDELIVERY_DELAY
             message.record(Status.RETRYING, error_code=update.error_code, detail="send again later")
-        if update.error_code in OPT_OUT_CODES:
+        # A fallback provider's verdict speaks for that provider only, as in
+        # the send job: it must not silence the number for the primary.
+        first_provider = message.provider in (None, message.channel)
+        if update.error_code in OPT_OUT_CODES and first_provider:
             message.contact.opted_out = True
-        elif update.error_code in INVALID_NUMBER_CODES:
+        elif update.error_code in INVALID_NUMBER_CODES and first_provider:
             message.contact.invalid_number = True
         return True
 

@@ -20,7 +20,7 @@ from types import FrameType
 
 from dotenv import dotenv_values
 
-from gateway.config import PROJECT_ROOT, load_settings
+from gateway.config import PROJECT_ROOT, ConfigError, load_settings
 from gateway.devsecrets import dev_secrets
 from gateway.embedded_redis import EMBEDDED_PORT, EMBEDDED_URL, EmbeddedRedis, answers
 
@@ -108,7 +108,11 @@ def main() -> int:
     if env["RELAIS_ENV"] == "production":
         print("make run is for development; use the Procfile in production.", file=sys.stderr)
         return 2
-    settings = load_settings(environ=env)
+    try:
+        settings = load_settings(environ=env)
+    except ConfigError as exc:  # a bad value in .env or the shell: say which
+        print(f"make run: {exc}", file=sys.stderr)
+        return 2
     env.setdefault("SECRET_KEY", settings.SECRET_KEY)
     env.setdefault("DATA_KEYS", settings.DATA_KEYS)
     env.setdefault("DATABASE_URL", settings.DATABASE_URL)

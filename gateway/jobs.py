@@ -241,7 +241,7 @@ def _handle_error(message_id: int, error: SendError) -> str:
 def _other_provider(primary: str, fallback: str, provider: str) -> str | None:
     """The provider to fail over to from ``provider``: the fallback, or the primary
     for a message that went out on the fallback (a reply on its channel)."""
-    if not fallback:
+    if not fallback or provider == "sandbox":  # training never leaves the sandbox
         return None
     other = primary if provider == fallback else fallback
     return other if other not in (provider, "sandbox") else None

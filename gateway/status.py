@@ -16,7 +16,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from rq import Worker
-from sqlalchemy import exists, func, select
+from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from gateway import queues
@@ -150,9 +150,15 @@ def database_figures(session: Session, now: dt.datetime) -> DatabaseFigures:
         for d in (Direction.IN, Direction.OUT)
         for s in WATCHED
     }
+    # A retry waits for its next attempt by design (backoff, a handset off):
+    # a send is late from the moment it is due, not from its creation.
+    retrying = Message.status == Status.RETRYING
+    due_since = case((retrying, Message.next_attempt_at), else_=Message.created_at)
     oldest = session.scalar(
-        select(func.min(Message.created_at)).where(
-            Message.direction == Direction.OUT, Message.status.in_([s.value for s in PENDING])
+        select(func.min(due_since)).where(
+            Message.direction == Direction.OUT,
+            Message.status.in_([s.value for s in PENDING]),
+            ~(retrying & (Message.next_attempt_at > now)),
         )
     )
     hooks = {

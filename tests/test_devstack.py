@@ -83,3 +83,18 @@ def test_one_configuration_from_the_shell_and_dotenv(tmp_path: Path) -> None:
     assert env["PORT"] == "5078" and env["PATH"] == "/bin"
     assert env["DATABASE_URL"] == "sqlite:////tmp/from-dotenv.db" and "EMPTY" not in env
     assert environment({"A": "1"}, tmp_path / "missing.env") == {"A": "1"}
+
+
+def test_a_bad_setting_is_one_message_not_a_traceback() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway.devstack"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "RELAIS_ENV": "development", "WORKER_PROCESSES": "abc"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "WORKER_PROCESSES must be a whole number" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -9,7 +9,8 @@ from cryptography.fernet import Fernet
 from flask import Flask
 from sqlalchemy import text
 
-from gateway import create_app, runtime
+from gateway import create_app, delivery, runtime
+from gateway.channels.base import StatusUpdate
 from gateway.jobs import EXHAUSTED
 from gateway.models import Contact, Message
 from gateway.outbox import queue_outbound
@@ -177,6 +178,17 @@ def test_the_fallback_providers_verdict_on_a_number_does_not_silence_it(
         work(app)
         assert message(first).status == "failed"
         assert message(first).contact.invalid_number is False
+        sent_by_fallback = queue("Par AT")  # Twilio 503 twice again: sent by AT
+        fake_twilio.script(fake_twilio.http_error(503), fake_twilio.http_error(503))
+        work(app)
+        report = StatusUpdate(
+            "africastalking",
+            message(sent_by_fallback).provider_id or "",
+            "failed",
+            "UserIsInactive",
+        )
+        assert delivery.receive(runtime.current().db, runtime.current().redis, report)
+        assert message(sent_by_fallback).contact.invalid_number is False  # AT's verdict only
         second = queue("Encore")
         work(app)  # Twilio is healthy again
         assert message(second).status == "sent" and message(second).provider == "twilio"
@@ -293,3 +305,12 @@ def test_an_undecryptable_message_fails_instead_of_sticking_in_sending(
         ).one()
     assert (status, error, detail) == ("failed", "internal", EXHAUSTED)
     assert attempts == len(app.extensions["relais"].settings.SEND_RETRY_DELAYS.split(",")) + 1
+
+
+def test_training_messages_never_fail_over_to_a_real_provider() -> None:
+    from gateway.jobs import _other_provider
+
+    assert _other_provider("twilio", "africastalking", "sandbox") is None
+    assert _other_provider("twilio", "africastalking", "twilio") == "africastalking"
+    assert _other_provider("twilio", "africastalking", "africastalking") == "twilio"
+    assert _other_provider("twilio", "", "twilio") is None

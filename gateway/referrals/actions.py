@@ -215,10 +215,10 @@ def reroute(session: Session, referral: Referral) -> bool:
     people, _why, _notes = people_for(
         fallback, store.places(session), facts, fallback.escalation.delay(facts.risk)
     )
-    service.open_referral(
+    opened = service.open_referral(
         session, directory, referral.alert, fallback.id, None, people, actor=SYSTEM, channel=SYSTEM
     )
-    return True
+    return opened.status != NEW  # "new": nobody of the fallback could be texted
 
 
 def reporter_channel(alert: Alert) -> str:

@@ -27,6 +27,7 @@ from gateway.referrals.directory_model import (
     DAYS,
     DEFAULT_ESCALATION,
     DEFAULT_TZ,
+    MAX_DURATION,
     Agency,
     Directory,
     Escalation,
@@ -88,9 +89,19 @@ def _schema_problems(data: Any, file: str, lines: dict[JsonPath, int]) -> list[P
 
 
 def _check(
-    data: dict[str, Any], file: str, lines: dict[JsonPath, int], places: PlaceTree
+    data: dict[str, Any],
+    file: str,
+    lines: dict[JsonPath, int],
+    places: PlaceTree,
+    strict: bool = True,
 ) -> list[Problem]:
-    """Return the problems a schema cannot see (data is schema-valid)."""
+    """Return the problems a schema cannot see (data is schema-valid).
+
+    ``strict`` adds the checks introduced after directories were first
+    stored (durations over 90 days, one number for two people): a file being
+    loaded or edited must pass them, but a version already in force is read
+    back without them, so an upgrade never stops routing.
+    """
     out: list[Problem] = []
 
     def add(path: JsonPath, message: str) -> None:
@@ -109,9 +120,12 @@ def _check(
     def durations(path: JsonPath, escalation: dict[str, str]) -> None:
         for key, text in escalation.items():
             try:
-                parse_duration(text)
+                seconds = parse_duration(text)
             except ValueError as exc:
                 add((*path, key), str(exc))
+            else:
+                if strict and seconds > MAX_DURATION:
+                    add((*path, key), f"duration {text!r} is more than 90d")
 
     durations(("escalation",), data.get("escalation", {}))
     try:
@@ -137,7 +151,7 @@ def _check(
             except InvalidNumber as exc:
                 add((*at, "phone"), f"invalid phone number for {fp['id']}: {exc}")
             else:
-                if number in numbers:
+                if strict and number in numbers:
                     add((*at, "phone"), f"{fp['id']} has the phone number of {numbers[number]}")
                 numbers.setdefault(number, fp["id"])
             known_places((*at, "areas"), fp.get("areas", []))
@@ -176,7 +190,9 @@ def _check(
 
 def _escalation(raw: dict[str, str], base: dict[str, str]) -> Escalation:
     merged = {**base, **raw}
-    return Escalation(**{key: parse_duration(value) for key, value in merged.items()})
+    # Clamped: a version stored before the 90-day check may hold more.
+    seconds = {key: min(parse_duration(value), MAX_DURATION) for key, value in merged.items()}
+    return Escalation(**seconds)
 
 
 def _natural(code: str) -> list[tuple[int, str]]:
@@ -261,21 +277,31 @@ def load_directory(path: str | Path, places: PlaceTree | None = None) -> Directo
     return _validated(data, lines, str(path), places)
 
 
-def load_directory_text(text: str, name: str, places: PlaceTree | None = None) -> Directory:
-    """Like :func:`load_directory`, for a directory file's text (as stored)."""
+def load_directory_text(
+    text: str, name: str, places: PlaceTree | None = None, *, strict: bool = True
+) -> Directory:
+    """Like :func:`load_directory`, for a directory file's text (as stored).
+
+    ``strict=False`` reads back a version already in force (see :func:`_check`).
+    """
     try:
         data, lines = parse(text, name)
     except YamlError as exc:
         raise DirectoryError([Problem(name, line, msg) for line, msg in exc.problems]) from exc
-    return _validated(data, lines, name, places)
+    return _validated(data, lines, name, places, strict)
 
 
 def _validated(
-    data: Any, lines: dict[JsonPath, int], file: str, places: PlaceTree | None
+    data: Any,
+    lines: dict[JsonPath, int],
+    file: str,
+    places: PlaceTree | None,
+    strict: bool = True,
 ) -> Directory:
     problems = _schema_problems(data, file, lines)
     if not problems:
-        problems = _check(data, file, lines, places if places is not None else load_places())
+        tree = places if places is not None else load_places()
+        problems = _check(data, file, lines, tree, strict)
     if problems:
         raise DirectoryError(problems)
     return _build(data)

@@ -15,11 +15,11 @@ Nothing happens to a closed referral.
 
 Allowed transitions (status -> event -> new status)::
 
-    new          notify -> notified, transfer -> transferred
+    new          notify -> notified, transfer -> transferred, note -> new
     notified     accept -> accepted, reject -> rejected, escalate -> escalated,
                  transfer -> transferred, note -> notified
     accepted     transfer -> transferred, close -> closed, note -> accepted
-    rejected     reroute -> notified, transfer -> transferred
+    rejected     reroute -> notified, transfer -> transferred, note -> rejected
     escalated    accept -> accepted, reject -> rejected, escalate -> escalated,
                  transfer -> transferred, reroute -> notified, note -> escalated
     transferred  reroute -> notified
@@ -82,8 +82,12 @@ class ReferralLifecycle(StateMachine):
     )
     reroute = rejected.to(notified) | escalated.to(notified) | transferred.to(notified)
     close = accepted.to(closed)
+    # A note on a case nobody holds (refused by everyone, nobody to text)
+    # too: staff annotate it and may answer the reporter while they find someone.
     note = (
-        notified.to(notified, internal=True)
+        new.to(new, internal=True)
+        | rejected.to(rejected, internal=True)
+        | notified.to(notified, internal=True)
         | accepted.to(accepted, internal=True)
         | escalated.to(escalated, internal=True)
     )

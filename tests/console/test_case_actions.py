@@ -215,3 +215,30 @@ def test_a_case_refused_by_everyone_is_assigned_from_the_console(
         "notified",
         "dnds-c4-c6",
     )
+
+
+def test_a_case_nobody_could_be_texted_for_is_assigned_from_the_console(
+    app: object, client_as: Client
+) -> None:
+    """Routing chose IOM, but nobody there could be texted any more: the referral
+    stays `new` and the console offers to assign it once someone is back."""
+    from sqlalchemy import update
+
+    from gateway.models import FocalPointRecord
+
+    load_directory()
+    with runtime.current().db.session() as session:
+        session.execute(update(FocalPointRecord).values(active=False))
+    reference = make_case()
+    assert referrals_of(reference)[-1].status == "new"
+    with runtime.current().db.session() as session:
+        session.execute(
+            update(FocalPointRecord).where(FocalPointRecord.id == "iom-bko-fr").values(active=True)
+        )
+    client = client_as("coordinator")
+    page = client.get(f"/console/cases/{reference}").get_data(as_text=True)
+    assert f"/console/cases/{reference}/act/assign" in page
+    assert "flash-success" in follow(
+        client, act(client, reference, "assign", focal_point="iom-bko-fr")
+    )
+    assert referrals_of(reference)[-1].status == "notified"

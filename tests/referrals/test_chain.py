@@ -165,3 +165,20 @@ def test_the_reporter_hears_once_that_a_social_worker_is_on_it(ref: str) -> None
     with runtime.current().db.session() as session:
         told = session.scalars(select(Message).where(Message.kind == "notification")).all()
         assert len(told) == 1
+
+
+def test_a_refusal_passed_to_a_fallback_with_nobody_to_text_says_so(ref: str) -> None:
+    """The fallback agency's people can no longer be texted: the case is not
+    "passed on" (it waits, flagged, for staff), and the refuser is told so."""
+    set_people(["dnds-c1-c3", "dnds-c4-c6", "dnds-permanence", "dnds-sup"], active=False)
+    answers = []
+    for _ in range(5):
+        with current_referral(ref) as (session, referral):
+            if referral.agency_id != "iom":
+                break
+            answers.append(actions.reject(session, referral, referral.focal_point_id or "", SMS))
+    assert answers[-1] is False and all(answers[:-1])
+    with current_referral(ref) as (_session, referral):
+        assert (referral.agency_id, referral.status) == ("dnds", "new")
+    snapshot = status.take(runtime.current().db, runtime.current().redis)
+    assert snapshot.database is not None and snapshot.database.cases_unheld == 1

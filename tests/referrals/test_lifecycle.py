@@ -20,7 +20,7 @@ from gateway.referrals.lifecycle import (
 
 # The specification, written out by hand: status -> {event: new status}.
 TABLE: dict[str, dict[str, str]] = {
-    "new": {"notify": "notified", "transfer": "transferred"},
+    "new": {"notify": "notified", "transfer": "transferred", "note": "new"},
     "notified": {
         "accept": "accepted",
         "reject": "rejected",
@@ -29,7 +29,7 @@ TABLE: dict[str, dict[str, str]] = {
         "note": "notified",
     },
     "accepted": {"transfer": "transferred", "close": "closed", "note": "accepted"},
-    "rejected": {"reroute": "notified", "transfer": "transferred"},
+    "rejected": {"reroute": "notified", "transfer": "transferred", "note": "rejected"},
     "escalated": {
         "accept": "accepted",
         "reject": "rejected",
