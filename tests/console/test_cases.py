@@ -333,3 +333,16 @@ def test_case_page_shows_the_agency_webhook_delivery(
             referral.webhook_status = "failed"
     page = text(client, f"/console/cases/{cases['iom']}")
     assert '<dd class="case-webhook">échec : voir relais jobs failed</dd>' in page
+
+
+def test_numbers_typed_in_the_landmark_are_masked_until_revealed(
+    app: object, client_as: Client
+) -> None:
+    load_directory()
+    reference = make_case(landmark="chez Awa 76 12 34 45", details="appeler 66/12/34/45")
+    client = client_as("coordinator")
+    path = f"/console/cases/{reference}"
+    page = text(client, path)
+    assert "chez Awa" in page and "12 34 45" not in page and "66/12/34/45" not in page
+    shown = post(client, f"{path}/reveal", {}, page=path).get_data(as_text=True)
+    assert "chez Awa 76 12 34 45" in shown and "appeler 66/12/34/45" in shown
