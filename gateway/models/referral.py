@@ -112,6 +112,11 @@ class Referral(Base):
         value: list[dict[str, Any]] = json.loads(self.chain or "[]")
         return value
 
+    @property
+    def holder(self) -> str | None:
+        """Who holds the case now: who accepted it, else the person it waits on."""
+        return self.accepted_by if self.status == "accepted" else self.focal_point_id
+
     def notified_ids(self) -> list[str]:
         """Focal points notified so far (up to the current level)."""
         return [p["focal_point_id"] for p in self.people[: self.level + 1]]

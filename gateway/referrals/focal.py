@@ -126,11 +126,7 @@ def _open_references(session: Session, record: FocalPointRecord, training: bool)
         .where(Referral.status.in_(OPEN), Referral.is_training.is_(training))
         .order_by(Referral.id.desc())
     ).all()
-    mine = [
-        r
-        for r in rows
-        if r.accepted_by == record.id or (r.status != "accepted" and r.focal_point_id == record.id)
-    ]
+    mine = [r for r in rows if r.holder == record.id]
     return [r.alert.reference for r in mine]
 
 
@@ -141,7 +137,7 @@ def _act(session: Session, record: FocalPointRecord, referral: Referral, cmd: Co
             actions.accept(session, referral, record.id, SMS)
             return reply("accepted", lang, reference=ref)
         if cmd.action == REJECT:
-            if referral.status != "accepted" and referral.focal_point_id != record.id:
+            if referral.status != "accepted" and referral.holder != record.id:
                 # Someone the case already moved on from: their late NON must
                 # not push it away from the person it waits on now.
                 refused = " ".join(x for x in ("refused:", cmd.argument) if x)
@@ -161,10 +157,7 @@ def _act(session: Session, record: FocalPointRecord, referral: Referral, cmd: Co
             actions.note(session, referral, cmd.argument or "", record.id, SMS)
             return reply("note_saved", lang, reference=ref)
         if cmd.action == TRANSFER:
-            holder = (
-                referral.accepted_by if referral.status == "accepted" else referral.focal_point_id
-            )
-            if holder != record.id:  # only who holds the case may hand it on
+            if referral.holder != record.id:  # only who holds the case may hand it on
                 raise LifecycleError(referral.status, "transfer", [])
             new = actions.transfer(session, referral, cmd.argument or "", record.id, SMS)
             return reply("transferred", lang, reference=ref, agency=new.agency_id)
