@@ -215,25 +215,33 @@ def test_reporter_number_hidden_until_revealed_and_audited(
     assert bare.status_code == 400 and REPORTER not in bare.get_data(as_text=True)
 
 
+def reporter_message(reference: str, body: str, *, training: bool = False) -> None:
+    """A message on the reporter's number of the case ``reference`` (a sandbox one
+    for ``training``)."""
+    channel = "sandbox" if training else "twilio"
+    with runtime.current().db.session() as session:
+        alert = session.scalars(select(Alert).where(Alert.reference == reference)).one()
+        session.add(
+            Message(
+                direction="out",
+                channel=channel,
+                provider=channel,
+                contact_id=alert.contact_id,
+                body=body,
+                status="sent",
+                kind="sms",
+                is_training=training,
+            )
+        )
+
+
 def test_numbers_in_the_timeline_are_masked_until_revealed(
     cases: dict[str, str], client_as: Client
 ) -> None:
     """The INFO SMS to the accepting focal point holds the reporter's number:
     the timeline must not show it without the audited reveal."""
     reference = cases["iom"]
-    with runtime.current().db.session() as session:
-        alert = session.scalars(select(Alert).where(Alert.reference == reference)).one()
-        session.add(
-            Message(
-                direction="out",
-                channel="twilio",
-                provider="twilio",
-                contact_id=alert.contact_id,
-                body=f"{reference}: rappelez le 76 12 34 45 ou (66) 12 34 45",
-                status="sent",
-                kind="sms",
-            )
-        )
+    reporter_message(reference, f"{reference}: rappelez le 76 12 34 45 ou (66) 12 34 45")
     client = client_as("coordinator")
     path = f"/console/cases/{reference}"
     page = text(client, path)
@@ -250,20 +258,7 @@ def test_simulator_messages_never_appear_on_a_real_case(
 ) -> None:
     """A trainer playing a real focal point may even type a real reference."""
     reference = cases["iom"]
-    with runtime.current().db.session() as session:
-        alert = session.scalars(select(Alert).where(Alert.reference == reference)).one()
-        session.add(
-            Message(
-                direction="in",
-                channel="sandbox",
-                provider="sandbox",
-                contact_id=alert.contact_id,
-                body=f"ok {reference.lower()} demo-typed",
-                status="handled",
-                kind="sms",
-                is_training=True,
-            )
-        )
+    reporter_message(reference, f"ok {reference.lower()} demo-typed", training=True)
     page = text(client_as("coordinator"), f"/console/cases/{reference}")
     assert "demo-typed" not in page
 

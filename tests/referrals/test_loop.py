@@ -57,6 +57,15 @@ def referrals() -> list[Referral]:
         return rows
 
 
+def escalate_to_backup() -> None:
+    """Nobody answered the first focal point in time: the escalation job runs."""
+    with runtime.current().db.session() as session:
+        (referral,) = session.scalars(select(Referral)).all()
+        referral.due_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
+        referral_id = referral.id
+    assert escalate_referral(referral_id, 0) == "escalated to backup"
+
+
 def test_alert_to_close_through_sms(loop_app: Flask, fake_twilio: FakeTwilio) -> None:
     ref = report(loop_app, fake_twilio)
     assert ref in texts_to(fake_twilio, REPORTER)[-1]
@@ -132,11 +141,7 @@ def test_a_focal_point_sending_stop_is_told_whom_to_ask(
 
 def test_only_the_holder_may_transfer(loop_app: Flask, fake_twilio: FakeTwilio) -> None:
     ref = report(loop_app, fake_twilio)
-    with runtime.current().db.session() as session:
-        (referral,) = session.scalars(select(Referral)).all()
-        referral.due_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
-        referral_id = referral.id
-    assert escalate_referral(referral_id, 0) == "escalated to backup"
+    escalate_to_backup()
     client = loop_app.test_client()
     sms(client, IOM_FR, f"OK {ref}")  # the backup takes it
     sms(client, IOM_BM, f"TRANSFERT {ref} dnpef")  # the first person may not hand it on
@@ -154,11 +159,7 @@ def test_a_late_refusal_from_someone_the_case_left_changes_nothing(
     loop_app: Flask, fake_twilio: FakeTwilio
 ) -> None:
     ref = report(loop_app, fake_twilio)
-    with runtime.current().db.session() as session:
-        (referral,) = session.scalars(select(Referral)).all()
-        referral.due_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
-        referral_id = referral.id
-    assert escalate_referral(referral_id, 0) == "escalated to backup"
+    escalate_to_backup()
     sms(loop_app.test_client(), IOM_BM, f"NON {ref} trop tard")  # the first person, late
     work(loop_app)
     (referral,) = referrals()

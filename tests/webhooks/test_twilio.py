@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -131,9 +132,9 @@ def test_invalid_utf8_is_not_a_500(client) -> None:  # type: ignore[no-untyped-d
     assert response.status_code == 403  # unsigned; and never a 500
 
 
-def test_replies_are_sent_through_twilio_and_status_callbacks_update_them(
-    database_url: str, redis_url: str, fake_twilio: FakeTwilio
-) -> None:
+@pytest.fixture
+def twilio_app(database_url: str, redis_url: str, fake_twilio: FakeTwilio) -> Iterator[Flask]:
+    """The app sending through the real Twilio SDK to the fake Twilio, in its context."""
     from gateway import create_app
 
     app = create_app(
@@ -142,39 +143,40 @@ def test_replies_are_sent_through_twilio_and_status_callbacks_update_them(
         )
     )
     with app.app_context():
-        client = app.test_client()
-        post_twilio(client, SMS, twilio_sms("SM" + "a" * 32, REPORTER, "Bonjour"))
-        work(app)
-        (request,) = fake_twilio.requests
-        assert request.form["To"] == REPORTER and request.form["From"] == "+22365123456"
-        assert request.form["StatusCallback"] == PUBLIC + "/webhooks/twilio/status"
-        with runtime.current().db.session() as session:
-            reply = session.query(Message).filter_by(direction="out").one()
-            sid = reply.provider_id
-            assert reply.status == "sent" and sid and sid.startswith("SM")
-        callback = {"MessageSid": sid, "MessageStatus": "delivered", "AccountSid": "AC0"}
-        assert post_twilio(client, "/webhooks/twilio/status", callback).status_code == 200
-        late = {"MessageSid": sid, "MessageStatus": "sent", "AccountSid": "AC0"}
-        assert post_twilio(client, "/webhooks/twilio/status", late).status_code == 200
-        with runtime.current().db.session() as session:
-            reply = session.query(Message).filter_by(direction="out").one()
-            assert reply.status == "delivered"  # a late report never moves it back
-            assert [e.status for e in reply.events][-2:] == ["delivered", "sent"]
-        app.extensions["relais"].db.dispose()
+        yield app
+    app.extensions["relais"].db.dispose()
+
+
+def test_replies_are_sent_through_twilio_and_status_callbacks_update_them(
+    twilio_app: Flask, fake_twilio: FakeTwilio
+) -> None:
+    app = twilio_app
+    client = app.test_client()
+    post_twilio(client, SMS, twilio_sms("SM" + "a" * 32, REPORTER, "Bonjour"))
+    work(app)
+    (request,) = fake_twilio.requests
+    assert request.form["To"] == REPORTER and request.form["From"] == "+22365123456"
+    assert request.form["StatusCallback"] == PUBLIC + "/webhooks/twilio/status"
+    with runtime.current().db.session() as session:
+        reply = session.query(Message).filter_by(direction="out").one()
+        sid = reply.provider_id
+        assert reply.status == "sent" and sid and sid.startswith("SM")
+    callback = {"MessageSid": sid, "MessageStatus": "delivered", "AccountSid": "AC0"}
+    assert post_twilio(client, "/webhooks/twilio/status", callback).status_code == 200
+    late = {"MessageSid": sid, "MessageStatus": "sent", "AccountSid": "AC0"}
+    assert post_twilio(client, "/webhooks/twilio/status", late).status_code == 200
+    with runtime.current().db.session() as session:
+        reply = session.query(Message).filter_by(direction="out").one()
+        assert reply.status == "delivered"  # a late report never moves it back
+        assert [e.status for e in reply.events][-2:] == ["delivered", "sent"]
 
 
 def test_a_report_arriving_before_the_send_committed_is_not_lost(
-    database_url: str, redis_url: str, fake_twilio: FakeTwilio
+    twilio_app: Flask, fake_twilio: FakeTwilio
 ) -> None:
     """Twilio may call back "failed" (30006: landline or unreachable) before the
     send job has stored the sid it just received: the report is kept and applied."""
-    from gateway import create_app
-
-    app = create_app(
-        make_config(
-            database_url, redis_url, SMS_PROVIDER="twilio", TWILIO_API_BASE_URL=fake_twilio.url
-        )
-    )
+    app = twilio_app
     answered: list[int] = []
 
     def report_first(request):  # type: ignore[no-untyped-def]
@@ -184,52 +186,43 @@ def test_a_report_arriving_before_the_send_committed_is_not_lost(
         answered.append(post_twilio(app.test_client(), "/webhooks/twilio/status", form).status_code)
         return resource
 
-    with app.app_context():
-        client = app.test_client()
-        fake_twilio.script(Reply(201, report_first))
-        post_twilio(client, SMS, twilio_sms("SM" + "c" * 32, REPORTER, "Bonjour"))
-        work(app)
-        assert answered == [200]
-        with runtime.current().db.session() as session:
-            reply = session.query(Message).filter_by(direction="out").one()
-            assert (reply.status, reply.error_code) == ("failed", "30006")
-            assert reply.contact.invalid_number is True
-        app.extensions["relais"].db.dispose()
+    client = app.test_client()
+    fake_twilio.script(Reply(201, report_first))
+    post_twilio(client, SMS, twilio_sms("SM" + "c" * 32, REPORTER, "Bonjour"))
+    work(app)
+    assert answered == [200]
+    with runtime.current().db.session() as session:
+        reply = session.query(Message).filter_by(direction="out").one()
+        assert (reply.status, reply.error_code) == ("failed", "30006")
+        assert reply.contact.invalid_number is True
 
 
 def test_an_unreachable_handset_is_sent_again_later(
-    database_url: str, redis_url: str, fake_twilio: FakeTwilio
+    twilio_app: Flask, fake_twilio: FakeTwilio
 ) -> None:
     """30003 (phone off, out of coverage) only ever comes in a delivery report."""
-    from gateway import create_app
     from gateway.sweeper import sweep
 
-    app = create_app(
-        make_config(
-            database_url, redis_url, SMS_PROVIDER="twilio", TWILIO_API_BASE_URL=fake_twilio.url
-        )
-    )
-    with app.app_context():
-        client = app.test_client()
-        post_twilio(client, SMS, twilio_sms("SM" + "d" * 32, REPORTER, "Bonjour"))
-        work(app)
-        rt = runtime.current()
-        with rt.db.session() as session:
-            sid = session.query(Message).filter_by(direction="out").one().provider_id
-        form = {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "30003"}
-        assert post_twilio(client, "/webhooks/twilio/status", form).status_code == 200
-        with rt.db.session() as session:
-            reply = session.query(Message).filter_by(direction="out").one()
-            assert (reply.status, reply.error_code) == ("retrying", "30003")
-            assert reply.contact.invalid_number is False
-        later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=11)
-        assert sweep(rt.db, rt.redis, grace=dt.timedelta(0), now=later).requeued
-        work(app)
-        with rt.db.session() as session:
-            reply = session.query(Message).filter_by(direction="out").one()
-            assert (reply.status, reply.attempts) == ("sent", 2) and reply.provider_id != sid
-        assert len(fake_twilio.requests) == 2
-        app.extensions["relais"].db.dispose()
+    app = twilio_app
+    client = app.test_client()
+    post_twilio(client, SMS, twilio_sms("SM" + "d" * 32, REPORTER, "Bonjour"))
+    work(app)
+    rt = runtime.current()
+    with rt.db.session() as session:
+        sid = session.query(Message).filter_by(direction="out").one().provider_id
+    form = {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "30003"}
+    assert post_twilio(client, "/webhooks/twilio/status", form).status_code == 200
+    with rt.db.session() as session:
+        reply = session.query(Message).filter_by(direction="out").one()
+        assert (reply.status, reply.error_code) == ("retrying", "30003")
+        assert reply.contact.invalid_number is False
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=11)
+    assert sweep(rt.db, rt.redis, grace=dt.timedelta(0), now=later).requeued
+    work(app)
+    with rt.db.session() as session:
+        reply = session.query(Message).filter_by(direction="out").one()
+        assert (reply.status, reply.attempts) == ("sent", 2) and reply.provider_id != sid
+    assert len(fake_twilio.requests) == 2
 
 
 def test_unsigned_status_callback_is_refused(client) -> None:  # type: ignore[no-untyped-def]
