@@ -150,6 +150,22 @@ def give_up(db: Database, message_id: int, *, error: str, detail: str) -> None:
         message.claimed_at = None
 
 
+def language_of(db: Database, contact_id: int) -> str | None:
+    """The language a contact chose, if any.
+
+    Used on error paths (a screen that could not be stepped): any failure,
+    the database itself being down included, answers None.
+    """
+    if not contact_id:
+        return None
+    try:
+        with db.session() as session:
+            return session.scalar(select(Contact.language).where(Contact.id == contact_id))
+    except Exception as exc:
+        log.warning("language_lookup_failed", error=type(exc).__name__)
+        return None
+
+
 def reject(db: Database, channel: str, reason: str) -> None:
     """Count a request that is answered but never processed (no personal data kept)."""
     with db.session() as session:

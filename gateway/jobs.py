@@ -27,7 +27,7 @@ from gateway.logs import get_logger
 from gateway.models import Contact, Message, MessageEvent
 from gateway.models.message import PENDING, Status
 from gateway.sweeper import send_job_id
-from gateway.throttle import loop_detected, take_send_slot
+from gateway.throttle import loop_detected, pause_sends, send_wait
 
 log = get_logger(__name__)
 JOB_TIMEOUT = SEND_JOB_TIMEOUT  # seconds; provider calls have their own, shorter timeout
@@ -136,9 +136,11 @@ def _claim_and_prepare(message_id: int) -> tuple[str, str, str] | str:
         if message is None or message.status not in PENDING:
             return "skipped"
         provider = message.provider or message.channel
-        if not take_send_slot(rt.redis, provider, message.segments or 1, rt.settings.SEND_RATE):
-            # Over this second's budget: try again in a second, no attempt spent.
-            enqueue_send(rt.redis, message_id, message.queue, delay=1)
+        wait = send_wait(rt.redis, provider, message.segments or 1, rt.settings.SEND_RATE)
+        if wait:
+            # Over this second's budget, or the provider asked us to pause:
+            # try again then, no attempt spent.
+            enqueue_send(rt.redis, message_id, message.queue, delay=wait)
             return "throttled"
         now = utcnow()
         attempts = _claim_in(session, message_id, now)
@@ -219,7 +221,7 @@ def _handle_error(message_id: int, error: SendError) -> str:
             message.next_attempt_at = utcnow()
             delay, outcome = 0, "failover"
         elif message.attempts <= len(delays):
-            delay = delays[message.attempts - 1]
+            delay = max(delays[message.attempts - 1], error.retry_after or 0)
             message.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
             message.record(Status.RETRYING, error_code=error.code, detail=error.kind.value)
             outcome = "retrying"
@@ -230,11 +232,13 @@ def _handle_error(message_id: int, error: SendError) -> str:
     log.warning(
         "send_error", message_id=message_id, provider=provider, code=error.code, outcome=outcome
     )
-    if delay is not None:
-        try:
+    try:
+        if error.retry_after:
+            pause_sends(rt.redis, provider, error.retry_after)
+        if delay is not None:
             enqueue_send(rt.redis, message_id, queue_name, delay)
-        except Exception as exc:  # the sweeper picks it up when due
-            log.warning("enqueue_failed", message_id=message_id, error=type(exc).__name__)
+    except Exception as exc:  # the sweeper picks it up when due
+        log.warning("enqueue_failed", message_id=message_id, error=type(exc).__name__)
     return outcome
 
 

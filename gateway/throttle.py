@@ -6,7 +6,8 @@ Redis is away the callers let traffic through (the database still stores
 everything; losing a rate limit for a while is better than losing a report).
 
 * Send rate: at most ``SEND_RATE`` segments per second per provider, across
-  every worker; a send over the limit is put back a second later.
+  every worker; a send over the limit is put back a second later. A provider
+  that answers 429 with ``Retry-After`` pauses every send through it as long.
 * Loop guard: the same text to the same number more than
   ``LOOP_GUARD_LIMIT`` times in five minutes is suppressed (an auto-responder
   ping-pong would burn credit). Only a keyed hash of the text reaches Redis.
@@ -50,20 +51,50 @@ def peek_count(redis: Redis, subject: str, window: int) -> int:
     return int(value) if isinstance(value, bytes | str | int) else 0
 
 
-def take_send_slot(redis: Redis, provider: str, segments: int, rate: int) -> bool:
-    """Count ``segments`` against ``provider``'s budget for this second; False if over."""
-    if rate <= 0:
-        return True
+def _pause_key(provider: str) -> str:
+    return f"relais:pause:send:{provider}"
+
+
+def pause_sends(redis: Redis, provider: str, seconds: float) -> None:
+    """Hold every send through ``provider`` for ``seconds`` (its answer said
+    ``Retry-After``): hammering a rate-limited account only prolongs the limit."""
+    redis.set(_pause_key(provider), 1, px=max(1, int(seconds * 1000)))
+
+
+def send_wait(redis: Redis, provider: str, segments: int, rate: int) -> float:
+    """Take ``segments`` of ``provider``'s budget for this second: 0 when taken,
+    else the seconds to wait (the rest of a pause, or a second when over budget).
+
+    One round trip: the count and the pause are read in the same pipeline.
+    """
     amount = max(1, segments)
     key = _key(f"send:{provider}", 1, time.time())
-    used = _count(redis, key, 1, amount)
-    # A single message longer than the whole budget still goes, alone.
-    if used <= rate or used == amount:
-        return True
-    # Refused: give the segments back, or every refused try would eat the
-    # budget of this second and starve the sends that could still fit.
-    redis.decrby(key, amount)
-    return False
+    pipe = redis.pipeline()
+    pipe.pttl(_pause_key(provider))
+    if rate > 0:
+        pipe.incrby(key, amount)
+        pipe.expire(key, 2)
+    results = pipe.execute()
+    pause_ms = int(results[0])
+    used = int(results[1]) if rate > 0 else 0
+    if pause_ms > 0:
+        wait = pause_ms / 1000
+    elif rate <= 0 or used <= rate or used == amount:
+        # A single message longer than the whole budget still goes, alone.
+        return 0.0
+    else:
+        wait = 1.0
+    if rate > 0:
+        # Refused: give the segments back, or every refused try would eat the
+        # budget of this second and starve the sends that could still fit.
+        redis.decrby(key, amount)
+    return wait
+
+
+def take_send_slot(redis: Redis, provider: str, segments: int, rate: int) -> bool:
+    """Count ``segments`` against ``provider``'s budget for this second; False if
+    over it or while the provider is paused."""
+    return send_wait(redis, provider, segments, rate) == 0
 
 
 def loop_detected(redis: Redis, contact_id: int, text_hash: str, limit: int) -> bool:

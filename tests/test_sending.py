@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import text
 
 from gateway import create_app, delivery, runtime
 from gateway.channels.base import StatusUpdate
+from gateway.db import utcnow
 from gateway.jobs import EXHAUSTED
 from gateway.models import Contact, Message
 from gateway.outbox import queue_outbound
@@ -80,6 +82,28 @@ def test_transient_error_is_retried_then_sent(app: Flask, fake_twilio: FakeTwili
     assert sent.status == "sent" and sent.attempts == 3
     assert [e.status for e in sent.events].count("retrying") == 2
     assert len(fake_twilio.requests) == 3
+
+
+def test_a_429_with_retry_after_pauses_every_send_through_that_provider(
+    app: Flask, fake_twilio: FakeTwilio
+) -> None:
+    """Hammering a rate-limited account only prolongs the limit: the message
+    waits as asked (not the configured 0 s) and the others wait with it."""
+    limited = fake_twilio.error(20429, 429)
+    fake_twilio.script(
+        Reply(limited.status, limited.body, limited.content_type, headers={"Retry-After": "60"})
+    )
+    first = queue("Premier")
+    before = utcnow()
+    second = queue("Second")
+    work(app)  # no scheduler: what is put back for later stays put
+    assert len(fake_twilio.requests) == 1
+    waiting = message(first)
+    assert waiting.status == "retrying" and waiting.next_attempt_at is not None
+    assert waiting.next_attempt_at >= before + dt.timedelta(seconds=59)
+    held = message(second)
+    assert (held.status, held.attempts) == ("queued", 0)  # no attempt spent
+    assert 0 < runtime.current().redis.pttl("relais:pause:send:twilio") <= 60_000
 
 
 @pytest.mark.parametrize(

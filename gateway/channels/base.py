@@ -14,8 +14,10 @@ are transient (retry later, maybe on the fallback provider) or permanent.
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Protocol
 
 import requests
@@ -86,6 +88,7 @@ class SendError(Exception):
     code: str
     detail: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    retry_after: float | None = None  # seconds the provider asked us to wait
 
     def __str__(self) -> str:
         return f"{self.kind.value} error {self.code}: {self.detail}"
@@ -94,6 +97,32 @@ class SendError(Exception):
     def transient(self) -> bool:
         """True when trying again later may succeed."""
         return self.kind is ErrorKind.TRANSIENT
+
+
+# A Retry-After beyond this is not waited for in full: the message retries
+# (or fails over) after at most five minutes, as its retry delays say.
+MAX_RETRY_AFTER = 300.0
+
+
+def retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """The seconds a ``Retry-After`` header asks for (delta-seconds or an HTTP
+    date), between 1 and :data:`MAX_RETRY_AFTER`; None when absent or unreadable."""
+    if not value or not value.strip():
+        return None
+    text = value.strip()
+    if text.isdigit():
+        seconds = float(text[:12])
+    else:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    if not math.isfinite(seconds):
+        return None
+    return min(max(seconds, 1.0), MAX_RETRY_AFTER)
 
 
 def request_error(exc: requests.RequestException) -> SendError:

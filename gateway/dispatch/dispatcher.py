@@ -309,4 +309,17 @@ class Dispatcher:
             if screen or time.monotonic() > deadline:
                 break
             time.sleep(0.05)
-        return screen or render_ussd(self.alert_flow.text("unavailable", "fr"), end=True)
+        if screen:
+            return screen
+        with self.rt.db.session() as session:
+            language = session.scalar(
+                select(Contact.language).join(Message).where(Message.id == message_id)
+            )
+        return self.unavailable_screen(language)
+
+    def unavailable_screen(self, language: str | None) -> str:
+        """The polite END of a screen that could not be answered, in the person's
+        language when it is known (the flow's default otherwise)."""
+        flow = self.alert_flow
+        lang = language if language in flow.languages else flow.default_language
+        return render_ussd(flow.text("unavailable", lang), end=True)

@@ -78,12 +78,11 @@ def at_ussd() -> ResponseReturnValue:
     """One USSD screen, answered inline."""
     _check_token()
     rt = runtime.current()
-    unavailable = wire.render_ussd(rt.dispatch.alert_flow.text("unavailable", "fr"), end=True)
     try:
         req = wire.parse_ussd(request.form, utcnow())
     except InvalidNumber:
         inbound.reject(rt.db, wire.SLUG, "invalid_sender")
-        return _text(unavailable)
+        return _text(rt.dispatch.unavailable_screen(None))
     except InvalidPayload as exc:
         log.info("bad_webhook", channel=wire.SLUG, reason=str(exc)[:80])
         abort(400)
@@ -110,7 +109,9 @@ def at_ussd() -> ResponseReturnValue:
         log.error("ussd_failed", error=type(exc).__name__)
         if stored is not None and stored.created:
             _give_up(stored.message_id, type(exc).__name__)
-        return _text(unavailable)
+        contact_id = stored.contact_id if stored is not None else 0
+        language = inbound.language_of(rt.db, contact_id)
+        return _text(rt.dispatch.unavailable_screen(language))
 
 
 def _give_up(message_id: int, error: str) -> None:

@@ -172,3 +172,11 @@ def test_default_base_urls() -> None:
     assert AfricasTalkingSender("sandbox", "k")._get_service()._baseUrl == (
         "https://api.sandbox.africastalking.com/version1"
     )
+
+
+def test_a_429_keeps_the_retry_after_it_asked_for(fake_at: FakeAfricasTalking) -> None:
+    busy = fake_at.http_error(429, "Too Many Requests")
+    fake_at.script(Reply(busy.status, busy.body, busy.content_type, headers={"Retry-After": "7"}))
+    with pytest.raises(SendError) as info:
+        _sender(fake_at).send(TO, "x")
+    assert (info.value.kind, info.value.retry_after) == (ErrorKind.TRANSIENT, 7)

@@ -156,3 +156,19 @@ def test_edge_and_region_from_environment_ignored_for_fake(
 
 def test_secret_not_in_repr() -> None:
     assert "s3cret" not in repr(TwilioSender(SID, "s3cret", FROM))
+
+
+def test_a_429_keeps_the_retry_after_it_asked_for(fake_twilio: FakeTwilio) -> None:
+    """TwilioRestException drops the headers: the sender's HTTP client keeps them."""
+    limited = fake_twilio.error(20429, 429)
+    fake_twilio.script(
+        Reply(limited.status, limited.body, limited.content_type, headers={"Retry-After": "42"}),
+        fake_twilio.error(20429, 429),
+    )
+    sender = _sender(fake_twilio)
+    with pytest.raises(SendError) as info:
+        sender.send(TO, "x")
+    assert info.value.retry_after == 42
+    with pytest.raises(SendError) as info:
+        sender.send(TO, "x")
+    assert info.value.retry_after is None  # not left over from the previous answer

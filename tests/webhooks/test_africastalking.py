@@ -205,3 +205,25 @@ def test_failed_delivery_report_with_blacklist_flags_the_contact(client) -> None
     with rt.db.session() as session:
         assert Contact.find(session, "+22376543210").opted_out is True  # type: ignore[union-attr]
     assert outbound_texts() == ["x"]
+
+
+def test_a_failed_screen_is_answered_in_the_language_the_person_chose(client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    rt = runtime.current()
+    ussd(client, "ATUid_bm", [])
+    ussd(client, "ATUid_bm", ["2"])  # Bamanankan
+
+    def broken(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(rt.dispatch, "handle_ussd", broken)
+    answer = ussd(client, "ATUid_bm", ["2", "1"]).get_data(as_text=True)
+    assert answer == rt.dispatch.unavailable_screen("bm") != rt.dispatch.unavailable_screen("fr")
+    # The provider retrying that request gets the same, from the stored row.
+    with rt.db.session() as session:
+        failed = session.scalar(select(Message.id).where(Message.status == "failed"))
+    assert rt.dispatch.stored_ussd_answer(failed, wait=0) == answer
+    # A number we never saw gets the default language.
+    ussd_new = {"sessionId": "ATUid_new", "serviceCode": "*384#", "phoneNumber": "+22366000001"}
+    monkeypatch.setattr(rt.dispatch, "handle_ussd", broken)
+    answer = post_at(client, USSD, {**ussd_new, "text": ""}).get_data(as_text=True)
+    assert answer == rt.dispatch.unavailable_screen(None) == rt.dispatch.unavailable_screen("fr")

@@ -30,7 +30,7 @@ import requests
 from africastalking.SMS import SMSService
 
 from gateway.channels.africastalking.wire import SLUG
-from gateway.channels.base import ErrorKind, SendError, SendResult, request_error
+from gateway.channels.base import ErrorKind, SendError, SendResult, request_error, retry_after
 
 _SUCCESS = frozenset({100, 101, 102})
 # Failed recipients; any other statusCode is permanent.
@@ -50,10 +50,11 @@ _KINDS = {
 class _HttpError(Exception):
     """A non-2xx answer, with the HTTP status the SDK's own exception drops."""
 
-    def __init__(self, status: int, text: str) -> None:
+    def __init__(self, status: int, text: str, retry_after: str | None = None) -> None:
         super().__init__(status)
         self.status = status
         self.text = text
+        self.retry_after = retry_after
 
 
 class _SMSService(SMSService):  # type: ignore[misc]
@@ -96,7 +97,7 @@ class _SMSService(SMSService):  # type: ignore[misc]
             allow_redirects=False,
         )
         if not 200 <= res.status_code < 300:
-            raise _HttpError(res.status_code, res.text[:200])
+            raise _HttpError(res.status_code, res.text[:200], res.headers.get("Retry-After"))
         try:
             return res.json()
         except ValueError:
@@ -131,13 +132,17 @@ def classify_body(body: Any) -> SendResult:
     raise SendError(kind, str(code if code is not None else "unknown"), status)
 
 
-def classify_http_error(status: int, detail: str = "") -> SendError:
-    """Classify a non-2xx answer: 5xx and 429 are transient, 401 the account (a
-    wrong or revoked API key), other 4xx permanent."""
+def classify_http_error(status: int, detail: str = "", wait: str | None = None) -> SendError:
+    """Classify a non-2xx answer: 5xx and 429 are transient (with the
+    ``Retry-After`` the answer asked for), 401 the account (a wrong or revoked
+    API key), other 4xx permanent."""
     kind = ErrorKind.TRANSIENT if status == 429 or status >= 500 else ErrorKind.PERMANENT
     if status == 401:
         kind = ErrorKind.ACCOUNT
-    return SendError(kind, str(status), detail[:200], {"http_status": str(status)})
+    error = SendError(kind, str(status), detail[:200], {"http_status": str(status)})
+    if error.transient:
+        error.retry_after = retry_after(wait)
+    return error
 
 
 class AfricasTalkingSender:
@@ -186,7 +191,7 @@ class AfricasTalkingSender:
         try:
             body = service.send(text, [to], sender_id=self.sender_id or None, timeout=self.timeout)
         except _HttpError as exc:
-            raise classify_http_error(exc.status, exc.text) from exc
+            raise classify_http_error(exc.status, exc.text, exc.retry_after) from exc
         except requests.RequestException as exc:
             raise request_error(exc) from exc
         except ValueError as exc:  # the SDK's recipient check: ^\+\d{1,3}\d{3,}$

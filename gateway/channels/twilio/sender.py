@@ -27,7 +27,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioS
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from gateway.channels.base import ErrorKind, SendError, SendResult, request_error
+from gateway.channels.base import ErrorKind, SendError, SendResult, request_error, retry_after
 from gateway.channels.twilio.wire import SLUG, normalize_status
 
 _TRANSIENT_CODES = frozenset({20429, 21611, 30003, 30008})
@@ -83,6 +83,27 @@ def classify_exception(exc: BaseException) -> SendError:
     raise exc
 
 
+class _HttpClient(TwilioHttpClient):  # type: ignore[misc]
+    """The SDK's HTTP client, remembering the last answer's ``Retry-After``
+    (``TwilioRestException`` drops the headers). One per thread's sends."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        self._last = threading.local()
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        self._last.retry_after = None
+        response = super().request(*args, **kwargs)
+        headers = getattr(response, "headers", None) or {}
+        self._last.retry_after = headers.get("Retry-After")
+        return response
+
+    @property
+    def retry_after(self) -> str | None:
+        """The ``Retry-After`` of this thread's last answer, if it had one."""
+        return getattr(self._last, "retry_after", None)
+
+
 class TwilioSender:
     """The Twilio :class:`~gateway.channels.base.Sender`, built on ``twilio.rest.Client``."""
 
@@ -114,7 +135,7 @@ class TwilioSender:
         with self._lock:
             if self._client is None:
                 # The SDK's default HTTP client has no timeout: always pass one.
-                http = TwilioHttpClient(timeout=self.timeout)
+                http = _HttpClient(timeout=self.timeout)
                 client = Client(self.account_sid, self._auth_token, http_client=http)
                 if self.api_base_url:
                     # A fake or mock server: TWILIO_EDGE/TWILIO_REGION from the
@@ -134,7 +155,10 @@ class TwilioSender:
         try:
             message = client.messages.create(**kwargs)
         except (TwilioException, requests.RequestException, json.JSONDecodeError) as exc:
-            raise classify_exception(exc) from exc
+            error = classify_exception(exc)
+            if error.transient and isinstance(exc, TwilioRestException):
+                error.retry_after = retry_after(client.http_client.retry_after)
+            raise error from exc
         sid = str(message.sid or "")
         if not sid:
             raise SendError(ErrorKind.TRANSIENT, "bad_response", "no sid in answer")
