@@ -41,6 +41,24 @@ def normalize(raw: str, region: str = DEFAULT_REGION) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def for_spreadsheet(e164: str) -> str:
+    """A number as a spreadsheet keeps it and a person in Mali dials it.
+
+    Malian numbers in the national format (``76 12 34 45``), others with the
+    ``00`` international prefix (``0033 6 12 34 56 78``). Never E.164 in a
+    CSV: Excel reads ``+22376123445`` as the number 2.2376E+10, and a leading
+    ``+`` with spaces as a formula; digits with spaces stay text.
+    """
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    if phonenumbers.region_code_for_number(parsed) == DEFAULT_REGION:
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    international = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return "00" + international.removeprefix("+")
+
+
 def mask(e164: str) -> str:
     """Mask an E.164 number for logs: ``+22376123445`` → ``+223 7•••••45``."""
     digits = re.sub(r"\D", "", e164 or "")

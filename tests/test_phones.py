@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from gateway import phones
 from gateway.phones import InvalidNumber, mask, mask_numbers_in, normalize
 
 
@@ -61,3 +62,18 @@ def test_numbers_are_masked_however_they_are_written(written: str) -> None:
 def test_short_counts_and_ages_are_not_masked() -> None:
     text = "3, 4 enfants de 5 ans, 12 children, ref K7QX2P"
     assert mask_numbers_in(text) == text
+
+
+@pytest.mark.parametrize(
+    ("e164", "written"),
+    [
+        ("+22376123445", "76 12 34 45"),
+        ("+22320223344", "20 22 33 44"),
+        ("+33612345678", "0033 6 12 34 56 78"),
+        ("+2250701020304", "00225 07 01 02 0304"),
+        ("garbage", "garbage"),
+    ],
+)
+def test_numbers_for_a_spreadsheet_are_text_a_person_dials(e164: str, written: str) -> None:
+    """Excel turns +22376123445 into 2.2376E+10 and reads "+223 76…" as a formula."""
+    assert phones.for_spreadsheet(e164) == written

@@ -8,8 +8,9 @@ personal export (admins) adds the reference, full times, landmark, details,
 consent flags and the reporter's number when they agreed to be called back.
 Agency users only export their agency's cases (the list's own query). Every
 export is audited (``case.export``: kind, filters, row count). Cells that a
-spreadsheet would run as a formula are prefixed with ``'`` (E.164 numbers
-are left alone).
+spreadsheet would run as a formula are prefixed with ``'``; the reporter's
+number is written as dialled in Mali (``76 12 34 45``), never E.164, which
+Excel turns into a number.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import selectinload
 
-from gateway import audit, runtime
+from gateway import audit, phones, runtime
 from gateway.console import auth, case_query
 from gateway.console import permissions as perms
 from gateway.db import utcnow
@@ -76,8 +77,6 @@ def pseudonym(reference: str) -> str:
 def safe_cell(value: Any) -> str:
     """``value`` as a CSV cell a spreadsheet will not run as a formula."""
     text = "" if value is None else str(value)
-    if text.startswith("+") and text[1:].isdigit():  # a phone number in E.164
-        return text
     return "'" + text if text.startswith(_FORMULA) else text
 
 
@@ -124,7 +123,7 @@ def _row(alert: Alert, referral: Referral | None, personal: bool, now: dt.dateti
         alert.details or "",
         "yes" if alert.consent_callback else "no",
         "yes" if alert.consent_messages else "no",
-        number or "",
+        phones.for_spreadsheet(number) if number else "",
     ]
 
 

@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from gateway import phones
 from gateway.console import export
 from tests.console.case_helpers import REPORTER, audit_rows, load_directory, make_case
 
@@ -40,7 +41,7 @@ def test_pseudonymised_for_a_coordinator(cases: dict[str, str], client_as: Clien
     client = client_as("coordinator")
     response = client.get(PATH)
     body = response.get_data(as_text=True)
-    for secret in (*cases.values(), "HYPERLINK", "gare", REPORTER, "76123445"):
+    for secret in (*cases.values(), "HYPERLINK", "gare", REPORTER, "76123445", "76 12 34 45"):
         assert secret not in body
     table = rows(client)
     assert len(table) == 2
@@ -57,7 +58,9 @@ def test_personal_for_an_admin(cases: dict[str, str], client_as: Client) -> None
     assert set(by_ref) == set(cases.values())
     iom = by_ref[cases["iom"]]
     assert iom["landmark"] == "'=HYPERLINK(1)"  # never run as a formula
-    assert iom["reporter_number"] == REPORTER  # consented to a call back
+    # Consented to a call back; written as dialled in Mali, which Excel keeps
+    # as text (E.164 became 2.2376E+10).
+    assert iom["reporter_number"] == phones.for_spreadsheet(REPORTER) == "76 12 34 45"
     assert by_ref[cases["dnpef"]]["details"] == "Derrière la gare"
     assert "T" in iom["created_at"]
 
