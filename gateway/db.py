@@ -109,6 +109,26 @@ class Database:
         finally:
             session.close()
 
+    @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """A read-only session whose every query sees the same moment.
+
+        For figures read in several statements (the reports) that must agree
+        with each other. PostgreSQL: a REPEATABLE READ transaction. SQLite
+        (the driver begins no transaction for reads): an explicit BEGIN, which
+        in WAL mode holds one snapshot from its first read to the end.
+        """
+        session = self.sessions()
+        try:
+            if self.engine.dialect.name == "postgresql":
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            elif self.engine.dialect.name == "sqlite":
+                session.execute(text("BEGIN"))
+            yield session
+        finally:
+            session.rollback()  # nothing to keep: it only read
+            session.close()
+
     def ping(self) -> None:
         """Run a trivial query; raises when the database is unreachable."""
         with self.engine.connect() as conn:

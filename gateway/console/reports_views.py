@@ -179,7 +179,9 @@ def _period() -> tuple[reports.Period, str]:
 def _report() -> tuple[reports.Report, str, list[tuple[str, str]], dict[str, int]]:
     """The report asked for, a problem with the period, the agencies, the targets."""
     period, problem = _period()
-    with runtime.current().db.session() as session:
+    # One snapshot: the totals and their breakdowns must add up even when an
+    # alert arrives while the report is being read.
+    with runtime.current().db.snapshot() as session:
         directory = store.current(session)
         agencies = [(a.id, a.name) for a in directory.agencies] if directory else []
         report = reports.build(session, period, _scope(agencies), directory)

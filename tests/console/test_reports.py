@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from gateway import runtime
+from gateway import reports, runtime
 from gateway.simulate import Phone
 from tests.console.conftest import audit_actions
 from tests.support import post_twilio, twilio_sms, work
@@ -155,3 +155,24 @@ def test_late_alerts_and_weekly_trend(client_as: Callable[[str], FlaskClient]) -
     )
     assert "Alerts per week" in html and figure(html, "alerts") == "6"
     assert "week of 9 Mar" in html
+
+
+def test_the_figures_are_read_from_one_snapshot(
+    dataset: None,  # noqa: F811 - the fixture
+    client_as: Callable[[str], FlaskClient],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An alert arriving while the report is read (between the headline and the
+    breakdowns) must not make the totals and their breakdowns disagree."""
+    real = reports.breakdowns
+
+    def alert_arrives_meanwhile(*args, **kwargs):  # type: ignore[no-untyped-def]
+        add_alert(at(20), concern="abuse")  # another connection, committed
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(reports, "breakdowns", alert_arrives_meanwhile)
+    data = rows(client_as("coordinator"))
+    by_concern = sum(int(v[0]) for (section, _), v in data.items() if section == "concern")
+    assert data[("headline", "alerts")][0] == str(by_concern) == "4"
+    monkeypatch.setattr(reports, "breakdowns", real)
+    assert rows(client_as("coordinator"))[("headline", "alerts")][0] == "5"  # next time
