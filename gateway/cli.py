@@ -10,10 +10,15 @@ relais keys generate     print a new data key for DATA_KEYS
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sys
 
 import click
+from dotenv import load_dotenv
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, NoAppException, with_appcontext
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, ProgrammingError
 
 from gateway import runtime
 from gateway.commands.audit import audit_group
@@ -24,6 +29,9 @@ from gateway.commands.numbers import numbers_group
 from gateway.commands.referrals import directory_group, jobs_group, route_command
 from gateway.commands.status import status_command
 from gateway.commands.users import users_group
+from gateway.config import PROJECT_ROOT
+
+DOTENV = PROJECT_ROOT / ".env"
 
 
 class ConfigProblem(NoAppException):
@@ -31,19 +39,62 @@ class ConfigProblem(NoAppException):
     (Flask prints a NoAppException's message even while listing commands)."""
 
 
+def _load_dotenv() -> None:
+    """The project's ``.env``, whatever the current directory (Flask's own
+    search starts from it: run from ``/`` or by cron, ``relais`` silently fell
+    back to a development SQLite file). Variables already set win."""
+    load_dotenv(DOTENV, override=False)
+
+
 def _create_app() -> Flask:
     from gateway import create_app
     from gateway.config import ConfigError
 
+    _load_dotenv()
     try:
-        return create_app()
+        app = create_app()
     except ConfigError as exc:
         raise ConfigProblem(str(exc)) from None
+    if not os.environ.get("RELAIS_ENV") and sys.stderr.isatty():
+        # An operator whose production variables are not in this shell would
+        # otherwise add users to, or migrate, a database nobody uses.
+        url = make_url(app.extensions["relais"].settings.DATABASE_URL)
+        click.echo(
+            f"relais: development settings (RELAIS_ENV unset), database "
+            f"{url.render_as_string(hide_password=True)}",
+            err=True,
+        )
+    return app
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+class RelaisGroup(FlaskGroup):
+    """Flask's command group, saying in one line what a database error means
+    (an unreachable server, a database without its tables) instead of a
+    150-line traceback at 2 a.m."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command; turn database errors into a one-line message (exit 1)."""
+        try:
+            return super().invoke(ctx)
+        except (OperationalError, ProgrammingError, ArgumentError, NoSuchModuleError) as exc:
+            raise click.ClickException(database_problem(exc)) from None
+
+
+def database_problem(exc: Exception) -> str:
+    """What an operator should read for a database error (no values, no password)."""
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    first = detail[0][:200] if detail else type(exc).__name__
+    if "no such table" in first or ("relation" in first and "does not exist" in first):
+        return f"the database has no Relais tables ({first}): run `relais db upgrade`"
+    if isinstance(exc, ArgumentError | NoSuchModuleError):
+        return f"DATABASE_URL cannot be used: {first}"
+    return f"database error: {type(exc).__name__}: {first}"
+
+
+@click.group(cls=RelaisGroup, create_app=_create_app, add_version_option=False, load_dotenv=False)
 def main() -> None:
     """Relais: SMS/USSD referral gateway for child protection."""
+    _load_dotenv()
 
 
 main.add_command(flows_group)

@@ -19,6 +19,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("development", "test", "production")
 PROVIDERS = ("twilio", "africastalking", "sandbox")
 SEND_JOB_TIMEOUT = 60  # seconds an RQ send job may run (gateway.jobs uses it)
+DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql", "postgresql+psycopg")
+MIN_SECRET_KEY = 32
 
 
 class ConfigError(RuntimeError):
@@ -182,6 +184,38 @@ def _apply_defaults(s: Settings) -> None:
         s.REDIS_URL = EMBEDDED_URL if answers(EMBEDDED_URL, 0.2) else "redis://127.0.0.1:6379/0"
 
 
+def retry_delays(raw: str) -> list[float]:
+    """``SEND_RETRY_DELAYS`` as seconds; raises ValueError unless every item is
+    a number of seconds (``30``, not ``30s``) and there is at least one."""
+    delays = [float(x) for x in raw.split(",") if x.strip()]
+    if not delays or any(not 0 <= d < 10**7 for d in delays):
+        raise ValueError(raw)
+    return delays
+
+
+def _runtime_problems(s: Settings) -> list[str]:
+    """Settings only read later, by a job or a logger: wrong, they would break
+    the first retry, every log line or the daily purge instead of the start."""
+    problems = []
+    try:
+        retry_delays(s.SEND_RETRY_DELAYS)
+    except ValueError:
+        problems.append(
+            f"SEND_RETRY_DELAYS must be seconds separated by commas (e.g. 30,120,600), "
+            f"got {s.SEND_RETRY_DELAYS!r}"
+        )
+    if s.LOG_LEVEL.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        problems.append(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {s.LOG_LEVEL!r}")
+    if s.RETENTION_DAYS < 1:
+        problems.append(f"RETENTION_DAYS must be at least 1, got {s.RETENTION_DAYS}")
+    scheme = s.DATABASE_URL.split("://", 1)[0].lower()
+    if s.DATABASE_URL and scheme not in DATABASE_SCHEMES:
+        problems.append(
+            f"DATABASE_URL must start with postgresql:// (or sqlite:///), got {scheme}://"
+        )
+    return problems
+
+
 def validate(s: Settings) -> None:
     """Raise :class:`ConfigError` naming every missing or wrong setting."""
     problems: list[str] = []
@@ -201,6 +235,7 @@ def validate(s: Settings) -> None:
         problems.append(
             f"SEND_STUCK_AFTER must be more than {SEND_JOB_TIMEOUT} s (the send job's time limit)"
         )
+    problems += _runtime_problems(s)
     if s.METRICS_TOKEN and len(s.METRICS_TOKEN) < 16:
         problems.append("METRICS_TOKEN must be at least 16 characters (or empty: /metrics off)")
     if s.is_production:
@@ -217,6 +252,12 @@ def validate(s: Settings) -> None:
             problems.append("SMS_PROVIDER=sandbox sends nothing; choose twilio or africastalking")
         if s.PUBLIC_BASE_URL and not s.PUBLIC_BASE_URL.startswith("https://"):
             problems.append("PUBLIC_BASE_URL must start with https:// in production")
+        if s.SECRET_KEY and len(s.SECRET_KEY) < MIN_SECRET_KEY:
+            # It signs the console's session cookies: a short one can be guessed.
+            problems.append(
+                f"SECRET_KEY must be at least {MIN_SECRET_KEY} characters in production "
+                '(python3 -c "import secrets; print(secrets.token_urlsafe(48))")'
+            )
     if s.DATA_KEYS:
         from gateway.crypto import KeyConfigError, parse_keys
 

@@ -1,7 +1,9 @@
 """Liveness and readiness endpoints for load balancers and operators.
 
 ``/healthz`` says the process is up. ``/readyz`` says whether it can do its
-work: the database and Redis both answer. On failure it answers 503 and names
+work: the database and Redis both answer, and the database's schema is not
+older than the code (``schema``: the release step has not run, so every
+webhook would fail). On failure it answers 503 and names
 what failed, and nothing more (no connection strings, no errors in clear).
 """
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-from gateway import runtime
+from gateway import migrate, runtime
 from gateway.logs import get_logger
 
 bp = Blueprint("health", __name__)
@@ -25,11 +27,14 @@ def healthz() -> ResponseReturnValue:
 
 @bp.get("/readyz")
 def readyz() -> ResponseReturnValue:
-    """Database and Redis reachable: 200; otherwise 503 naming what failed."""
+    """Database (with an up-to-date schema) and Redis reachable: 200; otherwise
+    503 naming what failed."""
     rt = runtime.current()
     failed: list[str] = []
     try:
-        rt.db.ping()
+        if migrate.schema_behind(rt.db):
+            log.warning("readiness_failed", component="schema", error="behind")
+            failed.append("schema")
     except Exception as exc:
         log.warning("readiness_failed", component="database", error=type(exc).__name__)
         failed.append("database")
@@ -40,4 +45,4 @@ def readyz() -> ResponseReturnValue:
         failed.append("redis")
     if failed:
         return jsonify(status="unavailable", failed=failed), 503
-    return jsonify(status="ok", checks={"database": "ok", "redis": "ok"})
+    return jsonify(status="ok", checks={"database": "ok", "schema": "ok", "redis": "ok"})

@@ -20,7 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from gateway import queues, runtime
 from gateway.channels.base import ErrorKind, SendError
 from gateway.channels.registry import sender_for
-from gateway.config import SEND_JOB_TIMEOUT
+from gateway.config import SEND_JOB_TIMEOUT, retry_delays
 from gateway.db import utcnow
 from gateway.delivery import apply_early
 from gateway.logs import get_logger
@@ -170,8 +170,7 @@ def _claim_and_prepare(message_id: int) -> tuple[str, str, str] | str:
 
 
 def _retry_delays() -> list[float]:
-    raw = runtime.current().settings.SEND_RETRY_DELAYS
-    return [float(x) for x in raw.split(",") if x.strip()]
+    return retry_delays(runtime.current().settings.SEND_RETRY_DELAYS)
 
 
 def max_send_attempts() -> int:

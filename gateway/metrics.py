@@ -11,6 +11,10 @@ status, queue and age only):
   (failed, undelivered);
 * ``relais_oldest_pending_send_age_seconds``: how long the oldest outbound
   message has waited for a send (a stuck worker or provider shows here first);
+* ``relais_oldest_unsent_age_seconds``: how long ago the oldest outbound
+  message not sent yet was created, retries included (a provider down for
+  hours shows here: its messages wait for their next attempt, which the
+  gauge above leaves out); handsets off (30003/30008) are not counted;
 * ``relais_alerts_unrouted``: alerts older than a minute with no referral yet;
 * ``relais_referrals_waiting`` and ``relais_referrals_overdue``: referrals
   waiting for a focal point's answer, and those whose escalation is more than
@@ -69,6 +73,11 @@ def gauges(snapshot: Snapshot) -> Iterator[Metric]:
             "relais_oldest_pending_send_age_seconds",
             "Age of the oldest outbound message waiting to be sent (0: none)",
             db.oldest_pending_send_seconds,
+        )
+        yield _gauge(
+            "relais_oldest_unsent_age_seconds",
+            "Age since creation of the oldest outbound message not sent yet, retries included",
+            db.oldest_unsent_seconds,
         )
         yield _gauge(
             "relais_alerts_unrouted",

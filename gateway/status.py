@@ -49,6 +49,11 @@ class DatabaseFigures:
 
     messages: dict[tuple[str, str], int]  # (direction, status) → count, every WATCHED status
     oldest_pending_send_seconds: float  # 0 when nothing waits
+    # Since its creation, the oldest outbound message not sent yet, leaving out
+    # those waiting for a handset to come back (30003/30008): a provider down
+    # for hours leaves every row "retrying" with a future attempt, which the
+    # figure above rightly ignores, so this one is the alarm.
+    oldest_unsent_seconds: float
     alerts_unrouted: int  # older than UNROUTED_AFTER
     referrals_waiting: int
     referrals_overdue: int  # escalation more than OVERDUE_AFTER late
@@ -84,11 +89,15 @@ PROBLEMS = (
     "cases_unheld",
     "alerts_unrouted",
     "sends_stuck",
+    "sends_failing",
     "failed_jobs",
     "messages_failed",
     "webhooks_failed",
 )
 SENDS_STUCK_AFTER = 300  # seconds the oldest pending send may wait
+SENDS_FAILING_AFTER = 1800  # seconds a message may go unsent, retries included
+# Undelivered because the handset is off or unknown: a retry later is normal.
+HANDSET_CODES = ("30003", "30008")
 
 # What each problem means and what to check, in the operator's words.
 ADVICE = {
@@ -121,6 +130,11 @@ ADVICE = {
     "sends_stuck": _l(
         "The oldest message waiting to be sent has waited more than five minutes. Check the"
         " worker and the SMS provider (Failed jobs, message log)."
+    ),
+    "sends_failing": _l(
+        "A message has waited more than 30 minutes to leave, retries included: the SMS provider"
+        " refuses or does not answer (account, balance, outage). See the error codes in the"
+        " message log (status “retrying”) and the provider's status page."
     ),
     "failed_jobs": _l("Background jobs failed after all their retries: see Failed jobs."),
     "messages_failed": _l(
@@ -161,6 +175,13 @@ def database_figures(session: Session, now: dt.datetime) -> DatabaseFigures:
             ~(retrying & (Message.next_attempt_at > now)),
         )
     )
+    unsent = session.scalar(
+        select(func.min(Message.created_at)).where(
+            Message.direction == Direction.OUT,
+            Message.status.in_([s.value for s in PENDING]),
+            func.coalesce(Message.error_code, "").not_in(HANDSET_CODES),
+        )
+    )
     hooks = {
         str(status): int(n)
         for status, n in session.execute(
@@ -173,6 +194,7 @@ def database_figures(session: Session, now: dt.datetime) -> DatabaseFigures:
     return DatabaseFigures(
         messages=messages,
         oldest_pending_send_seconds=max(0.0, (now - oldest).total_seconds()) if oldest else 0.0,
+        oldest_unsent_seconds=max(0.0, (now - unsent).total_seconds()) if unsent else 0.0,
         alerts_unrouted=session.scalar(
             select(func.count()).where(Alert.unrouted_before(now - UNROUTED_AFTER))
         )
@@ -230,6 +252,7 @@ def problems(snapshot: Snapshot) -> list[str]:
         "cases_unheld": db is not None and db.cases_unheld > 0,
         "alerts_unrouted": db is not None and db.alerts_unrouted > 0,
         "sends_stuck": db is not None and db.oldest_pending_send_seconds > SENDS_STUCK_AFTER,
+        "sends_failing": db is not None and db.oldest_unsent_seconds > SENDS_FAILING_AFTER,
         "failed_jobs": rd is not None and sum(rd.failed_jobs.values()) > 0,
         "messages_failed": db is not None and db.messages[(Direction.OUT, Status.FAILED)] > 0,
         "webhooks_failed": db is not None and db.webhooks["failed"] > 0,

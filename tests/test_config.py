@@ -68,6 +68,15 @@ def test_production_refuses_a_stuck_delay_shorter_than_a_send() -> None:
     assert "SEND_STUCK_AFTER must be more than 60 s" in str(info.value)
 
 
+def test_production_refuses_a_short_secret_key() -> None:
+    """It signs the console's session cookies."""
+    with pytest.raises(ConfigError, match="SECRET_KEY must be at least 32 characters"):
+        load_settings(environ={"RELAIS_ENV": "production", "SECRET_KEY": "x" * 31})
+    with pytest.raises(ConfigError) as info:
+        load_settings(environ={"RELAIS_ENV": "production", "SECRET_KEY": "x" * 32})
+    assert "SECRET_KEY" not in str(info.value)  # the other settings are missing
+
+
 def test_production_refuses_plain_http_and_sandbox() -> None:
     with pytest.raises(ConfigError) as info:
         load_settings(environ={"RELAIS_ENV": "production", "PUBLIC_BASE_URL": "http://x"})
@@ -81,6 +90,15 @@ def test_production_refuses_plain_http_and_sandbox() -> None:
         ({"SMS_PROVIDER": "twilio", "SMS_FALLBACK_PROVIDER": "twilio"}, "must differ"),
         ({"DATA_KEYS": "not-a-key"}, "DATA_KEYS: key 1 is not a Fernet key"),
         ({"RELAIS_ENV": "staging"}, "RELAIS_ENV must be one of"),
+        # Each of these started, then broke the first retry (and every sweep
+        # after it), every log line, or the daily purge.
+        ({"SEND_RETRY_DELAYS": "30s,2m,10m"}, "SEND_RETRY_DELAYS must be seconds"),
+        ({"SEND_RETRY_DELAYS": " , "}, "SEND_RETRY_DELAYS must be seconds"),
+        ({"SEND_RETRY_DELAYS": "30,-5"}, "SEND_RETRY_DELAYS must be seconds"),
+        ({"LOG_LEVEL": "verbose"}, "LOG_LEVEL must be"),
+        ({"RETENTION_DAYS": "0"}, "RETENTION_DAYS must be at least 1"),
+        ({"DATABASE_URL": "postgresq://x/y"}, "DATABASE_URL must start with postgresql://"),
+        ({"DATABASE_URL": "postgresql+psycopg2://x/y"}, "got postgresql\\+psycopg2://"),
     ],
 )
 def test_wrong_values_are_named(env: dict[str, str], fragment: str) -> None:

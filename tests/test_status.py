@@ -12,7 +12,12 @@ from gateway.models import Contact, Message
 from gateway.models.message import Status
 
 
-def _pending(status_: str, age: dt.timedelta, next_attempt: dt.timedelta | None = None) -> None:
+def _pending(
+    status_: str,
+    age: dt.timedelta,
+    next_attempt: dt.timedelta | None = None,
+    error_code: str | None = None,
+) -> None:
     now = utcnow()
     with runtime.current().db.session() as session:
         contact = Contact.get_or_create(session, "+22376123445")
@@ -26,6 +31,7 @@ def _pending(status_: str, age: dt.timedelta, next_attempt: dt.timedelta | None 
                 status=status_,
                 kind="reply",
                 created_at=now - age,
+                error_code=error_code,
                 next_attempt_at=now + next_attempt if next_attempt is not None else None,
             )
         )
@@ -47,3 +53,23 @@ def test_a_send_late_since_it_was_due_is_a_stuck_send(app: Flask) -> None:
     assert snapshot.database is not None
     assert 470 < snapshot.database.oldest_pending_send_seconds < 600  # due 8 minutes ago
     assert "sends_stuck" in snapshot.problems
+
+
+def test_a_provider_down_for_an_hour_is_a_problem_though_no_send_is_due(app: Flask) -> None:
+    """Every row waits for its next attempt: sends_stuck rightly stays quiet,
+    and before this nothing at all was reported until the retries ran out."""
+    for minutes in (60, 40):
+        _pending(Status.RETRYING, dt.timedelta(minutes=minutes), dt.timedelta(20), "network")
+    snapshot = status.take(runtime.current().db, runtime.current().redis)
+    assert snapshot.database is not None
+    assert 3590 < snapshot.database.oldest_unsent_seconds < 3700
+    assert "sends_failing" in snapshot.problems and "sends_stuck" not in snapshot.problems
+
+
+def test_a_handset_off_for_an_hour_is_not_a_failing_provider(app: Flask) -> None:
+    _pending(Status.RETRYING, dt.timedelta(minutes=60), dt.timedelta(minutes=10), "30003")
+    _pending(Status.RETRYING, dt.timedelta(minutes=10), dt.timedelta(minutes=5), "500")
+    snapshot = status.take(runtime.current().db, runtime.current().redis)
+    assert snapshot.database is not None
+    assert 590 < snapshot.database.oldest_unsent_seconds < 700  # the 500, not the handset
+    assert "sends_failing" not in snapshot.problems

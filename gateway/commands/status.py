@@ -29,6 +29,7 @@ def render(snapshot: status.Snapshot) -> list[str]:
             f"cases nobody holds {db.cases_unheld}; "
             f"alerts unrouted {db.alerts_unrouted}; "
             f"oldest pending send {int(db.oldest_pending_send_seconds)} s; "
+            f"oldest unsent {int(db.oldest_unsent_seconds)} s; "
             f"agency webhooks pending {db.webhooks['pending']}, failed {db.webhooks['failed']}"
         )
         for direction in ("in", "out"):
