@@ -218,7 +218,7 @@ class Stack:
         port = free_port()
         command = commands()["web"]
         if app_spec:
-            command = command.replace("'gateway:create_app()'", f"'{app_spec}'")
+            command = command.replace("'gateway.wsgi:app()'", f"'{app_spec}'")
             assert app_spec in command, "the Procfile's web line changed: update bench/stack.py"
         proc = self.start("web", command, PORT=str(port), **extra)
         base = f"http://127.0.0.1:{port}"

@@ -109,12 +109,21 @@ class Settings:
     LOGIN_IP_WINDOW_MINUTES: int = 10
     # Bearer token Prometheus sends to /metrics; empty: the endpoint is off (404).
     METRICS_TOKEN: str = ""
+    # A directory marked ``demo: true`` (fictitious numbers) is refused in
+    # production unless this is set (a training server run in production mode).
+    ALLOW_DEMO_DIRECTORY: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_production(self) -> bool:
         """True when running for real (strict checks, no dev shortcuts)."""
         return self.RELAIS_ENV == "production"
+
+    @property
+    def refuses_demo_directory(self) -> bool:
+        """True when a ``demo: true`` directory must not be loaded: its made-up
+        numbers would receive real referrals."""
+        return self.is_production and not self.ALLOW_DEMO_DIRECTORY
 
     def as_flask_config(self) -> dict[str, Any]:
         """The settings as a mapping for ``app.config``."""

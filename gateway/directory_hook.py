@@ -20,7 +20,9 @@ from gateway.referrals.directory import DirectoryError
 def load_and_report(path: str, *, loaded_by: str) -> store.LoadResult:
     """Load the directory file at ``path``, print the outcome; exit 1 when it is invalid."""
     try:
-        result = store.load_file(runtime.current().db, path, loaded_by=loaded_by)
+        rt = runtime.current()
+        refuse = rt.settings.refuses_demo_directory
+        result = store.load_file(rt.db, path, loaded_by=loaded_by, refuse_demo=refuse)
     except DirectoryError as exc:
         click.echo(str(exc), err=True)
         click.echo(f"directory {path} NOT loaded: {len(exc.problems)} problem(s)", err=True)

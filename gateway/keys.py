@@ -28,7 +28,7 @@ from typing import Any
 
 from cryptography.fernet import InvalidToken
 from redis import Redis
-from redis.exceptions import WatchError
+from redis.exceptions import RedisError, WatchError
 from sqlalchemy import Column, Connection, Text, and_, column, select, table, update
 from sqlalchemy.exc import IntegrityError
 
@@ -41,7 +41,8 @@ from gateway.db import Base, Database
 LOOKUP_HASHES: tuple[tuple[str, str, str], ...] = (("contacts", "phone", "phone_hash"),)
 # Redis keys that held values encrypted with the keyring: conversation state
 # before 2026-11-29 (now only a liveness mark; see gateway.conversations).
-CACHE_PATTERNS: tuple[str, ...] = ("relais:conv:*",)
+# Encrypted values kept in Redis: conversation states and simulator phones.
+CACHE_PATTERNS: tuple[str, ...] = ("relais:conv:*", "relais:sim:*")
 # At most this many unreadable values are listed by place (all are counted).
 MAX_LISTED = 100
 _UNREADABLE = (DecryptionError, InvalidToken, UnicodeError, ValueError)
@@ -69,6 +70,7 @@ class RotationReport:
     unreadable: list[tuple[str, str, Any]] = field(default_factory=list)
     cache_reencrypted: int = 0
     cache_unreadable: int = 0
+    cache_error: str = ""  # Redis failed mid-way: run the command again
 
     @property
     def unreadable_count(self) -> int:
@@ -78,8 +80,10 @@ class RotationReport:
     @property
     def complete(self) -> bool:
         """True when every value is now under the primary key (old keys may go)."""
-        return self.unreadable_count == 0 and not any(
-            t.hash_conflicts for t in self.tables.values()
+        return (
+            self.unreadable_count == 0
+            and not self.cache_error
+            and not any(t.hash_conflicts for t in self.tables.values())
         )
 
     def table(self, name: str) -> TableRotation:
@@ -274,5 +278,10 @@ def rotate_all(
     for spec in LOOKUP_HASHES:
         _rehash(db, keyring, spec, report, batch_size)
     if redis is not None:
-        rotate_cache(redis, keyring, report)
+        try:
+            rotate_cache(redis, keyring, report)
+        except RedisError as exc:
+            # The database part is done and reported; the cache is retried by
+            # running the command again once Redis answers.
+            report.cache_error = type(exc).__name__
     return report

@@ -186,8 +186,13 @@ def test_cached_conversations_in_redis_are_reencrypted(app: Flask) -> None:
     rt = runtime.current()
     rt.redis.set("relais:conv:7", Keyring(OLD).encrypt('{"step": "place"}'), ex=600)
     rt.redis.set("relais:conv:8", Keyring(generate_key()).encrypt("{}"), ex=600)
+    rt.redis.set(
+        "relais:sim:3", Keyring(OLD).encrypt('{"screen": ""}'), ex=600
+    )  # a trainer's phone
     report = rotate_all(rt.db, Keyring(f"{NEW},{OLD}"), redis=rt.redis)
-    assert (report.cache_reencrypted, report.cache_unreadable) == (1, 1)
+    assert (report.cache_reencrypted, report.cache_unreadable) == (2, 1)
+    simulator = rt.redis.get("relais:sim:3")
+    assert isinstance(simulator, bytes) and Keyring(NEW).decrypt(simulator.decode())
     raw = rt.redis.get("relais:conv:7")
     assert isinstance(raw, bytes)
     assert Keyring(NEW).decrypt(raw.decode()) == '{"step": "place"}'
@@ -210,5 +215,29 @@ def test_rotate_command_reports_and_fails_on_unreadable(
         result = CliRunner().invoke(group, ["rotate"], obj=ScriptInfo(create_app=lambda: rotating))
         assert result.exit_code == 1
         assert "unreadable: messages.body id=1" in result.output
+    finally:
+        rotating.extensions["relais"].db.dispose()
+
+
+def test_rotate_command_with_redis_down_still_reports_the_database(
+    app: Flask, app_config: dict[str, object]
+) -> None:
+    """The database part was done but its report lost in a Redis traceback, and
+    that report says whether the old key may go."""
+    from gateway.embedded_redis import free_port
+
+    _write_rows()
+    redis_down = f"redis://127.0.0.1:{free_port()}/0"
+    rotating = create_app({**app_config, "DATA_KEYS": f"{NEW},{OLD}", "REDIS_URL": redis_down})
+    group = click.Group("relais", commands=[rotate_command])
+    try:
+        with rotating.app_context():  # the command runs in the current app: this one
+            result = CliRunner().invoke(group, ["rotate"])
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert "messages: 3 rows, 3 values re-encrypted, 0 unreadable" in result.output
+        assert "Redis cache: stopped (ConnectionError)" in result.output
+        assert "NOT complete" in result.output
+        bad = CliRunner().invoke(group, ["rotate", "--batch-size", "0"])
+        assert bad.exit_code == 2 and "Traceback" not in bad.output
     finally:
         rotating.extensions["relais"].db.dispose()

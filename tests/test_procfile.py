@@ -124,3 +124,21 @@ def test_web_line_serves_readiness(app: Flask, stop_later) -> None:  # type: ign
             assert web.poll() is None, web.stderr.read().decode()[-2000:] if web.stderr else ""
             time.sleep(0.2)
     assert b'"status":"ok"' in body.replace(b" ", b"")
+
+
+def test_web_line_with_a_bad_setting_says_it_once_and_stops(tmp_path: Path, redis_url: str) -> None:
+    """Before, each gunicorn worker printed a 35-line traceback around the one
+    line an operator needs, and gunicorn went on respawning."""
+    env = _env(f"sqlite:///{tmp_path / 'x.db'}", redis_url, PORT=str(free_port()))
+    env.update(RELAIS_ENV="production", WEB_CONCURRENCY="2")  # nothing else set
+    result = subprocess.run(
+        ["bash", "-c", "exec " + commands()["web"]],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        timeout=60,
+    )
+    stderr = result.stderr.decode()
+    assert result.returncode != 0
+    assert "Relais cannot start" in stderr and "PUBLIC_BASE_URL" in stderr
+    assert "Traceback" not in stderr

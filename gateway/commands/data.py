@@ -17,7 +17,13 @@ from gateway import runtime
 
 
 @click.command("rotate")
-@click.option("--batch-size", default=500, show_default=True, help="Rows per transaction.")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=500,
+    show_default=True,
+    help="Rows per transaction.",
+)
 @with_appcontext
 def rotate_command(batch_size: int) -> None:
     """Re-encrypt all personal data under the first key of DATA_KEYS.
@@ -44,10 +50,16 @@ def rotate_command(batch_size: int) -> None:
             line += f", {counts.hashes_updated} look-up hashes updated"
             line += f", {counts.hash_conflicts} hash conflicts" if counts.hash_conflicts else ""
         click.echo(line)
-    click.echo(
-        f"conversation cache: {report.cache_reencrypted} re-encrypted, "
-        f"{report.cache_unreadable} unreadable"
-    )
+    if report.cache_error:
+        click.echo(
+            f"Redis cache: stopped ({report.cache_error}) after "
+            f"{report.cache_reencrypted} re-encrypted: run the command again once Redis answers"
+        )
+    else:
+        click.echo(
+            f"Redis cache (conversations, simulator): {report.cache_reencrypted} re-encrypted, "
+            f"{report.cache_unreadable} unreadable"
+        )
     for table, column, row_id in report.unreadable:
         click.echo(f"unreadable: {table}.{column} id={row_id}")
     if not report.complete:

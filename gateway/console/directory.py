@@ -185,12 +185,21 @@ def edit() -> ResponseReturnValue:
             id=latest_id,
         )
         return _edit_page(text, latest_id, 409, error=message)
-    result = store.load_text(
-        runtime.current().db, text, source=SOURCE, loaded_by=auth.current().username
-    )
+    try:
+        result = _save(text)
+    except DirectoryError as exc:  # a demo directory in production
+        return _edit_page(text, base_version(), 422, problems=forms.problem_lines(exc.problems))
     if result.changed:
         _audit_edit(result.version_id, len(result.changes), "file")
     return _edit_page(text, result.version_id, result=result)
+
+
+def _save(text: str) -> store.LoadResult:
+    """Store an edited directory as a new version (by the signed-in user)."""
+    rt = runtime.current()
+    user = auth.current().username
+    refuse = rt.settings.refuses_demo_directory
+    return store.load_text(rt.db, text, SOURCE, loaded_by=user, refuse_demo=refuse)
 
 
 def _person_page(fp_id: str, status: int = 200, **extra: Any) -> ResponseReturnValue:
@@ -236,9 +245,7 @@ def _quick_edit(fp_id: str, key: str, value: object, what: str) -> ResponseRetur
     except YamlError:  # pragma: no cover - stored documents were valid when loaded
         abort(409)
     try:
-        result = store.load_text(
-            runtime.current().db, text, source=SOURCE, loaded_by=auth.current().username
-        )
+        result = _save(text)
     except DirectoryError as exc:
         return _person_page(fp_id, 422, problems=forms.problem_lines(exc.problems))
     if not result.changed:

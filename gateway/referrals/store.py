@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from gateway.db import Database
 from gateway.logs import get_logger
 from gateway.models import Contact, DirectoryVersion, FocalPointRecord, PlacesVersion
-from gateway.referrals.directory import Directory, load_directory_text
+from gateway.referrals.directory import Directory, DirectoryError, load_directory_text
 from gateway.referrals.directory_diff import diff
 from gateway.referrals.places import (
     DEFAULT_PLACES,
@@ -219,10 +219,17 @@ def current(session: Session) -> Directory | None:
     return _cache[key]
 
 
-def load_text(db: Database, text: str, source: str, *, loaded_by: str = "cli") -> LoadResult:
-    """Validate and store a directory file's ``text``; raises ``DirectoryError``."""
+def load_text(
+    db: Database, text: str, source: str, *, loaded_by: str = "cli", refuse_demo: bool = False
+) -> LoadResult:
+    """Validate and store a directory file's ``text``; raises ``DirectoryError``.
+
+    ``refuse_demo`` (production): a file marked ``demo: true`` is refused.
+    """
     with db.session() as session:
         new = load_directory_text(text, source, places(session))
+        if new.demo and refuse_demo:
+            raise DirectoryError([Problem(source, _line_of(text, "demo:"), DEMO_REFUSED)])
         newest = _newest_key(session, DirectoryVersion)
         if newest is not None and newest.digest == new.digest():
             return LoadResult(newest.id, False, [])
@@ -236,10 +243,26 @@ def load_text(db: Database, text: str, source: str, *, loaded_by: str = "cli") -
         return LoadResult(row.id, True, changes)
 
 
-def load_file(db: Database, path: str | Path, *, loaded_by: str = "cli") -> LoadResult:
+def load_file(
+    db: Database, path: str | Path, *, loaded_by: str = "cli", refuse_demo: bool = False
+) -> LoadResult:
     """Validate and store the directory file at ``path``; raises ``DirectoryError``."""
     text = Path(path).read_text(encoding="utf-8")
-    return load_text(db, text, str(path), loaded_by=loaded_by)
+    return load_text(db, text, str(path), loaded_by=loaded_by, refuse_demo=refuse_demo)
+
+
+DEMO_REFUSED = (
+    "demo: true marks a demonstration directory (made-up numbers that would receive real"
+    " referrals): refused in production (ALLOW_DEMO_DIRECTORY=1 on a training server)"
+)
+
+
+def _line_of(text: str, prefix: str) -> int:
+    """The 1-based line of ``text`` that starts with ``prefix`` (1 if none)."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith(prefix):
+            return number
+    return 1
 
 
 def _sync_focal_points(session: Session, directory: Directory) -> None:

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
 from flask.cli import ScriptInfo
@@ -53,6 +54,21 @@ def explode() -> None:
 
 
 # --- directory ---------------------------------------------------------------
+
+
+def test_a_demo_directory_is_refused_in_production(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its made-up numbers would receive real referrals (landmark, then the
+    reporter's number): a DIRECTORY_FILE carried over from `make run`."""
+    settings = runtime.current().settings
+    monkeypatch.setattr(settings, "RELAIS_ENV", "production")
+    refused = invoke(app, ["directory", "load", str(EXAMPLE)])
+    assert refused.exit_code == 1
+    assert f"{EXAMPLE}:9: demo: true marks a demonstration directory" in refused.output
+    assert "NOT loaded" in refused.output
+    monkeypatch.setattr(settings, "ALLOW_DEMO_DIRECTORY", True)  # a training server
+    assert invoke(app, ["directory", "load", str(EXAMPLE)]).exit_code == 0
 
 
 def test_directory_load_example_then_unchanged(app: Flask) -> None:

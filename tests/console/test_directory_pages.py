@@ -275,6 +275,17 @@ def test_first_directory_through_the_console(client_as: Client) -> None:
     assert focal_point("iom-bko-fr") == (True, CLEAR)
 
 
+def test_a_demo_directory_is_refused_in_production(
+    client_as: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runtime.current().settings, "RELAIS_ENV", "production")
+    client = client_as("admin")
+    response = post(client, "/console/directory/edit", action="save", document=TEXT)
+    assert response.status_code == 422
+    assert "demo: true marks a demonstration directory" in html.unescape(body(response))
+    assert versions() == []
+
+
 def test_edit_needs_csrf_and_a_known_action(client_as: Client, loaded: None) -> None:
     client = client_as("admin")
     changed = TEXT.replace("name: Samu Social Mali", "name: Samu Social")
