@@ -117,11 +117,18 @@ def ip_over_limit(redis: Redis, ip_hash: str, limit: int) -> bool:
     return window_count(redis, f"ip:{ip_hash[:32]}", 60) > limit
 
 
-def note_failed_lookup(redis: Redis, contact_id: int) -> int:
+def _lookup_subject(contact_id: int, training: bool) -> str:
+    # The simulator speaks as real focal points, with their real contact:
+    # a trainer's wrong references must not lock the real phone out.
+    return f"lookup:training:{contact_id}" if training else f"lookup:{contact_id}"
+
+
+def note_failed_lookup(redis: Redis, contact_id: int, *, training: bool = False) -> int:
     """Count a reference look-up that found nothing for ``contact_id``; return the total."""
-    return window_count(redis, f"lookup:{contact_id}", LOOKUP_WINDOW_SECONDS)
+    return window_count(redis, _lookup_subject(contact_id, training), LOOKUP_WINDOW_SECONDS)
 
 
-def lookups_blocked(redis: Redis, contact_id: int, limit: int) -> bool:
+def lookups_blocked(redis: Redis, contact_id: int, limit: int, *, training: bool = False) -> bool:
     """True when ``contact_id`` failed more than ``limit`` look-ups this hour."""
-    return peek_count(redis, f"lookup:{contact_id}", LOOKUP_WINDOW_SECONDS) > limit
+    subject = _lookup_subject(contact_id, training)
+    return peek_count(redis, subject, LOOKUP_WINDOW_SECONDS) > limit

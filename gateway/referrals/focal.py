@@ -71,17 +71,20 @@ def handle_focal_sms(session: Session, message: Message) -> list[str] | None:
     if command.action == LIST:
         refs = _open_references(session, record, message.is_training)
         return [reply("list", lang, references=refs)]
-    rt = runtime.current()
-    if _guessing(rt, record, count=False):
-        return [reply("unknown_reference", lang, reference=command.reference)]
     referral = _referral(session, command.reference or "")
     # Training (simulator) messages only ever reach training referrals, and
     # real ones real referrals: a demo can never touch a real case.
-    if referral is None or referral.is_training != message.is_training:
-        _guessing(rt, record, count=True)
-        return [reply("unknown_reference", lang, reference=command.reference)]
-    if record.id not in referral.notified_ids() and referral.accepted_by != record.id:
-        _guessing(rt, record, count=True)
+    if referral is not None and referral.is_training != message.is_training:
+        referral = None
+    mine = referral is not None and (
+        record.id in referral.notified_ids() or referral.accepted_by == record.id
+    )
+    if referral is None or not mine:
+        # Only answers about other people's cases are throttled: a focal point
+        # past the limit (typos, cases transferred away) must still be able
+        # to act on the cases sent to them, which reveals nothing new.
+        if _guessing(runtime.current(), record, message.is_training) or referral is None:
+            return [reply("unknown_reference", lang, reference=command.reference)]
         return [reply("not_yours", lang, reference=command.reference)]
     try:
         return [_act(session, record, referral, command)]
@@ -97,14 +100,16 @@ def handle_focal_sms(session: Session, message: Message) -> list[str] | None:
         ]
 
 
-def _guessing(rt: Runtime, record: FocalPointRecord, *, count: bool) -> bool:
-    """Count a failed look-up (``count``); True when this number is past the limit."""
+def _guessing(rt: Runtime, record: FocalPointRecord, training: bool) -> bool:
+    """Count a failed look-up; True when this number was already past the limit
+    (simulator look-ups are counted apart from the real phone's)."""
+    limit = rt.settings.LOOKUP_FAILURE_LIMIT
     try:
-        if count:
-            note_failed_lookup(rt.redis, record.contact_id)
-        return lookups_blocked(rt.redis, record.contact_id, rt.settings.LOOKUP_FAILURE_LIMIT)
+        blocked = lookups_blocked(rt.redis, record.contact_id, limit, training=training)
+        note_failed_lookup(rt.redis, record.contact_id, training=training)
     except RedisError:
         return False
+    return blocked
 
 
 def _referral(session: Session, reference: str) -> Referral | None:

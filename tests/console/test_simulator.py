@@ -16,6 +16,8 @@ from gateway.config import PROJECT_ROOT
 from gateway.console.simulator_data import reporter_number
 from gateway.models import Alert, Contact, Message, Referral
 from gateway.referrals import store
+from gateway.throttle import lookups_blocked
+from tests.console.case_helpers import make_case
 from tests.console.conftest import audit_actions, csrf_token, get_user
 from tests.support import work
 
@@ -162,6 +164,25 @@ def test_the_focal_phone_never_touches_a_real_case(
     assert len(replies) == 3 and not any("Medine" in (b or "") for b in replies)
     assert real not in (replies[-1] or "")  # LISTE: training referrals only
     assert real in (replies[0] or "")  # "unknown reference", as for any stranger's reference
+
+
+def test_a_trainer_cannot_lock_a_real_focal_point_out(
+    client_as: Callable[[str], FlaskClient], directory: None, app: Flask
+) -> None:
+    """The simulator speaks as real focal points, with their real contact: its
+    wrong references counted against the real phone, whose answers about
+    other cases then stopped for an hour."""
+    rt = runtime.current()
+    elsewhere = make_case(concern="abuse", training=True, phone="+22370000650")  # to DNPEF
+    work(app)
+    trainer = client_as("trainer")
+    for _ in range(rt.settings.LOOKUP_FAILURE_LIMIT + 2):  # "what if I answer theirs?"
+        post(trainer, PAGE + "/focal/iom-bko-bm", text=f"OK {elsewhere}")
+    with rt.db.session() as session:
+        contact = Contact.find(session, IOM_BM)
+        assert contact is not None
+    assert not lookups_blocked(rt.redis, contact.id, 0)  # the real phone: not one failure
+    assert lookups_blocked(rt.redis, contact.id, 1, training=True)
 
 
 def test_ussd_dial_answer_and_hang_up(client_as: Callable[[str], FlaskClient]) -> None:
