@@ -75,11 +75,13 @@ def mask(e164: str) -> str:
 
 
 # Anything that looks like a phone number inside free text: 8 digits or more,
-# maybe with a leading + or 00, and between digits up to two of the
-# separators people type on a phone: space . - / , ( ) — "76 12 34 45",
-# "76/12/34/45", "(76) 12 34 45", "76,12,34,45". A date such as 12/05/2024
-# is masked too: hiding a date by mistake costs less than showing a number.
-NUMBER_IN_TEXT = re.compile(r"(?<![\w])\(?\+?\d(?:[\s.\-/,()]{0,2}\d){7,}(?![\w])")
+# maybe with a leading + or 00, and between digits up to three of the
+# separators people type on a phone: space . - / , ( ) _ — "76 12 34 45",
+# "76/12/34/45", "(76) 12 34 45", "76 - 12 - 34 - 45", "76_12_34_45". Only a
+# digit next to it stops a match, never a letter: "tel76123445" and
+# "76123445svp" are numbers too. A date such as 12/05/2024 is masked as well:
+# hiding a date by mistake costs less than showing a number.
+NUMBER_IN_TEXT = re.compile(r"(?<![\d+])\(?\+?\d(?:[\s.\-/,()_]{0,3}\d){7,}(?!\d)")
 
 
 def mask_numbers_in(text: str) -> str:

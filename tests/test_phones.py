@@ -59,6 +59,16 @@ def test_numbers_are_masked_however_they_are_written(written: str) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "typed", ["tel76123445", "appelle76123445", "76123445svp", "76_12_34_45", "76 - 12 - 34 - 45"]
+)
+def test_numbers_glued_to_words_are_masked(typed: str) -> None:
+    """A letter next to the number used to stop the match: shown in clear on the
+    case page and in the referral SMS."""
+    masked = mask_numbers_in(f"voisin {typed} merci")
+    assert "34" not in masked and masked.startswith("voisin ") and masked.endswith(" merci")
+
+
 def test_short_counts_and_ages_are_not_masked() -> None:
     text = "3, 4 enfants de 5 ans, 12 children, ref K7QX2P"
     assert mask_numbers_in(text) == text

@@ -334,10 +334,13 @@ def test_numbers_typed_in_the_landmark_are_masked_until_revealed(
     app: object, client_as: Client
 ) -> None:
     load_directory()
-    reference = make_case(landmark="chez Awa 76 12 34 45", details="appeler 66/12/34/45")
+    reference = make_case(landmark="chez Awa tel76123445", details="appeler 66/12/34/45")
     client = client_as("coordinator")
     path = f"/console/cases/{reference}"
     page = text(client, path)
-    assert "chez Awa" in page and "12 34 45" not in page and "66/12/34/45" not in page
+    assert "chez Awa" in page and "76123445" not in page and "66/12/34/45" not in page
+    with runtime.current().db.session() as session:
+        sent = session.scalars(select(Message.body).where(Message.direction == "out")).all()
+    assert sent and not any("76123445" in (body or "") for body in sent)  # the referral SMS
     shown = post(client, f"{path}/reveal", {}, page=path).get_data(as_text=True)
-    assert "chez Awa 76 12 34 45" in shown and "appeler 66/12/34/45" in shown
+    assert "chez Awa tel76123445" in shown and "appeler 66/12/34/45" in shown
