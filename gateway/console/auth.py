@@ -90,7 +90,7 @@ def login() -> ResponseReturnValue:
     if request.method == "GET":
         return _login_page()
     ip_hash = audit.request_ip_hash()
-    if loginguard.ip_throttled(ip_hash):
+    if not loginguard.take_ip_attempt(ip_hash):
         with runtime.current().db.session() as db_session:
             audit.record(db_session, loginguard.ANONYMOUS, "login.throttled", detail="per-IP limit")
         minutes = runtime.current().settings.LOGIN_IP_WINDOW_MINUTES
@@ -102,13 +102,13 @@ def login() -> ResponseReturnValue:
         return _login_page(message, 429)
     outcome = loginguard.attempt(request.form.get("username", ""), request.form.get("password", ""))
     if outcome.user is None:
-        loginguard.count_ip_failure(ip_hash)
         return _login_page(
             _(
                 "Sign-in failed: wrong username or password, or the account is disabled "
                 "or temporarily locked after too many attempts."
             )
         )
+    loginguard.refund_ip_attempt(ip_hash)
     target = safe_next(request.form.get("next"))
     session.clear()  # nothing from before sign-in survives (session fixation)
     login_user(outcome.user, remember=False)
@@ -120,6 +120,12 @@ def logout() -> ResponseReturnValue:
     """Sign out (POST only, with the CSRF token)."""
     if current_user.is_authenticated:
         with runtime.current().db.session() as db_session:
+            user = db_session.get(User, current().id)
+            if user is not None:
+                # The session lives in a signed cookie: clearing this browser's
+                # copy left any other copy (a shared office PC) signed in.
+                # Signing out therefore ends every session of the account.
+                user.end_sessions()
             audit.record(db_session, current().username, "logout", "user", current().username)
     logout_user()
     session.clear()

@@ -9,6 +9,9 @@
   :mod:`gateway.throttle`); from ``LOGIN_IP_MAX_FAILURES`` within
   ``LOGIN_IP_WINDOW_MINUTES`` the login page answers 429. When Redis is
   down only the account lock-out applies.
+* Both counts are taken *before* the password is checked (and given back on
+  success), so guesses sent in parallel cannot all pass a check made before
+  any of them was counted.
 * Every outcome is audited with the username only (an unknown username is not
   stored: it may be a password typed in the wrong box) and the IP's keyed hash.
 """
@@ -19,13 +22,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
+from sqlalchemy import case, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from gateway import audit, runtime
 from gateway.db import utcnow
 from gateway.logs import get_logger
 from gateway.models.user import MAX_PASSWORD_LENGTH, User, normalize_username
-from gateway.throttle import peek_count, window_count
+from gateway.throttle import window_count
 
 log = get_logger(__name__)
 ANONYMOUS = "anonymous"
@@ -51,29 +55,65 @@ def _ip_subject(ip_hash: str) -> str:
     return f"login-ip:{ip_hash[:32]}"
 
 
-def ip_throttled(ip_hash: str | None) -> bool:
-    """True when this IP failed too often recently (False when Redis is away)."""
+def take_ip_attempt(ip_hash: str | None) -> bool:
+    """Count this attempt against the IP *before* the password is checked; False
+    when the IP is over its limit (True when Redis is away).
+
+    Counting first means parallel guesses cannot all pass a check made before
+    any of them was counted. A successful sign-in gives its count back
+    (:func:`refund_ip_attempt`), so the limit is on failures.
+    """
     if not ip_hash:
-        return False
+        return True
     rt = runtime.current()
     window = rt.settings.LOGIN_IP_WINDOW_MINUTES * 60
     try:
-        failures = peek_count(rt.redis, _ip_subject(ip_hash), window)
+        attempts = window_count(rt.redis, _ip_subject(ip_hash), window)
     except RedisError as exc:
         log.warning("login_throttle_unavailable", error=type(exc).__name__)
-        return False
-    return failures >= rt.settings.LOGIN_IP_MAX_FAILURES
+        return True
+    return attempts <= rt.settings.LOGIN_IP_MAX_FAILURES
 
 
-def count_ip_failure(ip_hash: str | None) -> None:
-    """Count one failed attempt against this IP (nothing when Redis is away)."""
+def refund_ip_attempt(ip_hash: str | None) -> None:
+    """A sign-in succeeded: it does not count against the IP."""
     if not ip_hash:
         return
     rt = runtime.current()
     try:
-        window_count(rt.redis, _ip_subject(ip_hash), rt.settings.LOGIN_IP_WINDOW_MINUTES * 60)
+        window_count(rt.redis, _ip_subject(ip_hash), rt.settings.LOGIN_IP_WINDOW_MINUTES * 60, -1)
     except RedisError as exc:
         log.warning("login_throttle_unavailable", error=type(exc).__name__)
+
+
+def _reserve(user_id: int, now: dt.datetime) -> dt.datetime | bool | None:
+    """Count an attempt on the account before its password is checked, in a
+    transaction of its own: False when the account is locked, else the lock
+    this attempt set (None: not locked by it).
+
+    One conditional UPDATE, so of 30 guesses sent at once only
+    ``LOGIN_MAX_FAILURES`` get a password check; before, each read "not
+    locked" before any of them had counted.
+    """
+    settings = runtime.current().settings
+    open_lock = User.locked_until.is_(None) | (User.locked_until <= now)
+    expired = User.locked_until.is_not(None) & (User.locked_until <= now)
+    count = case((expired, 1), else_=User.failed_logins + 1)  # an expired lock: start again
+    lock = now + dt.timedelta(minutes=settings.LOGIN_LOCK_MINUTES)
+    with runtime.current().db.session() as session:
+        row = session.execute(
+            update(User)
+            .where(User.id == user_id, open_lock)
+            .values(
+                failed_logins=count,
+                locked_until=case((count >= settings.LOGIN_MAX_FAILURES, lock), else_=None),
+            )
+            .returning(User.failed_logins, User.locked_until)
+            .execution_options(synchronize_session=False)
+        ).first()
+    if row is None:
+        return False
+    return row[1] if isinstance(row[1], dt.datetime) else None
 
 
 def attempt(username: str, password: str, now: dt.datetime | None = None) -> Outcome:
@@ -89,26 +129,23 @@ def attempt(username: str, password: str, now: dt.datetime | None = None) -> Out
             check_password_hash(_dummy(), password)
             audit.record(session, ANONYMOUS, "login.failed", "user", "", "unknown username")
             return Outcome(None, "unknown")
-        password_ok = user.check_password(password)
         if not user.active:
+            check_password_hash(_dummy(), password)
             audit.record(session, ANONYMOUS, "login.failed", "user", user.username, "disabled")
             return Outcome(None, "disabled")
-        if user.is_locked(now):
+        user_id = user.id
+    reserved = _reserve(user_id, now)
+    with rt.db.session() as session:
+        user = session.get_one(User, user_id)
+        password_ok = user.check_password(password)  # the same cost on every path
+        if reserved is False:
             audit.record(session, ANONYMOUS, "login.failed", "user", user.username, "locked")
             return Outcome(None, "locked")
         if not password_ok:
-            if user.locked_until is not None:  # an expired lock: start counting again
-                user.locked_until = None
-                user.failed_logins = 1
-            else:
-                user.failed_logins = User.failed_logins + 1
-            session.flush()
-            session.refresh(user)
             audit.record(
                 session, ANONYMOUS, "login.failed", "user", user.username, "wrong password"
             )
-            if user.failed_logins >= settings.LOGIN_MAX_FAILURES:
-                user.locked_until = now + dt.timedelta(minutes=settings.LOGIN_LOCK_MINUTES)
+            if reserved is not None:  # this attempt reached the limit
                 audit.record(
                     session,
                     "system",

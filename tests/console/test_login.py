@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections.abc import Callable
 
@@ -14,6 +15,7 @@ from flask.testing import FlaskClient
 
 from gateway import runtime
 from gateway.commands.users import users_group
+from gateway.console.security import SESSION_COOKIE_NAME
 from gateway.db import utcnow
 from gateway.embedded_redis import EmbeddedRedis
 from gateway.models import User
@@ -230,3 +232,56 @@ def test_strong_session_protection_drops_a_moved_cookie(
     assert client.get("/console/").status_code == 200
     moved = client.get("/console/", headers={"User-Agent": "another browser"})
     assert moved.status_code == 302
+
+
+def _in_parallel(app: Flask, forms: list[dict[str, str]]) -> None:
+    clients = [app.test_client() for _ in forms]
+    tokens = [csrf_token(c) for c in clients]
+    start = threading.Barrier(len(forms))
+
+    def post(i: int) -> None:
+        start.wait()
+        clients[i].post("/console/login", data={"csrf_token": tokens[i], **forms[i]})
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(len(forms))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def _passwords_checked() -> int:
+    return sum(1 for e in audit_actions() if e[1] == "login.failed" and e[3] == "wrong password")
+
+
+def test_parallel_guesses_cannot_outrun_the_account_lock(
+    app: Flask, make_user: Callable[..., User]
+) -> None:
+    make_user("awa", "coordinator")
+    _in_parallel(app, [{"username": "awa", "password": f"guess number {i}"} for i in range(30)])
+    assert _passwords_checked() <= app.config["LOGIN_MAX_FAILURES"]
+
+
+def test_parallel_guesses_cannot_outrun_the_ip_throttle(
+    low_ip_limit: None, app: Flask, make_user: Callable[..., User]
+) -> None:
+    for i in range(30):
+        make_user(f"user{i:02d}", "coordinator")
+    # Password spraying: one guess on each of 30 accounts, all at once from one IP.
+    _in_parallel(app, [{"username": f"user{i:02d}", "password": "Bamako2025!!"} for i in range(30)])
+    assert _passwords_checked() <= 3
+
+
+def test_a_session_cookie_is_dead_after_sign_out(
+    client: FlaskClient, make_user: Callable[..., User]
+) -> None:
+    make_user("awa", "agency", agency="iom")
+    login(client, "awa")
+    assert client.get("/console/cases").status_code == 200
+    stolen = client.get_cookie(SESSION_COOKIE_NAME).value  # e.g. left on a shared office PC
+    response = client.post("/console/logout", data={"csrf_token": csrf_token(client, "/console/")})
+    assert response.status_code == 302
+    assert client.get("/console/cases").status_code == 302  # this browser is signed out
+
+    client.set_cookie(SESSION_COOKIE_NAME, stolen)  # the copy taken before sign-out
+    assert client.get("/console/cases").status_code == 302, "signed-out session still works"
