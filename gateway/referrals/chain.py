@@ -1,20 +1,36 @@
 """Who in a referral's chain may be texted now.
 
 The chain (first focal point, backup, supervisor) is fixed when the referral
-opens; people removed from the directory or made inactive since are skipped,
-never texted (:mod:`gateway.referrals.service` and ``actions`` ask here).
+opens; people removed from the directory or made inactive since, and numbers
+that cannot receive, are skipped, never texted (:mod:`gateway.referrals.service` and ``actions`` ask here).
 """
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from gateway.logs import get_logger
 from gateway.models import FocalPointRecord, Referral
+
+log = get_logger(__name__)
 
 
 def reachable(record: FocalPointRecord | None) -> bool:
-    """True for a focal point who may be texted: in the directory and active."""
-    return record is not None and not record.removed and record.active
+    """True for a focal point who may be texted: in the directory, active, and
+    with a number we can send to.
+
+    A number marked blocked, invalid or opted out (a STOP sent as a reporter
+    before being listed, a provider's 21610 or blacklist report) would have
+    the referral SMS suppressed or refused: the case would wait, silently,
+    for its whole escalation delay on someone who never got it.
+    """
+    if record is None or record.removed or not record.active:
+        return False
+    contact = record.contact
+    if contact.blocked or contact.invalid_number or contact.opted_out:
+        log.warning("focal_point_unreachable", focal_point=record.id)
+        return False
+    return True
 
 
 def reachable_level(session: Session, referral: Referral, start: int) -> int | None:

@@ -13,7 +13,7 @@ import datetime as dt
 import json
 
 from redis import Redis
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from gateway import queues, runtime
 from gateway.aftercommit import defer
@@ -132,7 +132,15 @@ def open_referral(
         defer(session, lambda: enqueue_delivery(runtime.current().redis, referral_id))
     # Held in a variable so that send_to_person finds the row in the session's
     # identity map, which holds rows only weakly, instead of reading it again.
-    first = session.get(FocalPointRecord, recipients[0].focal_point_id) if recipients else None
+    first = (
+        session.get(
+            FocalPointRecord,
+            recipients[0].focal_point_id,
+            options=[joinedload(FocalPointRecord.contact)],
+        )
+        if recipients
+        else None
+    )
     level = 0 if reachable(first) else reachable_level(session, referral, 1)
     lang = language_at(session, referral, level) if level is not None else "fr"
     text = referral_sms(referral_facts(alert), lang)

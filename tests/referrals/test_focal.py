@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 
+from gateway import runtime
+from gateway.models import Contact, FocalPointRecord
 from tests.fakes.providers import FakeTwilio
 from tests.referrals.test_loop import IOM_BM, referrals, report, sms, texts_to
 from tests.support import work
@@ -23,3 +25,21 @@ def test_a_focal_point_is_not_locked_out_of_their_own_case_by_typos(
     answers = texts_to(fake_twilio, IOM_BM)
     assert referrals()[0].status == "accepted", answers[-1]
     assert "inconnue" in answers[-2]  # the typos were still answered "unknown"
+
+
+def test_a_referral_never_waits_on_a_number_that_cannot_receive(
+    loop_app: Flask, fake_twilio: FakeTwilio
+) -> None:
+    """The number once said STOP as a reporter (or a delivery report said 21610,
+    UserInBlacklist): the referral SMS was suppressed and the high-risk case
+    waited 15 minutes on someone who never got it."""
+    with runtime.current().db.session() as session:
+        contact = Contact.find(session, IOM_BM)
+        assert contact is not None
+        contact.opted_out = True
+    ref = report(loop_app, fake_twilio)
+    (referral,) = referrals()
+    assert referral.focal_point_id != "iom-bko-bm"
+    with runtime.current().db.session() as session:
+        waiting_on = session.get_one(FocalPointRecord, referral.focal_point_id).contact.phone
+    assert waiting_on and any(ref in t for t in texts_to(fake_twilio, waiting_on))
