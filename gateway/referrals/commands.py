@@ -163,16 +163,21 @@ def normalise_outcome(text: str) -> str:
     return "other"
 
 
-_NEGATIONS = frozenset({"non", "pas", "not", "no", "never", "jamais"})
+_NEGATIONS = frozenset(
+    {"non", "pas", "not", "no", "never", "jamais", "sans", "aucun", "aucune", "without"}
+)
+_OF = frozenset({"de", "d", "du", "of"})
 
 
 def _affirmed(padded: str, prefix: str) -> bool:
     """True when a word of ``padded`` starts with ``prefix`` and is not negated
-    by the word before it ("non place", "not reunited" name no outcome)."""
+    by the word before it, or the one before "de" ("non place", "not reunited",
+    "pas de placement", "sans placement" name no outcome)."""
     start = padded.find(f" {prefix}")
     while start != -1:
         before = padded[:start].split()
-        if not before or before[-1] not in _NEGATIONS:
+        last = before[-2:] if before[-1:] and before[-1] in _OF else before[-1:]
+        if not _NEGATIONS.intersection(last):
             return True
         start = padded.find(f" {prefix}", start + 1)
     return False

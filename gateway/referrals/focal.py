@@ -139,6 +139,10 @@ def _act(session: Session, record: FocalPointRecord, referral: Referral, cmd: Co
     ref, lang, alert = referral.alert.reference, cmd.lang, referral.alert
     try:
         if cmd.action == ACCEPT:
+            if referral.status == "accepted" and referral.accepted_by == record.id:
+                # Sent again because the confirmation was slow: confirm again,
+                # do not tell the holder their acceptance is "impossible".
+                return reply("accepted", lang, reference=ref)
             actions.accept(session, referral, record.id, SMS)
             return reply("accepted", lang, reference=ref)
         if cmd.action == REJECT:

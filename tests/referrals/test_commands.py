@@ -104,6 +104,10 @@ def test_draft_bambara_keywords() -> None:
         ("non placé", "other"),  # a negated outcome is no outcome
         ("not reunited", "other"),
         ("pas réunifié, placé en foyer", "placed_in_care"),
+        ("réunifié, pas de placement", "reunified"),  # "de" between: still negated
+        ("réunifié sans placement", "reunified"),
+        ("reunited, no placement", "reunified"),
+        ("aucun placement", "other"),
     ],
 )
 def test_outcomes(words: str, outcome: str) -> None:

@@ -43,3 +43,18 @@ def test_a_referral_never_waits_on_a_number_that_cannot_receive(
     with runtime.current().db.session() as session:
         waiting_on = session.get_one(FocalPointRecord, referral.focal_point_id).contact.phone
     assert waiting_on and any(ref in t for t in texts_to(fake_twilio, waiting_on))
+
+
+def test_ok_sent_twice_by_the_same_person_confirms_instead_of_refusing(
+    loop_app: Flask, fake_twilio: FakeTwilio
+) -> None:
+    """Resent on a basic phone because the confirmation was slow: the holder
+    was told "OK impossible: the case is accepted"."""
+    ref = report(loop_app, fake_twilio)
+    client = loop_app.test_client()
+    sms(client, IOM_BM, f"OK {ref}")
+    sms(client, IOM_BM, f"ok {ref}")
+    work(loop_app)
+    first, second = texts_to(fake_twilio, IOM_BM)[-2:]
+    assert first == second and ref in second and "impossible" not in second
+    assert [e.event for e in referrals()[0].events].count("accept") == 1
