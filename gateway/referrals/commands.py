@@ -183,6 +183,34 @@ def _affirmed(padded: str, prefix: str) -> bool:
     return False
 
 
+# Words people put between the reference and the agency: "à dnpef", "vers
+# DNDS", "to unicef", "à l'agence IOM".
+_AGENCY_FILLERS = frozenset(
+    {"a", "au", "aux", "vers", "pour", "chez", "to", "the", "l", "la", "le", "agence", "agency"}
+)
+
+
+def agency_candidates(first: str, rest: str | None) -> list[str]:
+    """The agency ids ``TRANSFERT REF <words>`` may mean, the longest first.
+
+    Fillers before the name are skipped and up to four words are joined, so
+    "à dnpef", "vers dnds" and "Samu Social" (``samusocial`` or
+    ``samu-social``) find their agency; the caller keeps the first the
+    directory knows.
+    """
+    words = re.findall(r"[a-z0-9_-]+", _fold(f"{first} {rest or ''}").replace("'", " "))
+    while len(words) > 1 and words[0] in _AGENCY_FILLERS:
+        words = words[1:]
+    words = words[:4]
+    candidates: list[str] = []
+    for count in range(len(words), 0, -1):
+        for joiner in ("", "-", "_"):
+            candidate = joiner.join(words[:count])
+            if candidate not in candidates:
+                candidates.append(candidate)
+    return candidates or [first]
+
+
 def parse_command(text: str, default_lang: str = "fr") -> Command | ParseError:
     """Parse a focal point's SMS into a :class:`Command`, or say why it is not one.
 

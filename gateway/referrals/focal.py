@@ -39,6 +39,7 @@ from gateway.referrals.commands import (
     TRANSFER,
     Command,
     ParseError,
+    agency_candidates,
     parse_command,
 )
 from gateway.referrals.facts import referral_facts
@@ -123,6 +124,16 @@ def _referral(session: Session, reference: str) -> Referral | None:
     ).first()
 
 
+def _agency(session: Session, cmd: Command) -> str:
+    """The agency a TRANSFERT names, however it was written ("à dnpef", "Samu
+    Social"); the first word when the directory knows none of the readings."""
+    directory = store.current(session)
+    for candidate in agency_candidates(cmd.argument or "", cmd.raw_note):
+        if directory is not None and directory.agency(candidate) is not None:
+            return candidate
+    return cmd.argument or ""
+
+
 def _open_references(session: Session, record: FocalPointRecord, training: bool) -> list[str]:
     # Real and simulator (training) cases never mix: OK on a listed training
     # reference from a real phone would answer "unknown reference".
@@ -168,7 +179,7 @@ def _act(session: Session, record: FocalPointRecord, referral: Referral, cmd: Co
         if cmd.action == TRANSFER:
             if referral.holder != record.id:  # only who holds the case may hand it on
                 raise LifecycleError(referral.status, "transfer", [])
-            new = actions.transfer(session, referral, cmd.argument or "", record.id, SMS)
+            new = actions.transfer(session, referral, _agency(session, cmd), record.id, SMS)
             return reply("transferred", lang, reference=ref, agency=new.agency_id)
         if cmd.action == CLOSE:
             if referral.accepted_by != record.id:

@@ -13,6 +13,7 @@ from gateway.referrals.commands import (
     OUTCOMES,
     Command,
     ParseError,
+    agency_candidates,
     normalise_outcome,
     parse_command,
 )
@@ -184,3 +185,10 @@ def test_reject_reason_is_any_text_after_the_reference(reference: str, reason: s
         assert result.argument == result.raw_note
     else:
         assert result.argument is None
+
+
+def test_agency_candidates_skip_fillers_and_join_words() -> None:
+    assert agency_candidates("a", "l'agence DNPEF") == ["dnpef"]
+    assert agency_candidates("samu", "social")[:3] == ["samusocial", "samu-social", "samu_social"]
+    assert agency_candidates("vers", "dnds")[-1] == "dnds"
+    assert agency_candidates("dnpef", None) == ["dnpef"]

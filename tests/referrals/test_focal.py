@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 
 from gateway import runtime
@@ -58,3 +59,21 @@ def test_ok_sent_twice_by_the_same_person_confirms_instead_of_refusing(
     first, second = texts_to(fake_twilio, IOM_BM)[-2:]
     assert first == second and ref in second and "impossible" not in second
     assert [e.event for e in referrals()[0].events].count("accept") == 1
+
+
+@pytest.mark.parametrize(
+    ("typed", "agency"),
+    [("à dnpef", "dnpef"), ("vers DNPEF svp", "dnpef"), ("Samu Social", "samusocial")],
+)
+def test_transfer_as_people_write_the_agency(
+    loop_app: Flask, fake_twilio: FakeTwilio, typed: str, agency: str
+) -> None:
+    """ "à dnpef" was read as agency "A", "Samu Social" as "SAMU": unknown."""
+    ref = report(loop_app, fake_twilio)
+    client = loop_app.test_client()
+    sms(client, IOM_BM, f"OK {ref}")
+    sms(client, IOM_BM, f"TRANSFERT {ref} {typed}")
+    work(loop_app)
+    answer = texts_to(fake_twilio, IOM_BM)[-1]
+    assert "inconnue" not in answer, answer
+    assert [r.agency_id for r in referrals()] == ["iom", agency]
