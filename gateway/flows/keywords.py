@@ -2,7 +2,8 @@
 
 A keyword must be the whole message (``STOP``, ``Arrêt``, ``aide``, ``MENU``)
 so that a free-text answer that merely contains the word is not taken for a
-command. ``STATUS``/``STATUT`` takes one more word, the alert reference.
+command. ``STATUS``/``STATUT`` takes the alert reference, however it is typed
+("K7QX2P", "K7QX-2P", "ref K7QX2P merci").
 """
 
 from __future__ import annotations
@@ -11,11 +12,18 @@ import re
 from dataclasses import dataclass
 
 from gateway.flows.model import Lexicon
+from gateway.flows.reference import is_reference
 from gateway.flows.text import fold
 
 HELP, STOP, START, RESTART, STATUS = "help", "stop", "start", "restart", "status"
 _ORDER = (STOP, START, HELP, RESTART)
 _REFERENCE = re.compile(r"^[A-Z0-9]{4,12}$")
+# Words people put around the reference: "STATUT ref K7QX2P", "status of my
+# K7QX2P please".
+_STATUS_FILLERS = frozenset(
+    {"ref", "reference", "de", "du", "no", "numero", "n", "le", "la", "mon", "ma", "of", "my"}
+    | {"merci", "svp", "stp", "please", "thanks", "thank", "you", "i", "ni", "ce"}
+)
 
 
 @dataclass(frozen=True)
@@ -41,4 +49,10 @@ def detect_keyword(text: str, lexicon: Lexicon) -> Keyword | None:
             return Keyword(STATUS)
         if len(parts) == 2 and _REFERENCE.match(parts[1].upper()):
             return Keyword(STATUS, parts[1].upper())
+        # The reference split ("K7QX 2P", "K7QX-2P") or with words around it:
+        # only a well-formed reference, so a free-text answer is not taken.
+        rest = [p for p in parts[1:] if p not in _STATUS_FILLERS]
+        joined = "".join(rest).upper()
+        if 1 <= len(rest) <= 3 and is_reference(joined):
+            return Keyword(STATUS, joined)
     return None

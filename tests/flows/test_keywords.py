@@ -93,7 +93,20 @@ def test_restart_goes_back_to_first_question(alert: Flow, sid: str, word: str) -
 
 
 @pytest.mark.parametrize("sid", STATES)
-@pytest.mark.parametrize("text", ["STATUS k7m2qp", "STATUT K7M2QP", "statut  K7M2QP "])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "STATUS k7m2qp",
+        "STATUT K7M2QP",
+        "statut  K7M2QP ",
+        # Typed as people type it: split, dashed, with words around it.
+        "STATUT K7M2-QP",
+        "Statut K7 M2 QP",
+        "STATUT ref K7M2QP",
+        "STATUT K7M2QP merci",
+        "status of my K7M2QP please",
+    ],
+)
 def test_status_query_anywhere(alert: Flow, sid: str, text: str) -> None:
     before = at(alert, sid, "sms")
     result = step(alert, before.state, text, "sms")
@@ -116,6 +129,13 @@ def test_start_opts_in_after_stop(alert: Flow) -> None:
     assert names(result)[0] == "opt_in"
     assert result.state.state == "concern"
     assert not result.done
+
+
+def test_status_word_in_a_free_text_answer_is_an_answer(alert: Flow) -> None:
+    """Only a well-formed reference after the word makes it a status request."""
+    result = step(alert, at(alert, "landmark", "sms").state, "suivi de la gare", "sms")
+    assert result.actions == [] or "status_query" not in names(result)
+    assert result.state.answers["landmark"] == "suivi de la gare"
 
 
 def test_keyword_inside_free_text_is_an_answer(alert: Flow) -> None:
