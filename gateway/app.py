@@ -53,6 +53,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     rt.alert_hooks.append(lambda alert_id: route_now_or_later(redis, alert_id))
     rt.dispatcher.sms_handlers.append(handle_focal_sms)
+    from gateway.referrals.followup import handle_reporter_follow_up
+
+    rt.dispatcher.sms_handlers.append(handle_reporter_follow_up)
 
     from gateway import errors, requestlog
     from gateway.health import bp as health_bp

@@ -7,7 +7,10 @@ Messages carry no alert id, so they are linked by what they say and when:
   console replies, which always start with the reference);
 * otherwise a message of a reporter's number belongs to the first alert that
   number made at most ``SMS_SESSION_HOURS`` later (the conversation that made
-  it; the reply giving the reference names it).
+  it; the reply giving the reference names it);
+* otherwise a reporter's answer to staff (the last SMS sent to that number,
+  within ``SMS_SESSION_HOURS``, was a console reply) belongs to the case that
+  reply named.
 
 The timeline of a case merges the alert's creation, every referral event and
 every linked message (with its delivery history), oldest first. Bodies are
@@ -67,6 +70,46 @@ def link_messages(session: Session, messages: Sequence[Message]) -> dict[int, tu
             unlinked.append(message)
     if unlinked:
         links.update(_by_conversation(session, unlinked))
+    answers = [m for m in unlinked if m.id not in links and m.direction == Direction.IN]
+    if answers:
+        links.update(_by_staff_reply(session, answers))
+    return links
+
+
+def _by_staff_reply(session: Session, messages: Sequence[Message]) -> dict[int, tuple[str, ...]]:
+    """Link reporters' answers to staff: the last SMS sent to that number before
+    (within ``SMS_SESSION_HOURS``) was a console reply, which names its case."""
+    window = _session_window()
+    sent = session.execute(
+        select(Message.id, Message.contact_id, Message.kind, Message.created_at)
+        .where(
+            Message.contact_id.in_(sorted({m.contact_id for m in messages})),
+            Message.direction == Direction.OUT,
+            Message.id < max(m.id for m in messages),
+            Message.created_at >= min(m.created_at for m in messages) - window,
+        )
+        .order_by(Message.id)
+    ).all()
+    answered: dict[int, int] = {}  # inbound id -> the console reply it answers
+    for message in messages:
+        before = [row for row in sent if row[1] == message.contact_id and row[0] < message.id]
+        if before and before[-1][2] == "console" and before[-1][3] + window >= message.created_at:
+            answered[message.id] = before[-1][0]
+    if not answered:
+        return {}
+    # Only the replies needed are read (and decrypted).
+    wanted = sorted(set(answered.values()))
+    bodies: dict[int, str | None] = {
+        row_id: body
+        for row_id, body in session.execute(
+            select(Message.id, Message.body).where(Message.id.in_(wanted))
+        )
+    }
+    links: dict[int, tuple[str, ...]] = {}
+    for message_id, reply_id in answered.items():
+        refs = mentioned(bodies.get(reply_id))[:1]
+        if refs:
+            links[message_id] = tuple(refs)
     return links
 
 

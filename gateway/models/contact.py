@@ -31,6 +31,9 @@ class Contact(Base):
     is_training: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # When staff last texted this reporter from the console: their next SMS
+    # is likely an answer for the case (gateway.referrals.followup).
+    staff_asked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     @classmethod
     def find(cls, session: Session, e164: str) -> Contact | None:

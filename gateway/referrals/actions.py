@@ -280,6 +280,7 @@ def reply_to_reporter(
     if info.segments > REPLY_SEGMENTS:
         raise ActionError("too_long")
     service.transition(referral, "note", actor=actor, channel=channel, note="SMS to the reporter")
+    contact.staff_asked_at = utcnow()  # their answer goes to this case
     return queue_outbound(
         session,
         contact=contact,

@@ -36,7 +36,7 @@ REPLY_CODES = (
 )  # fmt: skip
 REPORTER_CODES = (
     "handled", "closed", "status_received", "status_in_progress", "status_closed",
-    "status_unknown",
+    "status_unknown", "follow_up",
 )  # fmt: skip
 
 

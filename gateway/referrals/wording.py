@@ -123,6 +123,8 @@ REPORTER: dict[str, dict[str, str]] = {
         "status_in_progress": "Signalement {r}: en cours de traitement par un travailleur social.",
         "status_closed": "Signalement {r}: clôturé. Merci.",
         "status_unknown": "Aucun signalement {r} trouvé pour ce numéro. Vérifiez la référence.",
+        "follow_up": "Merci, message transmis pour le signalement {r}. Nouvelle alerte: envoyez "
+        "ALERTE. Danger immédiat: appelez le 17.",
     },
     "en": {
         "handled": "A social worker is handling your report {r}. Thank you.",
@@ -131,6 +133,8 @@ REPORTER: dict[str, dict[str, str]] = {
         "status_in_progress": "Report {r}: being handled by a social worker.",
         "status_closed": "Report {r}: closed. Thank you.",
         "status_unknown": "No report {r} found for this number. Check the reference.",
+        "follow_up": "Thank you, your message was passed on for report {r}. New alert: send "
+        "ALERT. Immediate danger: call 17.",
     },
     "bm": {  # UNVALIDATED Bambara drafts: to be checked by a native speaker
         "handled": "Baarakɛla dɔ bɛ i ka kibaru {r} ɲɛnabɔ. I ni ce.",
@@ -139,6 +143,8 @@ REPORTER: dict[str, dict[str, str]] = {
         "status_in_progress": "I ka kibaru {r}: baarakɛla dɔ bɛ a ɲɛnabɔ la.",
         "status_closed": "I ka kibaru {r} datugura. I ni ce.",
         "status_unknown": "Kibaru {r} ma sɔrɔ nin nimɔrɔ in na. I ka nimɔrɔ lajɛ.",
+        "follow_up": "I ni ce, i ka cikan ci ra kibaru {r} kan. Kunnafoni kura: ALERTE ci. "
+        "Farati: 17 wele.",
     },
 }
 # fmt: on
