@@ -1,7 +1,9 @@
 """Focal points answer by SMS: OK / NON / INFO / NOTE / TRANSFERT / FIN / LISTE.
 
 Registered as a dispatcher plug-in: an SMS from a focal point's number is a
-command, never the start of an alert conversation. Who may do what:
+command; what is no command but belongs to the alert flow (ALERTE, STATUT, a
+one-message alert, answers in an alert conversation they started) goes on to
+the flow, so a focal point can report like anyone. Who may do what:
 
 * accept, reject, info, note — anyone the referral was sent to so far (the
   first focal point, then backup and supervisor as it escalated), or who
@@ -23,8 +25,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway import runtime
+from gateway.flows.keywords import RESTART, STATUS, detect_keyword
+from gateway.flows.oneshot import is_oneshot
 from gateway.logs import get_logger
-from gateway.models import Alert, FocalPointRecord, Message, Referral
+from gateway.models import Alert, Conversation, FocalPointRecord, Message, Referral
 from gateway.referrals import actions, service, store
 from gateway.referrals.actions import SMS, ActionError
 from gateway.referrals.commands import (
@@ -60,6 +64,8 @@ def handle_focal_sms(session: Session, message: Message) -> list[str] | None:
         return None
     command = parse_command(message.body or "", default_lang=record.language)
     if isinstance(command, ParseError):
+        if _for_the_alert_flow(session, message):
+            return None  # a focal point reporting an alert, like anyone else
         return [error_reply(command)]
     lang = command.lang
     if command.action == HELP:
@@ -99,6 +105,27 @@ def handle_focal_sms(session: Session, message: Message) -> list[str] | None:
                 status=referral.status,
             )
         ]
+
+
+def _for_the_alert_flow(session: Session, message: Message) -> bool:
+    """True for a focal point's SMS that is no command but belongs to the alert
+    flow: ALERTE/MENU/STATUT, a one-message alert, or an answer in an alert
+    conversation they started. Commands always win ("OK K7QX2P")."""
+    text = message.body or ""
+    dispatch = runtime.current().dispatch
+    keyword = detect_keyword(text, dispatch.alert_flow.lexicon)
+    if (keyword and keyword.name in (STATUS, RESTART)) or is_oneshot(text, dispatch.oneshot):
+        return True
+    live = session.scalar(
+        select(Conversation.id)
+        .where(
+            Conversation.contact_id == message.contact_id,
+            Conversation.channel == "sms",
+            Conversation.status == "active",
+        )
+        .limit(1)
+    )
+    return live is not None
 
 
 def _guessing(rt: Runtime, record: FocalPointRecord, training: bool) -> bool:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
 from gateway import runtime
-from gateway.models import Contact, FocalPointRecord
+from gateway.models import Alert, Contact, FocalPointRecord
 from tests.fakes.providers import FakeTwilio
+from tests.referrals.conftest import ANSWERS
 from tests.referrals.test_loop import IOM_BM, referrals, report, sms, texts_to
 from tests.support import work
 
@@ -77,3 +79,22 @@ def test_transfer_as_people_write_the_agency(
     answer = texts_to(fake_twilio, IOM_BM)[-1]
     assert "inconnue" not in answer, answer
     assert [r.agency_id for r in referrals()] == ["iom", agency]
+
+
+def test_a_focal_point_can_report_an_alert_like_anyone(
+    loop_app: Flask, fake_twilio: FakeTwilio
+) -> None:
+    """Every SMS from a focal point's number was a command: ALERTE got the
+    command help and no alert was made."""
+    client = loop_app.test_client()
+    sms(client, IOM_BM, "ALERTE ENA F 12 C5 Marche Medine")  # one message
+    sms(client, IOM_BM, "ALERTE")  # the questionnaire, answered step by step
+    for answer in ANSWERS:
+        sms(client, IOM_BM, answer)
+    sms(client, IOM_BM, "blabla")  # no command, no conversation any more: the help
+    work(loop_app)
+    with runtime.current().db.session() as session:
+        made = session.scalars(select(Alert).order_by(Alert.id)).all()
+        assert [a.via for a in made] == ["oneshot", "sms"]
+        assert {a.contact.phone for a in made} == {IOM_BM}
+    assert "OK" in texts_to(fake_twilio, IOM_BM)[-1]  # the command help again
