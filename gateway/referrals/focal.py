@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway import runtime
+from gateway.encoding import fits
 from gateway.flows.keywords import RESTART, STATUS, detect_keyword
 from gateway.flows.oneshot import is_oneshot
 from gateway.logs import get_logger
@@ -37,6 +38,7 @@ from gateway.referrals.commands import (
     HELP,
     INFO,
     LIST,
+    MISSING_REFERENCE,
     NOTE,
     REJECT,
     STOP,
@@ -66,6 +68,8 @@ def handle_focal_sms(session: Session, message: Message) -> list[str] | None:
     if isinstance(command, ParseError):
         if _for_the_alert_flow(session, message):
             return None  # a focal point reporting an alert, like anyone else
+        if command.code == MISSING_REFERENCE:
+            return [_which_case(session, record, message, command)]
         return [error_reply(command)]
     lang = command.lang
     if command.action == HELP:
@@ -105,6 +109,22 @@ def handle_focal_sms(session: Session, message: Message) -> list[str] | None:
                 status=referral.status,
             )
         ]
+
+
+def _which_case(
+    session: Session, record: FocalPointRecord, message: Message, error: ParseError
+) -> str:
+    """A bare "OK" (or NON, INFO…): the format with their one open case's
+    reference, or followed by their open cases when it fits one SMS. It still
+    applies to none: guessing which case was meant could accept the wrong one."""
+    refs = _open_references(session, record, message.is_training)
+    if len(refs) == 1:
+        return reply("wrong_syntax", error.lang, action=error.action, reference=refs[0])
+    text = error_reply(error)
+    if refs:
+        listed = f"{text} {reply('list', error.lang, references=refs)}"
+        return listed if fits(listed) else text
+    return text
 
 
 def _for_the_alert_flow(session: Session, message: Message) -> bool:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from gateway import runtime
 from gateway.models import Alert, Contact, FocalPointRecord
+from tests.console.case_helpers import make_case
 from tests.fakes.providers import FakeTwilio
 from tests.referrals.conftest import ANSWERS
 from tests.referrals.test_loop import IOM_BM, referrals, report, sms, texts_to
@@ -98,3 +99,20 @@ def test_a_focal_point_can_report_an_alert_like_anyone(
         assert [a.via for a in made] == ["oneshot", "sms"]
         assert {a.contact.phone for a in made} == {IOM_BM}
     assert "OK" in texts_to(fake_twilio, IOM_BM)[-1]  # the command help again
+
+
+def test_a_bare_ok_names_the_open_cases(loop_app: Flask, fake_twilio: FakeTwilio) -> None:
+    """It answered "Format: OK REF", naming neither case nor LISTE. It still
+    accepts none of them: guessing could accept the wrong one."""
+    one = report(loop_app, fake_twilio)
+    client = loop_app.test_client()
+    sms(client, IOM_BM, "ok")
+    work(loop_app)
+    assert texts_to(fake_twilio, IOM_BM)[-1].endswith(f"OK {one}")
+    other = make_case(phone="+22376000002")
+    work(loop_app)
+    sms(client, IOM_BM, "OK")
+    work(loop_app)
+    answer = texts_to(fake_twilio, IOM_BM)[-1]
+    assert one in answer and other in answer and len(answer) <= 160
+    assert {r.status for r in referrals()} == {"notified"}
