@@ -8,12 +8,28 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.models import Contact
+from gateway.models import Contact, FocalPointRecord
+
+
+class FocalPointNumber(ValueError):
+    """The number is a focal point's: blocking it would silently drop their
+    answers to referrals and skip them for new ones."""
 
 
 def block(session: Session, e164: str) -> Contact:
-    """Block ``e164`` (a normalised number), creating its contact if needed."""
+    """Block ``e164`` (a normalised number), creating its contact if needed.
+
+    Raises :class:`FocalPointNumber` for a focal point of the directory: they
+    leave by being marked inactive there, where coordinators see it.
+    """
     contact = Contact.get_or_create(session, e164)
+    focal = session.scalar(
+        select(FocalPointRecord.id).where(
+            FocalPointRecord.contact_id == contact.id, FocalPointRecord.removed.is_(False)
+        )
+    )
+    if focal is not None:
+        raise FocalPointNumber(focal)
     contact.blocked = True
     return contact
 

@@ -123,3 +123,8 @@ def test_blocklist_commands(app: Flask) -> None:
     assert run("numbers", "unblock", "+22376123445").exit_code == 0
     assert run("numbers", "unblock", "+22376123445").exit_code == 1
     assert run("numbers", "block", "123").exit_code == 2
+    from tests.console.case_helpers import load_directory
+
+    load_directory()
+    focal = run("numbers", "block", "+22366000102")  # iom-bko-bm
+    assert focal.exit_code == 1 and "focal point iom-bko-bm" in focal.output

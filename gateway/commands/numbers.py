@@ -33,7 +33,12 @@ def block(number: str) -> None:
     """Stop processing and answering messages from NUMBER."""
     e164 = _number(number)
     with runtime.current().db.session() as session:
-        blocklist.block(session, e164)
+        try:
+            blocklist.block(session, e164)
+        except blocklist.FocalPointNumber as exc:
+            raise click.ClickException(
+                f"{mask(e164)} is focal point {exc}'s: mark them inactive in the directory instead"
+            ) from None
     click.echo(f"blocked {mask(e164)}")
 
 

@@ -48,10 +48,19 @@ def block() -> ResponseReturnValue:
     except InvalidNumber:
         flash(_("This is not a valid phone number."), "error")
         return back
-    with runtime.current().db.session() as session:
-        contact = blocklist.block(session, e164)
-        session.flush()
-        _audit(session, "numbers.block", contact.id)
+    try:
+        with runtime.current().db.session() as session:
+            contact = blocklist.block(session, e164)
+            session.flush()
+            _audit(session, "numbers.block", contact.id)
+    except blocklist.FocalPointNumber:
+        message = _(
+            "%(number)s belongs to a focal point: blocking it would drop their answers to "
+            "referrals. Mark them inactive in the directory instead.",
+            number=mask(e164),
+        )
+        flash(message, "error")
+        return back
     flash(_("%(number)s is blocked.", number=mask(e164)), "success")
     return back
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 from flask import Flask
@@ -9,7 +10,7 @@ from flask.testing import FlaskClient
 
 from gateway import runtime
 from gateway.models import Contact, Message
-from tests.console.case_helpers import post
+from tests.console.case_helpers import load_directory, post
 from tests.console.conftest import audit_actions
 from tests.support import count, post_twilio, twilio_sms
 
@@ -64,3 +65,17 @@ def test_only_roles_with_messages_view(app: Flask, client_as: Client) -> None:
         assert client.get(PATH).status_code == 403
         assert post(client, PATH, {"number": NUMBER}).status_code == 403
     assert _contact() is None
+
+
+def test_a_focal_points_number_is_not_blocked(app: Flask, client_as: Client) -> None:
+    """Blocking it silently dropped their answers to referrals (OK, FIN…) and,
+    since, skips them for new referrals: they leave through the directory."""
+    load_directory()
+    coordinator = client_as("coordinator")
+    post(coordinator, PATH, {"number": "66 00 01 02"}, page=PATH)  # iom-bko-bm
+    with runtime.current().db.session() as session:
+        contact = Contact.find(session, "+22366000102")
+        assert contact is not None and not contact.blocked
+    page = html.unescape(coordinator.get(PATH).get_data(as_text=True))
+    assert "appartient à un point focal" in page
+    assert [a for a in audit_actions() if a[1] == "numbers.block"] == []
