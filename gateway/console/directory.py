@@ -165,6 +165,12 @@ def edit() -> ResponseReturnValue:
     row, _directory = _latest()
     latest_id = row.id if row is not None else None
     if request.method == "GET":
+        if row is not None:  # the whole file, every focal point's number in clear
+            with runtime.current().db.session() as session:
+                audit.record(
+                    session, auth.current().username, "directory.open_file", "directory_version",
+                    str(row.id),
+                )  # fmt: skip
         return _edit_page(row.document if row is not None else "", latest_id)
     action = request.form.get("action")
     if action not in ("validate", "save"):

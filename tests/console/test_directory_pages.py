@@ -117,6 +117,12 @@ def test_admin_opens_the_edit_pages(client_as: Client, loaded: None) -> None:
         assert client.get(path).status_code == 200, path
 
 
+def test_opening_the_whole_file_is_audited(client_as: Client, loaded: None) -> None:
+    """It shows every focal point's number in clear, as a reveal does."""
+    client_as("admin").get("/console/directory/edit")
+    assert ("admin1", "directory.open_file", "1", "") in audit_actions()
+
+
 def test_trainer_sees_no_directory_page(client_as: Client, loaded: None) -> None:
     client = client_as("trainer")
     for path in VIEW_PAGES:
