@@ -250,7 +250,11 @@ def init_app(app: Flask) -> None:
     i18n.init_app(app)
     auth.login_manager.init_app(app)
     app.register_blueprint(bp)
-    from gateway.console import directory, places  # noqa: F401  (places: on directory.bp)
+    from gateway.console import (  # noqa: F401  (places, history: on directory.bp)
+        directory,
+        directory_history,
+        places,
+    )
 
     app.register_blueprint(directory.bp)
     from gateway.console import reports_views, simulator  # Simulator and Reports pages

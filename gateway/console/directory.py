@@ -5,7 +5,7 @@
   ``POST /console/directory/reveal`` (``directory.edit``): the same page with
   one focal point's number shown; audited (``directory.reveal_phone``).
 * ``GET /console/directory/history``: every directory version and saved place
-  list with its change lines.
+  list with its change lines (:mod:`gateway.console.directory_history`).
 * ``GET/POST /console/directory/edit`` (``directory.edit``): the whole YAML
   file; "validate" lists problems as ``line N: message`` without saving,
   "save" stores a new version through :func:`gateway.referrals.store.load_text`.
@@ -23,27 +23,24 @@ changes; never a phone number).
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session, defer
 
 from gateway import audit, runtime
 from gateway.commands.referrals import parse_when, route_explanation
 from gateway.console import auth, i18n
 from gateway.console import directory_forms as forms
 from gateway.console import permissions as perms
-from gateway.models import DirectoryVersion, PlacesVersion
+from gateway.models import DirectoryVersion
 from gateway.phones import InvalidNumber, mask, normalize
 from gateway.referrals import store
 from gateway.referrals.directory import Directory, DirectoryError, format_duration
 from gateway.referrals.routing import AlertFacts
 from gateway.yamlsafe import YamlError
-
-_Version = TypeVar("_Version", DirectoryVersion, PlacesVersion)
 
 bp = Blueprint("console_directory", __name__, url_prefix="/console")
 SOURCE = "console"
@@ -107,32 +104,6 @@ def reveal() -> ResponseReturnValue:
             session, auth.current().username, "directory.reveal_phone", "focal_point", fp_id
         )
     return _index_page({fp_id: found[1].phone})
-
-
-@bp.get("/directory/history")
-@perms.requires(perms.DIRECTORY_VIEW)
-def history() -> ResponseReturnValue:
-    """Every directory version and every saved place list, newest first, with changes."""
-    with runtime.current().db.session() as session:
-        versions = _versions(session, DirectoryVersion)
-        places = _versions(session, PlacesVersion)
-    return render_template(TEMPLATES + "history.html", versions=versions, places=places)
-
-
-def _versions(session: Session, model: type[_Version]) -> list[dict[str, Any]]:
-    # The documents (the directory's is encrypted) are not needed for the list.
-    rows = session.scalars(select(model).options(defer(model.document)).order_by(model.id.desc()))
-    return [
-        {
-            "id": r.id,
-            "loaded_at": forms.when(r.loaded_at),
-            "loaded_by": r.loaded_by,
-            "source": r.source,
-            "digest": r.digest[:12],
-            "changes": (r.changes or "").splitlines(),
-        }
-        for r in rows
-    ]
 
 
 def _audit_edit(version_id: int, count: int, what: str) -> None:
