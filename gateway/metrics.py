@@ -22,6 +22,8 @@ status, queue and age only):
 * ``relais_cases_unheld``: open cases nobody holds — refused by every focal
   point planned and by the fallback agency, or opened when nobody of the
   agency was active — until staff assign or transfer them;
+* ``relais_focal_points_unreachable``: active focal points whose number
+  cannot receive (opted out, blocked, invalid): referrals skip them;
 * ``relais_agency_webhooks{status}``: agency-webhook deliveries pending or failed;
 * ``relais_queue_jobs{queue}``, ``relais_failed_jobs{queue}``,
   ``relais_workers``: RQ's queues, failed-job registries and live workers;
@@ -98,6 +100,11 @@ def gauges(snapshot: Snapshot) -> Iterator[Metric]:
             "relais_cases_unheld",
             "Open cases nobody holds (refused by everyone planned, or nobody active to notify)",
             db.cases_unheld,
+        )
+        yield _gauge(
+            "relais_focal_points_unreachable",
+            "Active focal points whose number cannot receive SMS (referrals skip them)",
+            db.focal_points_unreachable,
         )
         yield _labelled(
             "relais_agency_webhooks", "Agency-webhook deliveries not done", "status", db.webhooks

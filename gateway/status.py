@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, aliased
 from gateway import queues
 from gateway.db import Database, utcnow
 from gateway.logs import get_logger
-from gateway.models import Alert, Message, Referral
+from gateway.models import Alert, Contact, FocalPointRecord, Message, Referral
 from gateway.models.message import PENDING, Direction, Status
 from gateway.referrals.lifecycle import NEW, REJECTED
 
@@ -58,6 +58,9 @@ class DatabaseFigures:
     referrals_waiting: int
     referrals_overdue: int  # escalation more than OVERDUE_AFTER late
     cases_unheld: int  # open real cases whose newest referral nobody holds
+    # Active focal points whose number cannot receive (opted out, blocked,
+    # invalid): routing and escalation skip them.
+    focal_points_unreachable: int
     webhooks: dict[str, int]  # pending / failed agency-webhook deliveries
 
 
@@ -87,6 +90,7 @@ PROBLEMS = (
     "no_worker",
     "referrals_overdue",
     "cases_unheld",
+    "focal_points_unreachable",
     "alerts_unrouted",
     "sends_stuck",
     "sends_failing",
@@ -122,6 +126,11 @@ ADVICE = {
         "Cases nobody holds: refused by every focal point planned for them and by the fallback"
         " agency, or opened when nobody of the agency was active. Open Cases with the status"
         " \u201crefused\u201d or \u201cnew\u201d and assign or transfer each one."
+    ),
+    "focal_points_unreachable": _l(
+        "Active focal points whose number cannot receive SMS (opted out, blocked or reported"
+        " invalid by the provider): referrals skip them. Check these people and their numbers"
+        " with their agency, and correct the directory."
     ),
     "alerts_unrouted": _l(
         "Alerts are waiting more than a minute for routing. Check the worker and that a directory"
@@ -205,6 +214,17 @@ def database_figures(session: Session, now: dt.datetime) -> DatabaseFigures:
         )
         or 0,
         cases_unheld=session.scalar(select(func.count()).select_from(unheld_cases())) or 0,
+        focal_points_unreachable=session.scalar(
+            select(func.count())
+            .select_from(FocalPointRecord)
+            .join(Contact, Contact.id == FocalPointRecord.contact_id)
+            .where(
+                FocalPointRecord.active.is_(True),
+                FocalPointRecord.removed.is_(False),
+                Contact.opted_out | Contact.blocked | Contact.invalid_number,
+            )
+        )
+        or 0,
         webhooks={state: hooks.get(state, 0) for state in WEBHOOK_STATES},
     )
 
@@ -250,6 +270,7 @@ def problems(snapshot: Snapshot) -> list[str]:
         "no_worker": rd is not None and rd.workers == 0,
         "referrals_overdue": db is not None and db.referrals_overdue > 0,
         "cases_unheld": db is not None and db.cases_unheld > 0,
+        "focal_points_unreachable": db is not None and db.focal_points_unreachable > 0,
         "alerts_unrouted": db is not None and db.alerts_unrouted > 0,
         "sends_stuck": db is not None and db.oldest_pending_send_seconds > SENDS_STUCK_AFTER,
         "sends_failing": db is not None and db.oldest_unsent_seconds > SENDS_FAILING_AFTER,

@@ -73,3 +73,20 @@ def test_a_handset_off_for_an_hour_is_not_a_failing_provider(app: Flask) -> None
     assert snapshot.database is not None
     assert 590 < snapshot.database.oldest_unsent_seconds < 700  # the 500, not the handset
     assert "sends_failing" not in snapshot.problems
+
+
+def test_a_focal_point_whose_number_cannot_receive_is_a_problem(app: Flask) -> None:
+    """Routing skips them: with no figure an agency could silently lose its only person."""
+    from gateway.config import PROJECT_ROOT
+    from gateway.referrals import store
+
+    rt = runtime.current()
+    store.load_file(rt.db, PROJECT_ROOT / "examples" / "bamako-directory.yaml")
+    assert "focal_points_unreachable" not in status.take(rt.db, rt.redis).problems
+    with rt.db.session() as session:
+        contact = Contact.find(session, "+22366000102")  # iom-bko-bm
+        assert contact is not None
+        contact.opted_out = True
+    snapshot = status.take(rt.db, rt.redis)
+    assert snapshot.database is not None and snapshot.database.focal_points_unreachable == 1
+    assert "focal_points_unreachable" in snapshot.problems

@@ -27,6 +27,7 @@ def render(snapshot: status.Snapshot) -> list[str]:
         lines.append(
             f"referrals waiting {db.referrals_waiting}, escalation late {db.referrals_overdue}; "
             f"cases nobody holds {db.cases_unheld}; "
+            f"focal points unreachable {db.focal_points_unreachable}; "
             f"alerts unrouted {db.alerts_unrouted}; "
             f"oldest pending send {int(db.oldest_pending_send_seconds)} s; "
             f"oldest unsent {int(db.oldest_unsent_seconds)} s; "
