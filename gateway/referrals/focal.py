@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from gateway import runtime
 from gateway.encoding import fits
-from gateway.flows.keywords import RESTART, STATUS, detect_keyword
+from gateway.flows.keywords import RESTART, START, STATUS, detect_keyword
 from gateway.flows.oneshot import is_oneshot
 from gateway.logs import get_logger
 from gateway.models import Alert, Conversation, FocalPointRecord, Message, Referral
@@ -65,6 +65,12 @@ def handle_focal_sms(session: Session, message: Message) -> list[str] | None:
     if record is None:
         return None
     command = parse_command(message.body or "", default_lang=record.language)
+    if message.contact.opted_out and _is_start(message.body or ""):
+        # They once sent STOP (perhaps as a reporter, before being listed):
+        # referrals skip them until they opt in again, which START does.
+        message.contact.opted_out = False
+        log.info("focal_point_opted_in", focal_point=record.id)
+        return [reply("help", record.language)]
     if isinstance(command, ParseError):
         if _for_the_alert_flow(session, message):
             return None  # a focal point reporting an alert, like anyone else
@@ -125,6 +131,11 @@ def _which_case(
         listed = f"{text} {reply('list', error.lang, references=refs)}"
         return listed if fits(listed) else text
     return text
+
+
+def _is_start(text: str) -> bool:
+    keyword = detect_keyword(text, runtime.current().dispatch.alert_flow.lexicon)
+    return keyword is not None and keyword.name == START
 
 
 def _for_the_alert_flow(session: Session, message: Message) -> bool:

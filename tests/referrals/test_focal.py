@@ -116,3 +116,18 @@ def test_a_bare_ok_names_the_open_cases(loop_app: Flask, fake_twilio: FakeTwilio
     answer = texts_to(fake_twilio, IOM_BM)[-1]
     assert one in answer and other in answer and len(answer) <= 160
     assert {r.status for r in referrals()} == {"notified"}
+
+
+def test_start_from_a_focal_point_makes_their_number_reachable_again(
+    loop_app: Flask, fake_twilio: FakeTwilio
+) -> None:
+    """START from a focal number was a command error: an old STOP kept them
+    skipped by every referral for good."""
+    with runtime.current().db.session() as session:
+        contact = Contact.find(session, IOM_BM)
+        assert contact is not None
+        contact.opted_out = True
+    sms(loop_app.test_client(), IOM_BM, "START")
+    ref = report(loop_app, fake_twilio)
+    assert referrals()[0].focal_point_id == "iom-bko-bm"
+    assert any(ref in t for t in texts_to(fake_twilio, IOM_BM))
