@@ -37,5 +37,9 @@ def install(sessions: sessionmaker[Session]) -> None:
                 log.warning("after_commit_failed", error=type(exc).__name__)
 
     @event.listens_for(sessions, "after_soft_rollback")
-    def _drop(session: Session, _previous: Any) -> None:
+    def _drop(session: Session, previous: Any) -> None:
+        if previous.nested:
+            # A savepoint's rollback (e.g. the race in Contact.get_or_create):
+            # the rest of the transaction still commits, with its work.
+            return
         session.info.pop(_KEY, None)

@@ -91,5 +91,9 @@ def install(sessions: Any, hooks: list[Any]) -> None:
                     log.warning("alert_hook_failed", alert_id=alert_id, error=type(exc).__name__)
 
     @event.listens_for(sessions, "after_soft_rollback")
-    def _after_rollback(session: Session, _previous: Any) -> None:
+    def _after_rollback(session: Session, previous: Any) -> None:
+        if previous.nested:
+            # A savepoint's rollback (e.g. the race in Contact.get_or_create):
+            # the rest of the transaction still commits, with its work.
+            return
         session.info.pop(_CREATED, None)

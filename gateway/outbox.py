@@ -89,7 +89,11 @@ def install(sessions: sessionmaker[Session], enqueue: Enqueuer) -> None:
                 )
 
     @event.listens_for(sessions, "after_soft_rollback")
-    def _after_rollback(session: Session, _previous: Any) -> None:
+    def _after_rollback(session: Session, previous: Any) -> None:
+        if previous.nested:
+            # A savepoint's rollback (e.g. the race in Contact.get_or_create):
+            # the rest of the transaction still commits, with its work.
+            return
         session.info.pop(_PENDING, None)
 
 

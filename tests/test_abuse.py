@@ -128,3 +128,30 @@ def test_blocklist_commands(app: Flask) -> None:
     load_directory()
     focal = run("numbers", "block", "+22366000102")  # iom-bko-bm
     assert focal.exit_code == 1 and "focal point iom-bko-bm" in focal.output
+
+
+def test_every_counter_expires_with_its_window(app: Flask) -> None:
+    """Counters are a key per subject and window: without an expiry Redis would
+    keep one per number (and per IP, per minute) for ever."""
+    from gateway.throttle import ip_over_limit, loop_detected, note_failed_lookup, sender_over_limit
+
+    rt = runtime.current()
+    sender_over_limit(rt.redis, 1, 20, 600)
+    ip_over_limit(rt.redis, "ab" * 16, 6000)
+    note_failed_lookup(rt.redis, 1)
+    loop_detected(rt.redis, 1, "cd" * 16, 20)
+    keys = rt.redis.keys("relais:count:*")
+    assert len(keys) == 4
+    assert all(0 < rt.redis.ttl(key) <= 3601 for key in keys)
+
+
+def test_lookups_are_blocked_only_past_the_limit(app: Flask) -> None:
+    """LOOKUP_FAILURE_LIMIT failures are allowed; the next one blocks."""
+    from gateway.throttle import lookups_blocked, note_failed_lookup
+
+    rt = runtime.current()
+    for _ in range(2):
+        note_failed_lookup(rt.redis, 7)
+    assert lookups_blocked(rt.redis, 7, 2) is False
+    note_failed_lookup(rt.redis, 7)
+    assert lookups_blocked(rt.redis, 7, 2) is True

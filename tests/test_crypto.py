@@ -63,3 +63,16 @@ def test_nothing_is_stored_without_a_keyring(app: Flask) -> None:
             crypto.EncryptedText().process_bind_param("secret", None)  # type: ignore[arg-type]
     finally:
         crypto._active = saved
+
+
+def test_the_lookup_hash_key_is_derived_not_the_data_key_itself() -> None:
+    """Hashes are keyed with an HKDF subkey: never an HMAC under the Fernet key bytes."""
+    import base64
+    import hashlib
+    import hmac
+
+    key = generate_key()
+    raw = base64.urlsafe_b64decode(key)
+    digest = Keyring(key).lookup_hash("+22376123445")
+    for secret in (raw, raw[:16], raw[16:], key.encode()):
+        assert digest != hmac.new(secret, b"+22376123445", hashlib.sha256).hexdigest()

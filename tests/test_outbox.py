@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
+import pytest
 from cryptography.fernet import Fernet
 from flask import Flask
 from redis import Redis
@@ -72,6 +73,23 @@ def test_rolled_back_message_never_becomes_a_job(app: Flask) -> None:
     assert Queue("high", connection=rt.redis).count == 0
     with rt.db.session() as session:
         assert session.scalars(select(Message)).all() == []
+
+
+def test_a_savepoint_rolled_back_keeps_the_transactions_sends(app: Flask) -> None:
+    """A savepoint's rollback (the race in Contact.get_or_create) dropped every
+    enqueue of the whole session, though its rows still committed: they
+    waited for the sweeper."""
+    rt = runtime.current()
+    with rt.db.session() as session:
+        contact = Contact.get_or_create(session, NUMBER)
+        message = queue_outbound(session, contact=contact, text="Bonjour", channel="sandbox")
+        try:
+            with session.begin_nested():
+                raise RuntimeError("the savepoint fails")
+        except RuntimeError:
+            pass
+        message_id = message.id
+    assert Queue("high", connection=rt.redis).job_ids == [send_job_id(message_id)]
 
 
 def test_worker_sends_queued_message_once(app: Flask) -> None:
@@ -216,3 +234,70 @@ def test_retention_purge_is_enqueued_once_a_day(app: Flask) -> None:
     run_worker(app, burst=True, with_scheduler=False)
     job = Queue("low", connection=rt.redis).fetch_job("retention-purge")
     assert job is not None and job.get_status() == "finished"
+
+
+@pytest.mark.parametrize(
+    ("flag", "kind"),
+    [("opted_out", "notification"), ("blocked", "reply"), ("invalid_number", "reply")],
+)
+def test_a_number_flagged_while_its_message_waits_gets_nothing(
+    app: Flask, flag: str, kind: str
+) -> None:
+    """STOP, a block or an 'invalid number' verdict may arrive after the row was
+    queued: the send job itself must suppress it (the dispatcher cannot)."""
+    rt = runtime.current()
+    with rt.db.session() as session:
+        contact = Contact.get_or_create(session, NUMBER)
+        message_id = queue_outbound(
+            session, contact=contact, text="Bonjour", channel="sandbox", kind=kind
+        ).id
+        contact_id = contact.id
+    with rt.db.session() as session:
+        setattr(session.get_one(Contact, contact_id), flag, True)
+    assert send_message(message_id) == "suppressed"
+    assert _sandbox(app).sent == []
+    assert _message(message_id).status == "suppressed"
+
+
+def test_an_opted_out_number_still_gets_its_reply(app: Flask) -> None:
+    """The confirmation of STOP itself is a reply: it must still go."""
+    rt = runtime.current()
+    with rt.db.session() as session:
+        contact = Contact.get_or_create(session, NUMBER)
+        contact.opted_out = True
+        message_id = queue_outbound(session, contact=contact, text="Arrêt", channel="sandbox").id
+    assert send_message(message_id) == "sent"
+
+
+def test_a_send_that_died_on_its_last_allowed_attempt_is_not_sent_again(app: Flask) -> None:
+    """SEND_RETRY_DELAYS "0,0,0": the first try and three retries, four attempts in all."""
+    rt = runtime.current()
+    retries = len(rt.settings.SEND_RETRY_DELAYS.split(","))
+    last, not_last = _queue_one(app, "Dernier"), _queue_one(app, "Avant-dernier")
+    with rt.db.session() as session:
+        for message_id, attempts in ((last, retries + 1), (not_last, retries)):
+            message = session.get_one(Message, message_id)
+            message.status, message.attempts = "sending", attempts
+            message.claimed_at = utcnow() - dt.timedelta(minutes=10)
+    report = sweep(rt.db, rt.redis, grace=dt.timedelta(seconds=60))
+    assert report.recovered_stuck == [not_last]
+    assert (_message(last).status, _message(not_last).status) == ("failed", "queued")
+
+
+def test_requeue_gives_fresh_attempts_and_enqueues_at_commit(app: Flask) -> None:
+    """`relais messages retry`: the row is queued with all its attempts again and its
+    job is in Redis at once (not only after the next sweep)."""
+    from gateway.outbox import requeue
+
+    rt = runtime.current()
+    message_id = _queue_one(app)
+    with rt.db.session() as session:
+        message = session.get_one(Message, message_id)
+        message.status, message.attempts = "failed", max_send_attempts()
+        message.next_attempt_at = utcnow()
+    rt.redis.flushdb()
+    with rt.db.session() as session:
+        requeue(session, session.get_one(Message, message_id), detail="operator")
+    assert Queue("high", connection=rt.redis).job_ids == [send_job_id(message_id)]
+    message = _message(message_id)
+    assert (message.status, message.attempts, message.next_attempt_at) == ("queued", 0, None)

@@ -269,3 +269,45 @@ def test_a_real_purge_is_audited_and_a_dry_run_is_not(app: Flask) -> None:
         events = session.scalars(select(AuditEvent).where(AuditEvent.action == "retention.purge"))
         (event,) = list(events)
         assert event.actor == "system" and event.target_id == "90 days"
+
+
+def _count(table: str) -> int:
+    with runtime.current().db.engine.connect() as conn:
+        return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() or 0)  # noqa: S608
+
+
+def test_the_conversation_of_an_erased_alert_goes_with_it(app: Flask) -> None:
+    """Its state holds every answer: it goes with the alert, however recently touched."""
+    rt = runtime.current()
+    with rt.db.session() as session:
+        old = _contact(session, OLD_REPORTER, NOW - 130 * DAY)
+        closed = _alert(session, old, NOW - 130 * DAY, status="closed", closed_at=NOW - 100 * DAY)
+        _conversation(session, old, "completed", NOW - 5 * DAY, NOW - 4 * DAY, closed)
+    report = purge(rt.db, now=NOW, older_than=PERIOD, dry_run=False)
+    assert (report.alerts_erased, report.conversations_deleted) == (1, 1)
+    assert _count("conversations") == 0
+
+
+def test_a_removed_focal_point_keeps_no_number(app: Flask) -> None:
+    """Only focal points still in the directory keep their number whatever their silence."""
+    rt = runtime.current()
+    with rt.db.session() as session:
+        gone = _contact(session, FOCAL, NOW - 200 * DAY)
+        session.add(FocalPointRecord(id="fp-gone", agency_id="dnpef", contact_id=gone.id,
+                                     name="Parti", removed=True))  # fmt: skip
+    assert purge(rt.db, now=NOW, older_than=PERIOD, dry_run=False).contacts_erased == 1
+    with rt.db.session() as session:
+        assert Contact.find(session, FOCAL) is None
+
+
+def test_training_data_goes_after_a_day_whatever_its_state(app: Flask) -> None:
+    """An open training alert or a live training conversation keeps nothing."""
+    rt = runtime.current()
+    with rt.db.session() as session:
+        trainer = _contact(session, TRAINER, NOW - 2 * DAY, training=True)
+        _alert(session, trainer, NOW - 2 * DAY, status="received")
+        _conversation(session, trainer, "active", NOW - 2 * DAY, NOW + DAY)
+    report = purge(rt.db, now=NOW, older_than=PERIOD, dry_run=False)
+    assert (report.contacts_erased, report.conversations_deleted) == (1, 1)
+    with rt.db.session() as session:
+        assert Contact.find(session, TRAINER) is None

@@ -338,3 +338,90 @@ def test_training_messages_never_fail_over_to_a_real_provider() -> None:
     assert _other_provider("twilio", "africastalking", "twilio") == "africastalking"
     assert _other_provider("twilio", "africastalking", "africastalking") == "twilio"
     assert _other_provider("twilio", "", "twilio") is None
+
+
+def test_retries_wait_the_configured_growing_delays(make_app, fake_twilio: FakeTwilio) -> None:  # type: ignore[no-untyped-def]
+    """Each retry waits its own SEND_RETRY_DELAYS entry, and the sweeper does not
+    send a retrying message before its time."""
+    from gateway.jobs import send_message
+    from gateway.sweeper import sweep
+
+    app = make_app(SEND_RETRY_DELAYS="30,120,600")
+    with app.app_context():
+        rt = runtime.current()
+        fake_twilio.default = fake_twilio.http_error(503)
+        message_id = queue()
+        waits = []
+        for _ in range(3):
+            before = utcnow()
+            assert send_message(message_id) == "retrying"
+            due = message(message_id).next_attempt_at
+            assert due is not None
+            waits.append((due - before).total_seconds())
+            rt.redis.flushdb()  # the scheduled retry is lost: only the sweeper is left
+            assert sweep(rt.db, rt.redis, grace=dt.timedelta(0)).requeued == []
+        assert [round(w) for w in waits] == [30, 120, 600]
+        assert send_message(message_id) == "failed"
+        assert len(fake_twilio.requests) == 4
+
+
+def test_a_report_racing_the_send_commit_is_applied_by_the_second_look(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The send commits its provider id (and finds no early report) between the
+    report's first look-up and its push to Redis: the second look-up applies it."""
+    rt = runtime.current()
+    sid = "SM" + "f" * 32
+    message_id = queue()
+    with rt.db.session() as session:  # the job has claimed it and is talking to Twilio
+        claimed = session.get_one(Message, message_id)
+        claimed.status, claimed.provider = "sending", "twilio"
+    original = delivery.apply_status
+    looks: list[bool] = []
+
+    def racing(db, update):  # type: ignore[no-untyped-def]
+        found = original(db, update)
+        looks.append(found)
+        if len(looks) == 1:  # the job commits right after this first look...
+            with rt.db.session() as session:
+                sent = session.get_one(Message, message_id)
+                sent.provider_id, sent.status = sid, "sent"
+            assert delivery.apply_early(rt.db, rt.redis, "twilio", sid) == 0  # ...too early
+        return found
+
+    monkeypatch.setattr(delivery, "apply_status", racing)
+    assert delivery.receive(rt.db, rt.redis, StatusUpdate("twilio", sid, "failed", "30006"))
+    assert looks == [False, True]
+    assert (message(message_id).status, message(message_id).error_code) == ("failed", "30006")
+
+
+def test_early_reports_are_applied_once(app: Flask) -> None:
+    rt = runtime.current()
+    sid = "SM" + "a" * 32
+    assert delivery.receive(rt.db, rt.redis, StatusUpdate("twilio", sid, "delivered")) is False
+    message_id = queue()
+    with rt.db.session() as session:
+        sent = session.get_one(Message, message_id)
+        sent.provider, sent.provider_id, sent.status = "twilio", sid, "sent"
+    assert delivery.apply_early(rt.db, rt.redis, "twilio", sid) == 1
+    assert delivery.apply_early(rt.db, rt.redis, "twilio", sid) == 0
+    assert message(message_id).status == "delivered"
+
+
+def test_a_report_matches_only_an_outbound_message_of_its_own_provider(app: Flask) -> None:
+    rt = runtime.current()
+    shared = "SHARED0000000001"
+    outbound = queue()
+    with rt.db.session() as session:
+        sent = session.get_one(Message, outbound)
+        sent.provider, sent.provider_id, sent.status = "twilio", shared, "sent"
+        inbound = Message(direction="in", channel="africastalking", provider="africastalking",
+                          provider_id=shared, contact_id=sent.contact_id, body="Bonjour",
+                          status="handled", kind="sms")  # fmt: skip
+        session.add(inbound)
+    report = StatusUpdate("africastalking", shared, "failed", "UserInBlackList")
+    assert delivery.receive(rt.db, rt.redis, report) is False
+    with rt.db.session() as session:
+        statuses = sorted(m.status for m in session.query(Message))
+    assert statuses == ["handled", "sent"]
+    assert message(outbound).contact.opted_out is False

@@ -242,3 +242,18 @@ def test_a_case_nobody_could_be_texted_for_is_assigned_from_the_console(
         client, act(client, reference, "assign", focal_point="iom-bko-fr")
     )
     assert referrals_of(reference)[-1].status == "notified"
+
+
+@pytest.mark.parametrize("flag", ["blocked", "invalid_number"])
+def test_no_reply_to_a_blocked_or_unreachable_reporter(
+    ref: str, client_as: Client, flag: str
+) -> None:
+    with runtime.current().db.session() as session:
+        contact = Contact.find(session, REPORTER)
+        assert contact is not None
+        setattr(contact, flag, True)
+    client = client_as("coordinator")
+    assert f"/console/cases/{ref}/act/reply" not in client.get(f"/console/cases/{ref}").text
+    response = act(client, ref, "reply", text="Bonjour")
+    assert response.status_code == 400 and outbound("console") == []
+    assert audit_rows("case.reply") == []

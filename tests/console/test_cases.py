@@ -344,3 +344,23 @@ def test_numbers_typed_in_the_landmark_are_masked_until_revealed(
     assert sent and not any("76123445" in (body or "") for body in sent)  # the referral SMS
     shown = post(client, f"{path}/reveal", {}, page=path).get_data(as_text=True)
     assert "chez Awa tel76123445" in shown and "appeler 66/12/34/45" in shown
+
+
+def test_numbers_in_referral_notes_are_masked_until_revealed(
+    cases: dict[str, str], client_as: Client
+) -> None:
+    """A focal point's NOTE may carry a number: the timeline masks it like a message."""
+    from gateway.referrals import actions
+
+    reference = cases["iom"]
+    with runtime.current().db.session() as session:
+        referral = session.scalars(
+            select(Referral).join(Alert).where(Alert.reference == reference)
+        ).one()
+        actions.note(session, referral, "Mere joignable au 76 55 44 33", "iom-bko-bm", "sms")
+    client = client_as("coordinator")
+    path = f"/console/cases/{reference}"
+    page = text(client, path)
+    assert "Mere joignable au" in page and "55 44 33" not in page
+    shown = post(client, f"{path}/reveal", {}, page=path).get_data(as_text=True)
+    assert "Mere joignable au 76 55 44 33" in shown

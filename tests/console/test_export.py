@@ -101,3 +101,16 @@ def test_an_export_over_the_limit_says_it_was_cut(
     table = rows(client_as("coordinator"))
     assert len(table) == 2
     assert table[-1]["case"].startswith("TRUNCATED: more than 1 cases")
+
+
+def test_personal_export_has_no_number_without_callback_consent(
+    app: Flask, client_as: Client
+) -> None:
+    load_directory()
+    silent = make_case(callback=False, phone="+22376000222")
+    client = client_as("admin")
+    (row,) = rows(client)
+    assert (row["reference"], row["consent_callback"]) == (silent, "no")
+    assert row["reporter_number"] == ""
+    assert "76000222" not in client.get(PATH).get_data(as_text=True)
+    assert "76 00 02 22" not in client.get(PATH).get_data(as_text=True)

@@ -285,3 +285,23 @@ def test_a_session_cookie_is_dead_after_sign_out(
 
     client.set_cookie(SESSION_COOKIE_NAME, stolen)  # the copy taken before sign-out
     assert client.get("/console/cases").status_code == 302, "signed-out session still works"
+
+
+def test_nothing_from_before_sign_in_survives_it(
+    client: FlaskClient, make_user: Callable[..., User]
+) -> None:
+    make_user("awa", "coordinator")
+    with client.session_transaction() as session:
+        session["planted"] = "before sign-in"
+    assert login(client, "awa").status_code == 302
+    with client.session_transaction() as session:
+        assert "planted" not in session and "_user_id" in session
+
+
+@pytest.mark.parametrize("target", ["/\t/evil.example/x", "/\x0b/evil.example"])
+def test_next_with_control_characters_never_leaves_the_site(
+    client: FlaskClient, make_user: Callable[..., User], target: str
+) -> None:
+    """Browsers drop tabs and such in URLs: "/<TAB>/evil.example" is "//evil.example"."""
+    make_user("awa", "coordinator")
+    assert login(client, "awa", next=target).headers["Location"] == "/console/"

@@ -263,3 +263,70 @@ def test_redis_holds_no_answers_only_a_liveness_mark(client) -> None:  # type: i
     for key in redis.scan_iter("*"):
         if redis.type(key) == b"string":
             assert b"Badalabougou" not in (redis.get(key) or b""), key
+
+
+def test_an_sms_whose_processing_died_midway_is_processed_later(app: Flask) -> None:
+    """The web process died after storing the SMS (claimed: `handling`) and before
+    stepping the conversation: the sweeper gives it back and a job processes it."""
+    from gateway import inbound
+    from gateway.channels.base import InboundMessage
+
+    rt = runtime.current()
+    sms = InboundMessage("twilio", "SM" + "e" * 32, ALICE, "Bonjour", utcnow())
+    stored = inbound.store(rt.db, sms, claim=True)
+    with rt.db.session() as session:
+        message = session.get_one(Message, stored.message_id)
+        message.claimed_at = utcnow() - dt.timedelta(minutes=10)
+    sweep(rt.db, rt.redis, grace=dt.timedelta(0))
+    assert count(Message, Message.direction == "in", Message.status == "received") == 1
+    work(app)
+    assert count(Message, Message.direction == "in", Message.status == "handled") == 1
+    assert "Langue" in outbound_texts(ALICE)[-1]
+
+
+def test_processing_a_message_again_steps_the_conversation_once(client) -> None:  # type: ignore[no-untyped-def]
+    """A process_inbound job run again (RQ redelivery, the sweeper) for a message
+    already handled must not step the conversation a second time."""
+    from gateway.jobs import process_inbound
+
+    send(client, ALICE, "Bonjour")
+    with runtime.current().db.session() as session:
+        (message_id,) = session.scalars(select(Message.id).where(Message.direction == "in"))
+    assert process_inbound(message_id) == "skipped"
+    assert len(outbound_texts(ALICE)) == 1
+
+
+def test_a_message_that_never_processes_fails_after_five_tries(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message that crashes the flow every time is not retried for ever."""
+    rt = runtime.current()
+    tries = {"n": 0}
+
+    def broken(session, message):  # type: ignore[no-untyped-def]
+        tries["n"] += 1
+        raise RuntimeError("a bug in the flow")
+
+    monkeypatch.setattr(rt.dispatch, "_sms_replies", broken)
+    send(app.test_client(), ALICE, "Bonjour")  # the first try, in the webhook
+    for _ in range(8):
+        sweep(rt.db, rt.redis, grace=dt.timedelta(0), now=utcnow() + dt.timedelta(seconds=1))
+        work(app)
+    assert tries["n"] == 5
+    assert count(Message, Message.direction == "in", Message.status == "failed") == 1
+
+
+def test_the_sweeper_leaves_young_or_already_queued_inbound_alone(app: Flask) -> None:
+    from gateway import inbound
+    from gateway.channels.base import InboundMessage
+    from gateway.jobs import enqueue_process
+
+    rt = runtime.current()
+    sms = InboundMessage("twilio", "SM" + "d" * 32, ALICE, "Bonjour", utcnow())
+    stored = inbound.store(rt.db, sms)  # received, not processed yet
+    later = utcnow() + dt.timedelta(seconds=1)
+    assert sweep(rt.db, rt.redis, grace=dt.timedelta(minutes=1), now=later).inbound == []
+    enqueue_process(rt.redis, stored.message_id)  # its job is waiting in Redis
+    assert sweep(rt.db, rt.redis, grace=dt.timedelta(0), now=later).inbound == []
+    rt.redis.flushdb()  # the job is lost: now the sweeper must queue it
+    assert sweep(rt.db, rt.redis, grace=dt.timedelta(0), now=later).inbound == [stored.message_id]

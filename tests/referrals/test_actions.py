@@ -160,3 +160,123 @@ def test_reply_to_reporter(ref: str) -> None:
     with current_referral(ref) as (session, referral), pytest.raises(ActionError) as error:
         actions.reply_to_reporter(session, referral, "Encore", "awa", CONSOLE)
     assert error.value.code == "no_reporter"
+
+
+def _referral_id(reference: str) -> int:
+    with current_referral(reference) as (_session, referral):
+        return referral.id
+
+
+def _overdue(reference: str) -> None:
+    import datetime as dt
+
+    from gateway.db import utcnow
+
+    with current_referral(reference) as (_session, referral):
+        referral.due_at = utcnow() - dt.timedelta(seconds=5)
+
+
+def test_an_escalation_job_acts_once_and_never_early(ref: str) -> None:
+    """Escalation jobs may fire early (rescheduled) or twice (the sweeper and RQ):
+    only the job of the current level, once it is due, texts anyone."""
+    from gateway.referrals.service import escalate_referral
+
+    referral_id = _referral_id(ref)
+    assert escalate_referral(referral_id, 0) == "not due"
+    _overdue(ref)
+    assert escalate_referral(referral_id, 0) == "escalated to backup"
+    _overdue(ref)  # the backup's deadline has passed too...
+    assert escalate_referral(referral_id, 0) == "skipped"  # ...but this is a stale level-0 job
+    with current_referral(ref) as (_session, referral):
+        assert (referral.level, referral.focal_point_id) == (1, "iom-bko-fr")
+    assert kinds().count("referral") == 2
+
+
+def test_routing_an_alert_again_makes_no_second_referral(ref: str) -> None:
+    """The routing job and the sweeper may both route an alert."""
+    from gateway.referrals.service import route_alert
+
+    with current_referral(ref) as (_session, referral):
+        alert_id = referral.alert_id
+    assert route_alert(alert_id) == "skipped"
+    assert kinds().count("referral") == 1
+    with runtime.current().db.session() as session:
+        assert len(session.scalars(select(Referral)).all()) == 1
+
+
+def test_the_sweeper_routes_an_alert_whose_routing_was_lost(app: Flask) -> None:
+    import datetime as dt
+
+    from gateway.db import utcnow
+    from gateway.sweeper import sweep
+    from tests.support import work
+
+    load_directory()
+    reference = make_case(route=False)  # routing failed and its job is gone
+    rt = runtime.current()
+    rt.redis.flushdb()
+    later = utcnow() + dt.timedelta(seconds=1)
+    assert sweep(rt.db, rt.redis, grace=dt.timedelta(0), now=later).referrals["routes"] == 1
+    work(app)
+    with current_referral(reference) as (_session, referral):
+        assert (referral.agency_id, referral.status) == ("iom", "notified")
+
+
+def test_the_sweeper_reschedules_a_lost_reminder(app: Flask, ref: str) -> None:
+    import datetime as dt
+
+    from gateway.db import utcnow
+    from gateway.sweeper import sweep
+    from tests.support import work
+
+    with current_referral(ref) as (session, referral):
+        actions.accept(session, referral, "iom-bko-bm", SMS)
+    with current_referral(ref) as (_session, referral):
+        referral.reminder_due_at = utcnow() - dt.timedelta(minutes=1)
+    rt = runtime.current()
+    rt.redis.flushdb()  # the scheduled reminder is lost
+    before = kinds().count("referral")
+    sweep(rt.db, rt.redis, grace=dt.timedelta(0))
+    work(app)
+    assert kinds().count("referral") == before + 1
+
+
+def test_a_reminder_goes_to_the_supervisor_when_whoever_accepted_left(ref: str) -> None:
+    import datetime as dt
+
+    from gateway.db import utcnow
+    from gateway.models import FocalPointRecord
+    from gateway.referrals.service import remind_referral
+
+    with current_referral(ref) as (session, referral):
+        actions.accept(session, referral, "iom-bko-bm", SMS)
+    with current_referral(ref) as (session, referral):
+        referral.reminder_due_at = utcnow() - dt.timedelta(minutes=1)
+        session.get_one(FocalPointRecord, "iom-bko-bm").active = False
+        referral_id = referral.id
+    assert remind_referral(referral_id) == "reminded"
+    with runtime.current().db.session() as session:
+        last = session.scalars(
+            select(Message).where(Message.kind == "referral").order_by(Message.id.desc())
+        ).first()
+        supervisor = session.get_one(FocalPointRecord, "iom-sup")
+        assert last is not None and last.contact_id == supervisor.contact_id
+
+
+def test_reminders_wait_their_time_and_keep_coming(ref: str) -> None:
+    """A reminder job that fires early does nothing; one that reminds starts the next."""
+    import datetime as dt
+
+    from gateway.db import utcnow
+    from gateway.referrals.service import remind_referral
+
+    with current_referral(ref) as (session, referral):
+        actions.accept(session, referral, "iom-bko-bm", SMS)
+        referral_id = referral.id
+    assert remind_referral(referral_id) == "not due"  # reminder_after: 3 days
+    with current_referral(ref) as (_session, referral):
+        referral.reminder_due_at = utcnow() - dt.timedelta(minutes=1)
+    assert remind_referral(referral_id) == "reminded"
+    with current_referral(ref) as (_session, referral):
+        assert referral.reminder_due_at is not None
+        assert referral.reminder_due_at > utcnow() + dt.timedelta(days=2)

@@ -301,3 +301,70 @@ def test_training_messages_never_touch_a_real_referral(
     simulated_focal_point = Phone(runtime.current(), IOM_BM)
     (answer,) = simulated_focal_point.sms(f"OK {ref}")
     assert ref in answer and referrals()[0].status == "notified"
+
+
+def test_info_to_the_acceptor_hides_the_number_without_call_back_consent(
+    loop_app: Flask, fake_twilio: FakeTwilio
+) -> None:
+    client = loop_app.test_client()
+    sms(client, REPORTER, "Bonjour")
+    for answer in [*ANSWERS[:9], "non", "oui"]:  # no call back, SMS updates yes
+        sms(client, REPORTER, answer)
+    work(loop_app)
+    alert = runtime_alert()
+    assert alert.consent_callback is False
+    sms(client, IOM_BM, f"OK {alert.reference}")
+    sms(client, IOM_BM, f"INFO {alert.reference}")
+    work(loop_app)
+    info = texts_to(fake_twilio, IOM_BM)[-1]
+    assert alert.reference in info and "76123445" not in info
+
+
+def test_only_who_accepted_may_close(loop_app: Flask, fake_twilio: FakeTwilio) -> None:
+    ref = report(loop_app, fake_twilio)
+    escalate_to_backup()
+    client = loop_app.test_client()
+    sms(client, IOM_FR, f"OK {ref}")  # the backup takes it
+    sms(client, IOM_BM, f"FIN {ref} réunifié")  # the first person may not close it
+    work(loop_app)
+    assert "impossible" in texts_to(fake_twilio, IOM_BM)[-1]
+    (referral,) = referrals()
+    assert (referral.status, referral.accepted_by) == ("accepted", "iom-bko-fr")
+
+
+def test_a_focal_phone_guessing_references_learns_nothing_but_keeps_its_cases(
+    loop_app: Flask, fake_twilio: FakeTwilio
+) -> None:
+    """Past LOOKUP_FAILURE_LIMIT (5) failed look-ups, another agency's case is
+    answered like an unknown reference; the guesser's own cases still work."""
+    ref = report(loop_app, fake_twilio)
+    client = loop_app.test_client()
+    dnds = "+22365000201"
+    sms(client, dnds, f"OK {ref}")
+    work(loop_app)
+    assert "pas attribu" in texts_to(fake_twilio, dnds)[-1]  # before: "not yours"
+    for _ in range(6):
+        sms(client, dnds, "OK BBBBBB")
+        sms(client, IOM_BM, "OK BBBBBB")
+    sms(client, dnds, f"OK {ref}")
+    work(loop_app)
+    answer = texts_to(fake_twilio, dnds)[-1]
+    assert "inconnue" in answer and "pas attribu" not in answer
+    sms(client, IOM_BM, f"OK {ref}")  # six typos do not lock IOM out of its own case
+    work(loop_app)
+    assert referrals()[0].status == "accepted"
+
+
+def test_a_reporter_who_sent_stop_is_not_notified(loop_app: Flask, fake_twilio: FakeTwilio) -> None:
+    ref = report(loop_app, fake_twilio)
+    client = loop_app.test_client()
+    sms(client, REPORTER, "STOP")
+    work(loop_app)
+    sms(client, IOM_BM, f"OK {ref}")
+    work(loop_app)
+    assert referrals()[0].status == "accepted"
+    with runtime.current().db.session() as session:
+        notices = session.scalars(
+            select(Message.id).where(Message.direction == "out", Message.kind == "notification")
+        ).all()
+    assert notices == []

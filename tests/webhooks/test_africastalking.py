@@ -227,3 +227,13 @@ def test_a_failed_screen_is_answered_in_the_language_the_person_chose(client, mo
     monkeypatch.setattr(rt.dispatch, "handle_ussd", broken)
     answer = post_at(client, USSD, {**ussd_new, "text": ""}).get_data(as_text=True)
     assert answer == rt.dispatch.unavailable_screen(None) == rt.dispatch.unavailable_screen("fr")
+
+
+def test_session_end_without_the_token_is_refused_and_changes_nothing(client, payload) -> None:  # type: ignore[no-untyped-def]
+    """Anyone knowing a sessionId could otherwise abandon a reporter's conversation."""
+    end = payload("africastalking", "ussd_end")
+    ussd(client, end["sessionId"], [])
+    path = "/webhooks/africastalking/ussd/end"
+    assert client.post(path, data=end).status_code == 403
+    assert client.post(path + "?token=wrong", data=end).status_code == 403
+    assert count(Conversation, Conversation.status == "abandoned") == 0

@@ -228,3 +228,33 @@ def test_an_unreachable_handset_is_sent_again_later(
 def test_unsigned_status_callback_is_refused(client) -> None:  # type: ignore[no-untyped-def]
     form = {"MessageSid": "SM" + "b" * 32, "MessageStatus": "delivered"}
     assert client.post("/webhooks/twilio/status", data=form).status_code == 403
+
+
+def _sent_on_twilio(sid: str, attempts: int) -> int:
+    from gateway.models import Contact
+    from gateway.outbox import queue_outbound
+
+    with runtime.current().db.session() as session:
+        contact = Contact.get_or_create(session, REPORTER)
+        message = queue_outbound(session, contact=contact, text=sid[-4:], channel="twilio")
+        message.provider, message.provider_id = "twilio", sid
+        message.status, message.attempts = "sent", attempts
+        return message.id
+
+
+def test_an_unreachable_handset_is_not_sent_again_at_once_nor_for_ever(client) -> None:  # type: ignore[no-untyped-def]
+    """30003: sent again after REDELIVERY_DELAY, and only while attempts are left."""
+    from gateway.jobs import max_send_attempts
+    from gateway.sweeper import sweep
+
+    rt = runtime.current()
+    first = _sent_on_twilio("SM" + "1" * 32, attempts=1)
+    last = _sent_on_twilio("SM" + "2" * 32, attempts=max_send_attempts())
+    for sid in ("SM" + "1" * 32, "SM" + "2" * 32):
+        form = {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "30003"}
+        assert post_twilio(client, "/webhooks/twilio/status", form).status_code == 200
+    rt.redis.flushdb()
+    assert sweep(rt.db, rt.redis, grace=dt.timedelta(0)).requeued == []  # not before 10 min
+    with rt.db.session() as session:
+        assert session.get_one(Message, first).status == "retrying"
+        assert session.get_one(Message, last).status == "undelivered"  # no attempt left
