@@ -91,12 +91,6 @@ def send_wait(redis: Redis, provider: str, segments: int, rate: int) -> float:
     return wait
 
 
-def take_send_slot(redis: Redis, provider: str, segments: int, rate: int) -> bool:
-    """Count ``segments`` against ``provider``'s budget for this second; False if
-    over it or while the provider is paused."""
-    return send_wait(redis, provider, segments, rate) == 0
-
-
 def loop_detected(redis: Redis, contact_id: int, text_hash: str, limit: int) -> bool:
     """Count one more send of a text (by its keyed hash) to ``contact_id``; True over ``limit``."""
     subject = f"loop:{contact_id}:{text_hash[:32]}"

@@ -16,7 +16,7 @@ from gateway.db import utcnow
 from gateway.jobs import EXHAUSTED
 from gateway.models import Contact, Message
 from gateway.outbox import queue_outbound
-from gateway.throttle import take_send_slot
+from gateway.throttle import send_wait
 from tests.fakes.providers import FakeAfricasTalking, FakeTwilio, Reply
 from tests.support import work
 
@@ -269,13 +269,13 @@ def test_rate_limit_holds_back_sends_over_the_budget(make_app, fake_twilio: Fake
 def test_send_slot_counts_segments(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     redis = runtime.current().redis
     monkeypatch.setattr("gateway.throttle.time.time", lambda: 1_000_000.5)
-    assert take_send_slot(redis, "unit", 3, rate=4)
-    assert not take_send_slot(redis, "unit", 3, rate=4)  # 6 segments > 4 this second
-    assert not take_send_slot(redis, "unit", 2, rate=4)  # 5 > 4
-    assert take_send_slot(redis, "unit", 1, rate=4)  # refused tries gave their share back
-    assert take_send_slot(redis, "lone", 9, rate=4)  # one big message still goes, alone
+    assert not send_wait(redis, "unit", 3, rate=4)
+    assert send_wait(redis, "unit", 3, rate=4)  # 6 segments > 4 this second
+    assert send_wait(redis, "unit", 2, rate=4)  # 5 > 4
+    assert not send_wait(redis, "unit", 1, rate=4)  # refused tries gave their share back
+    assert not send_wait(redis, "lone", 9, rate=4)  # one big message still goes, alone
     monkeypatch.setattr("gateway.throttle.time.time", lambda: 1_000_001.5)
-    assert take_send_slot(redis, "unit", 3, rate=4)  # a new second, a new budget
+    assert not send_wait(redis, "unit", 3, rate=4)  # a new second, a new budget
 
 
 def test_exhausted_messages_are_listed_and_sent_again(app: Flask, fake_twilio: FakeTwilio) -> None:
