@@ -104,6 +104,38 @@ def drop_pg_database(name: str, admin_url: str = PG_ADMIN_URL) -> None:
     engine.dispose()
 
 
+def production_settings(
+    database_url: str, redis_url: str, twilio_url: str, at_url: str, data_keys: str
+) -> dict[str, str]:
+    """The settings every process of a stack runs with: production, on loopback.
+
+    Production so that the benchmark measures what a deployment runs; the
+    values must pass :func:`gateway.config.validate` (tests/test_bench_stack.py).
+    """
+    return dict(
+        RELAIS_ENV="production",
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        SECRET_KEY="bench-secret-key-for-loopback-runs-only",  # noqa: S106 - >= 32 characters
+        DATA_KEYS=data_keys,
+        PUBLIC_BASE_URL=PUBLIC,
+        SMS_PROVIDER="twilio",
+        TWILIO_ACCOUNT_SID=TWILIO_SID,
+        TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
+        TWILIO_FROM="+22365123456",
+        TWILIO_API_BASE_URL=twilio_url,
+        AT_USERNAME="relais",
+        AT_API_KEY="bench-at-api-key",
+        AT_API_BASE_URL=at_url,
+        AT_WEBHOOK_TOKEN=AT_TOKEN,
+        # Every bench request comes from 127.0.0.1: a per-IP limit would
+        # measure the limiter, not Relais.
+        WEBHOOK_IP_LIMIT="0",
+        SEND_RATE="0",
+        LOG_LEVEL="INFO",
+    )
+
+
 @dataclass
 class Stack:
     """Everything one benchmark run talks to; use as a context manager."""
@@ -156,28 +188,11 @@ class Stack:
         """Production settings pointing at this stack (overridable)."""
         assert self.redis and self.twilio and self.at
         env = dict(os.environ)
+        env["PATH"] = BIN + os.pathsep + env.get("PATH", "")
         env.update(
-            PATH=BIN + os.pathsep + env.get("PATH", ""),
-            RELAIS_ENV="production",
-            DATABASE_URL=self.database_url,
-            REDIS_URL=self.redis.url,
-            SECRET_KEY="bench-secret-key",  # noqa: S106
-            DATA_KEYS=self.data_keys,
-            PUBLIC_BASE_URL=PUBLIC,
-            SMS_PROVIDER="twilio",
-            TWILIO_ACCOUNT_SID=TWILIO_SID,
-            TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
-            TWILIO_FROM="+22365123456",
-            TWILIO_API_BASE_URL=self.twilio.url,
-            AT_USERNAME="relais",
-            AT_API_KEY="bench-at-api-key",
-            AT_API_BASE_URL=self.at.url,
-            AT_WEBHOOK_TOKEN=AT_TOKEN,
-            # Every bench request comes from 127.0.0.1: a per-IP limit would
-            # measure the limiter, not Relais.
-            WEBHOOK_IP_LIMIT="0",
-            SEND_RATE="0",
-            LOG_LEVEL="INFO",
+            production_settings(
+                self.database_url, self.redis.url, self.twilio.url, self.at.url, self.data_keys
+            )
         )
         env.update(self.settings)
         env.update(extra)
