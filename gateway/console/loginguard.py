@@ -86,10 +86,18 @@ def refund_ip_attempt(ip_hash: str | None) -> None:
         log.warning("login_throttle_unavailable", error=type(exc).__name__)
 
 
-def _reserve(user_id: int, now: dt.datetime) -> dt.datetime | bool | None:
+@dataclass(frozen=True)
+class Reservation:
+    """What counting an attempt found: the account was already locked, or
+    this attempt was counted (and may itself have reached the limit)."""
+
+    locked_before: bool
+    locked_by_this: bool
+
+
+def _reserve(user_id: int, now: dt.datetime) -> Reservation:
     """Count an attempt on the account before its password is checked, in a
-    transaction of its own: False when the account is locked, else the lock
-    this attempt set (None: not locked by it).
+    transaction of its own.
 
     One conditional UPDATE, so of 30 guesses sent at once only
     ``LOGIN_MAX_FAILURES`` get a password check; before, each read "not
@@ -108,12 +116,12 @@ def _reserve(user_id: int, now: dt.datetime) -> dt.datetime | bool | None:
                 failed_logins=count,
                 locked_until=case((count >= settings.LOGIN_MAX_FAILURES, lock), else_=None),
             )
-            .returning(User.failed_logins, User.locked_until)
+            .returning(User.locked_until)
             .execution_options(synchronize_session=False)
         ).first()
     if row is None:
-        return False
-    return row[1] if isinstance(row[1], dt.datetime) else None
+        return Reservation(locked_before=True, locked_by_this=False)
+    return Reservation(locked_before=False, locked_by_this=row[0] is not None)
 
 
 def attempt(username: str, password: str, now: dt.datetime | None = None) -> Outcome:
@@ -138,14 +146,14 @@ def attempt(username: str, password: str, now: dt.datetime | None = None) -> Out
     with rt.db.session() as session:
         user = session.get_one(User, user_id)
         password_ok = user.check_password(password)  # the same cost on every path
-        if reserved is False:
+        if reserved.locked_before:
             audit.record(session, ANONYMOUS, "login.failed", "user", user.username, "locked")
             return Outcome(None, "locked")
         if not password_ok:
             audit.record(
                 session, ANONYMOUS, "login.failed", "user", user.username, "wrong password"
             )
-            if reserved is not None:  # this attempt reached the limit
+            if reserved.locked_by_this:
                 audit.record(
                     session,
                     "system",
