@@ -9,7 +9,6 @@ relais keys generate     print a new data key for DATA_KEYS
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sys
 
@@ -165,12 +164,25 @@ def worker(burst: bool, no_scheduler: bool, processes: int | None) -> None:
 
 @main.command()
 @with_appcontext
-def sweep() -> None:
-    """Re-enqueue every message whose job Redis lost (once)."""
-    from gateway.sweeper import sweep as run_sweep
+@click.option(
+    "--wait",
+    type=click.FloatRange(0, 600),
+    default=30,
+    show_default=True,
+    help="Seconds to wait for a worker's sweep to finish.",
+)
+def sweep(wait: float) -> None:
+    """Re-enqueue every message whose job Redis lost (once).
 
-    rt = runtime.current()
-    report = run_sweep(rt.db, rt.redis, grace=dt.timedelta(seconds=rt.settings.SWEEP_GRACE))
+    Uses SEND_STUCK_AFTER and SWEEP_GRACE, and the workers' sweep lock, as
+    the workers' own sweep does: a shorter delay would resend an SMS whose
+    provider is still answering.
+    """
+    from gateway.worker import sweep_now
+
+    report = sweep_now(runtime.current().redis, wait=wait)
+    if report is None:
+        raise click.ClickException("a worker is sweeping right now; run this again in a minute")
     click.echo(
         f"requeued {len(report.requeued)}, recovered from crashed sends "
         f"{len(report.recovered_stuck)}, still queued in Redis {report.skipped_live}"

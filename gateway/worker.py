@@ -29,7 +29,7 @@ from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from gateway import queues, runtime
 from gateway.logs import get_logger
 from gateway.scheduler import RelaisScheduler
-from gateway.sweeper import sweep
+from gateway.sweeper import SweepReport, sweep
 
 log = get_logger(__name__)
 SWEEP_LOCK = "relais:sweeper:lock"
@@ -122,26 +122,37 @@ class RelaisWorker(SimpleWorker):
         run_sweep_if_free(self.connection)
 
 
-def run_sweep_if_free(connection: Any) -> bool:
-    """Sweep unless another worker holds the lock; returns whether it swept."""
+def sweep_now(connection: Any, *, wait: float = 0) -> SweepReport | None:
+    """One sweep with the configured delays, under the lock the workers share.
+
+    None when another process holds the lock (after waiting up to ``wait``
+    seconds): two sweeps at once could both requeue the same message.
+    """
     rt = runtime.current()
     lock = connection.lock(SWEEP_LOCK, timeout=max(rt.settings.SWEEP_INTERVAL, 10))
-    if not lock.acquire(blocking=False):
-        return False
+    if not lock.acquire(blocking=wait > 0, blocking_timeout=wait or None):
+        return None
     try:
-        sweep(
+        return sweep(
             rt.db,
             rt.redis,
             grace=dt.timedelta(seconds=rt.settings.SWEEP_GRACE),
             stuck_after=dt.timedelta(seconds=rt.settings.SEND_STUCK_AFTER),
         )
-        schedule_daily_purge(connection)
-    except Exception as exc:  # keep the worker alive; next interval tries again
-        log.error("sweep_failed", error=type(exc).__name__)
     finally:
         # The lock may have expired or Redis gone away; nothing to undo then.
         with contextlib.suppress(Exception):
             lock.release()
+
+
+def run_sweep_if_free(connection: Any) -> bool:
+    """Sweep unless another worker holds the lock; returns whether it swept."""
+    try:
+        if sweep_now(connection) is None:
+            return False
+        schedule_daily_purge(connection)
+    except Exception as exc:  # keep the worker alive; next interval tries again
+        log.error("sweep_failed", error=type(exc).__name__)
     return True
 
 
