@@ -92,7 +92,12 @@ def send_wait(redis: Redis, provider: str, segments: int, rate: int) -> float:
 
 
 def loop_detected(redis: Redis, contact_id: int, text_hash: str, limit: int) -> bool:
-    """Count one more send of a text (by its keyed hash) to ``contact_id``; True over ``limit``."""
+    """Count one more send of a text (by its keyed hash) to ``contact_id``; True over ``limit``.
+
+    A ``limit`` of 0 turns the guard off, as 0 does for the other limits.
+    """
+    if limit <= 0:
+        return False
     subject = f"loop:{contact_id}:{text_hash[:32]}"
     return window_count(redis, subject, LOOP_WINDOW_SECONDS) > limit
 

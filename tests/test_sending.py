@@ -255,6 +255,15 @@ def test_loop_guard_suppresses_the_same_text_repeated(make_app, fake_twilio: Fak
         assert len(fake_twilio.requests) == 3
 
 
+def test_loop_guard_limit_0_turns_the_guard_off(make_app, fake_twilio: FakeTwilio) -> None:  # type: ignore[no-untyped-def]
+    """0 means "no limit" for every other limit; here it suppressed every SMS."""
+    app = make_app(LOOP_GUARD_LIMIT=0)
+    with app.app_context():
+        ids = [queue("Réponse automatique") for _ in range(3)]
+        work(app)
+        assert [message(i).status for i in ids] == ["sent"] * 3
+
+
 def test_rate_limit_holds_back_sends_over_the_budget(make_app, fake_twilio: FakeTwilio) -> None:  # type: ignore[no-untyped-def]
     app = make_app(SEND_RATE=1)
     with app.app_context():
