@@ -21,7 +21,7 @@ from sqlalchemy import select
 from gateway import queues, runtime
 from gateway.models import DirectoryVersion
 from gateway.phones import mask
-from gateway.referrals import store
+from gateway.referrals import store, webhook
 from gateway.referrals.directory import Directory
 from gateway.vocabulary import AGE_BANDS, CONCERNS, LANGUAGES, RISKS, SEXES
 
@@ -233,14 +233,19 @@ def failed_jobs() -> list[FailedJob]:
                 continue
             error = exception_type(_trace(job))
             found.append(FailedJob(job_id, name, job.func_name, job.ended_at, error))
+    # A failed agency delivery outlives its job: the referral still says so.
+    for referral_id in webhook.failed_without_job({job.job_id for job in found}):
+        found.append(FailedJob(webhook.job_id(referral_id), webhook.QUEUE, None, None, "unknown"))
     return found
 
 
 def retry_failed(job_id: str | None) -> tuple[int, int]:
     """Requeue the failed job ``job_id``, or every one (None): (requeued, skipped)."""
     requeued = skipped = 0
+    seen: set[str] = set()
     for _name, registry in _failed_registries():
         current = [one for one, _job in queues.still_failed(registry, prune=True)]
+        seen.update(current)
         ids = current if job_id is None else [job_id] if job_id in current else []
         for one in ids:
             try:
@@ -248,6 +253,14 @@ def retry_failed(job_id: str | None) -> tuple[int, int]:
                 requeued += 1
             except (InvalidJobOperation, NoSuchJobError):
                 skipped += 1
+    # Agency deliveries whose failed job expired are queued again from the referral.
+    asked = webhook.referral_of(job_id) if job_id is not None else None
+    if job_id is None:
+        expired = webhook.failed_without_job(seen)
+    else:
+        expired = [asked] if asked is not None and job_id not in seen else []
+    redis = runtime.current().redis
+    requeued += sum(webhook.deliver_again(redis, referral_id) for referral_id in expired)
     return requeued, skipped
 
 

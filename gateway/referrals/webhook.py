@@ -11,7 +11,10 @@ or network error fails the attempt. The referral's ``webhook_status`` records
 the outcome, so a delivery whose job Redis lost is queued again by the
 sweeper (:mod:`gateway.referrals.sweep`). A missing secret is a configuration
 error: the job fails at once, shows in ``relais jobs failed`` and can be
-retried with ``relais jobs retry`` once the variable is set.
+retried with ``relais jobs retry`` once the variable is set. A failed job
+expires after a week (``FAILURE_TTL``); the referral still says ``failed``, so
+``relais jobs failed`` keeps listing the delivery and ``relais jobs retry``
+queues it again from the referral (:func:`deliver_again`).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any
 import requests
 from redis import Redis
 from rq import Retry, get_current_job
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from gateway import queues, runtime
 from gateway.logs import get_logger
@@ -141,6 +144,39 @@ def _target(referral_id: int) -> tuple[str, Webhook, bytes] | None:
         if agency is None or agency.webhook is None:
             return None
         return agency.id, agency.webhook, encode(payload(referral))
+
+
+def referral_of(job: str) -> int | None:
+    """The referral id of a delivery's job id (``webhook-12`` → 12); None for other jobs."""
+    prefix, _, number = job.partition("-")
+    return int(number) if prefix == "webhook" and number.isdigit() else None
+
+
+def failed_without_job(known_jobs: set[str]) -> list[int]:
+    """Real referrals whose delivery failed and whose job is not among ``known_jobs``
+    (RQ's failed jobs): the job expired after ``FAILURE_TTL`` or Redis lost it."""
+    with runtime.current().db.session() as session:
+        ids = session.scalars(
+            select(Referral.id)
+            .where(Referral.webhook_status == "failed", Referral.is_training.is_(False))
+            .order_by(Referral.id)
+        )
+        return [one for one in ids if job_id(one) not in known_jobs]
+
+
+def deliver_again(redis: Redis, referral_id: int) -> bool:
+    """Queue a failed delivery again from its referral; False unless it had failed."""
+    with runtime.current().db.session() as session:
+        changed = session.execute(
+            update(Referral)
+            .where(Referral.id == referral_id, Referral.webhook_status == "failed")
+            .values(webhook_status="pending", updated_at=Referral.updated_at)
+            .returning(Referral.id)
+        ).first()
+    if changed is not None:
+        # Pending from here: if this enqueue is lost, the sweeper queues it again.
+        enqueue_delivery(redis, referral_id)
+    return changed is not None
 
 
 def enqueue_delivery(redis: Redis, referral_id: int) -> None:

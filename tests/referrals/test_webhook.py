@@ -320,6 +320,32 @@ def test_missing_secret_fails_at_once_then_retry_delivers(
     assert webhook_status(referral_id) == "delivered"
 
 
+def test_a_failed_delivery_outlives_its_expired_job(
+    hooked: Flask, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RQ forgets a failed job after a week; the referral still says "failed".
+    It stayed a problem on the status page for ever, and `jobs retry` answered
+    "no failed job": nothing could deliver it or clear it."""
+    monkeypatch.delenv(SECRET_ENV)
+    first, second = make_referral(), make_referral()
+    work(hooked)
+    assert webhook_status(first) == webhook_status(second) == "failed"
+    runtime.current().redis.flushdb()  # the failed jobs expired
+    listed = jobs(hooked, "failed").splitlines()
+    assert f"webhook-{first}  default  (job data expired)" in listed
+    assert f"webhook-{second}  default  (job data expired)" in listed
+
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    assert jobs(hooked, "retry", f"webhook-{first}").strip() == "requeued 1 job(s)"
+    assert webhook_status(first) == "pending" and webhook_status(second) == "failed"
+    assert jobs(hooked, "retry", "--all").strip() == "requeued 1 job(s)"
+    work(hooked)
+    assert len(httpserver.log) == 2
+    assert webhook_status(first) == webhook_status(second) == "delivered"
+    assert jobs(hooked, "failed").strip() == "no failed jobs"
+
+
 def test_sweeper_queues_again_a_delivery_that_redis_lost(
     hooked: Flask, httpserver: HTTPServer
 ) -> None:
