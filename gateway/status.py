@@ -14,7 +14,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from rq import Worker
 from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session, aliased
@@ -25,6 +24,7 @@ from gateway.logs import get_logger
 from gateway.models import Alert, Contact, FocalPointRecord, Message, Referral
 from gateway.models.message import PENDING, Direction, Status
 from gateway.referrals.lifecycle import NEW, REJECTED
+from gateway.status_advice import PROBLEMS
 
 log = get_logger(__name__)
 
@@ -62,6 +62,10 @@ class DatabaseFigures:
     # invalid): routing and escalation skip them.
     focal_points_unreachable: int
     webhooks: dict[str, int]  # pending / failed agency-webhook deliveries
+    # Real outbound messages that failed for good within FAILED_RECENTLY, the
+    # window `relais messages failed` lists: the problem clears on its own
+    # once nothing new fails, which an all-time count never did.
+    messages_failed_recently: int = 0
 
 
 @dataclass
@@ -83,77 +87,11 @@ class Snapshot:
     problems: list[str] = field(default_factory=list)  # keys of :data:`PROBLEMS`
 
 
-# What an operator must look at, in the order of urgency.
-PROBLEMS = (
-    "database_down",
-    "redis_down",
-    "no_worker",
-    "referrals_overdue",
-    "cases_unheld",
-    "focal_points_unreachable",
-    "alerts_unrouted",
-    "sends_stuck",
-    "sends_failing",
-    "failed_jobs",
-    "messages_failed",
-    "webhooks_failed",
-)
 SENDS_STUCK_AFTER = 300  # seconds the oldest pending send may wait
 SENDS_FAILING_AFTER = 1800  # seconds a message may go unsent, retries included
 # Undelivered because the handset is off or unknown: a retry later is normal.
 HANDSET_CODES = ("30003", "30008")
-
-# What each problem means and what to check, in the operator's words.
-ADVICE = {
-    "database_down": _l(
-        "The database does not answer (or has no tables): new reports cannot be stored and"
-        " providers will retry. Check the database server, DATABASE_URL and that the release"
-        " step (relais release) ran."
-    ),
-    "redis_down": _l(
-        "Redis does not answer: replies and referrals wait in the database and leave once it is"
-        " back. Check the Redis server and REDIS_URL."
-    ),
-    "no_worker": _l(
-        "No worker is running: nothing is sent, routed or escalated. Start the worker process"
-        " (relais worker)."
-    ),
-    "referrals_overdue": _l(
-        "Referrals are more than five minutes past their escalation time: escalations are not"
-        " running. Check that a worker (with its scheduler) is running."
-    ),
-    "cases_unheld": _l(
-        "Cases nobody holds: refused by every focal point planned for them and by the fallback"
-        " agency, or opened when nobody of the agency was active. Open Cases with the status"
-        " \u201crefused\u201d or \u201cnew\u201d and assign or transfer each one."
-    ),
-    "focal_points_unreachable": _l(
-        "Active focal points whose number cannot receive SMS (opted out, blocked or reported"
-        " invalid by the provider): referrals skip them. Check these people and their numbers"
-        " with their agency, and correct the directory."
-    ),
-    "alerts_unrouted": _l(
-        "Alerts are waiting more than a minute for routing. Check the worker and that a directory"
-        " is loaded."
-    ),
-    "sends_stuck": _l(
-        "The oldest message waiting to be sent has waited more than five minutes. Check the"
-        " worker and the SMS provider (Failed jobs, message log)."
-    ),
-    "sends_failing": _l(
-        "A message has waited more than 30 minutes to leave, retries included: the SMS provider"
-        " refuses or does not answer (account, balance, outage). See the error codes in the"
-        " message log (status “retrying”) and the provider's status page."
-    ),
-    "failed_jobs": _l("Background jobs failed after all their retries: see Failed jobs."),
-    "messages_failed": _l(
-        "Outbound messages failed for good: filter the message log by status \u201cfailed\u201d;"
-        " resend them with relais messages retry."
-    ),
-    "webhooks_failed": _l(
-        "Agency-webhook deliveries failed after all their retries: see Failed jobs (webhook-…)."
-    ),
-}
+FAILED_RECENTLY = dt.timedelta(hours=72)
 
 
 def database_figures(session: Session, now: dt.datetime) -> DatabaseFigures:
@@ -226,6 +164,15 @@ def database_figures(session: Session, now: dt.datetime) -> DatabaseFigures:
         )
         or 0,
         webhooks={state: hooks.get(state, 0) for state in WEBHOOK_STATES},
+        messages_failed_recently=session.scalar(
+            select(func.count()).where(
+                Message.direction == Direction.OUT,
+                Message.status == Status.FAILED,
+                Message.is_training.is_(False),
+                Message.updated_at >= now - FAILED_RECENTLY,
+            )
+        )
+        or 0,
     )
 
 
@@ -275,7 +222,7 @@ def problems(snapshot: Snapshot) -> list[str]:
         "sends_stuck": db is not None and db.oldest_pending_send_seconds > SENDS_STUCK_AFTER,
         "sends_failing": db is not None and db.oldest_unsent_seconds > SENDS_FAILING_AFTER,
         "failed_jobs": rd is not None and sum(rd.failed_jobs.values()) > 0,
-        "messages_failed": db is not None and db.messages[(Direction.OUT, Status.FAILED)] > 0,
+        "messages_failed": db is not None and db.messages_failed_recently > 0,
         "webhooks_failed": db is not None and db.webhooks["failed"] > 0,
     }
     return [name for name in PROBLEMS if found[name]]

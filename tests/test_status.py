@@ -90,3 +90,38 @@ def test_a_focal_point_whose_number_cannot_receive_is_a_problem(app: Flask) -> N
     snapshot = status.take(rt.db, rt.redis)
     assert snapshot.database is not None and snapshot.database.focal_points_unreachable == 1
     assert "focal_points_unreachable" in snapshot.problems
+
+
+def _failed(age: dt.timedelta, *, training: bool = False) -> None:
+    then = utcnow() - age
+    with runtime.current().db.session() as session:
+        contact = Contact.get_or_create(session, "+22376123445")
+        session.add(
+            Message(
+                direction="out",
+                channel="twilio",
+                contact=contact,
+                body="x",
+                status=Status.FAILED,
+                kind="reply",
+                created_at=then,
+                updated_at=then,
+                is_training=training,
+            )
+        )
+
+
+def test_an_old_failure_no_longer_needs_attention(app: Flask) -> None:
+    """The all-time count kept `relais status` at exit 1 for ever after one
+    failure to a wrong number, which nothing could clear."""
+    _failed(dt.timedelta(days=4))
+    _failed(dt.timedelta(minutes=5), training=True)  # a trainer's demo
+    snapshot = status.take(runtime.current().db, runtime.current().redis)
+    assert snapshot.database is not None
+    assert snapshot.database.messages[("out", "failed")] == 2  # still counted, for the gauges
+    assert "messages_failed" not in snapshot.problems
+
+
+def test_a_recent_failure_needs_attention(app: Flask) -> None:
+    _failed(dt.timedelta(hours=71))
+    assert "messages_failed" in status.take(runtime.current().db, runtime.current().redis).problems

@@ -14,12 +14,13 @@ from flask.cli import with_appcontext
 from flask_babel import force_locale
 
 from gateway import runtime, status
+from gateway.status_advice import ADVICE
 
 
 def render(snapshot: status.Snapshot) -> list[str]:
     """The snapshot as lines of text: problems with advice first, then the figures."""
     with force_locale("en"):
-        lines = [f"needs attention: {p}: {status.ADVICE[p]}" for p in snapshot.problems]
+        lines = [f"needs attention: {p}: {ADVICE[p]}" for p in snapshot.problems]
     if not snapshot.problems:
         lines.append("ok: nothing needs attention")
     db, rd = snapshot.database, snapshot.redis

@@ -18,6 +18,7 @@ from gateway.console import case_labels
 from gateway.console import permissions as perms
 from gateway.console.cases import when
 from gateway.console.messages import bp
+from gateway.status_advice import ADVICE
 
 
 @bp.get("/messages/status")
@@ -29,7 +30,7 @@ def system_status() -> ResponseReturnValue:
     return render_template(
         "console/messages/status.html",
         snapshot=snapshot,
-        advice=status.ADVICE,
+        advice=ADVICE,
         watched=[str(s) for s in status.WATCHED],
         when=when,
         **case_labels.template_labels(),
