@@ -17,7 +17,10 @@ def _pending(
     age: dt.timedelta,
     next_attempt: dt.timedelta | None = None,
     error_code: str | None = None,
+    *,
+    training: bool = False,
 ) -> None:
+    """An outbound message created (and last changed) ``age`` ago."""
     now = utcnow()
     with runtime.current().db.session() as session:
         contact = Contact.get_or_create(session, "+22376123445")
@@ -31,6 +34,8 @@ def _pending(
                 status=status_,
                 kind="reply",
                 created_at=now - age,
+                updated_at=now - age,
+                is_training=training,
                 error_code=error_code,
                 next_attempt_at=now + next_attempt if next_attempt is not None else None,
             )
@@ -93,22 +98,7 @@ def test_a_focal_point_whose_number_cannot_receive_is_a_problem(app: Flask) -> N
 
 
 def _failed(age: dt.timedelta, *, training: bool = False) -> None:
-    then = utcnow() - age
-    with runtime.current().db.session() as session:
-        contact = Contact.get_or_create(session, "+22376123445")
-        session.add(
-            Message(
-                direction="out",
-                channel="twilio",
-                contact=contact,
-                body="x",
-                status=Status.FAILED,
-                kind="reply",
-                created_at=then,
-                updated_at=then,
-                is_training=training,
-            )
-        )
+    _pending(Status.FAILED, age, training=training)
 
 
 def test_an_old_failure_no_longer_needs_attention(app: Flask) -> None:
