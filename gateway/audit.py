@@ -75,6 +75,13 @@ def record(
     return event
 
 
+def record_cli(action: str, target_type: str = "", target_id: str = "", detail: str = "") -> None:
+    """Record, in a transaction of its own, a change made with the ``relais`` command
+    (actor ``cli``) that touches no row of its own to commit with."""
+    with runtime.current().db.session() as session:
+        record(session, CLI, action, target_type, target_id, detail)
+
+
 def tail(session: Session, limit: int = 50) -> list[AuditEvent]:
     """The latest ``limit`` events, oldest first."""
     rows = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit))

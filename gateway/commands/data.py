@@ -13,7 +13,7 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from gateway import runtime
+from gateway import audit, runtime
 
 
 @click.command("rotate")
@@ -39,6 +39,10 @@ def rotate_command(batch_size: int) -> None:
     if len(keys) < 2:
         click.echo("note: DATA_KEYS holds one key; values are re-encrypted under it anyway")
     report = rotate_all(rt.db, rt.keyring, redis=rt.redis, batch_size=batch_size)
+    done = sum(counts.reencrypted for counts in report.tables.values())
+    audit.record_cli(
+        "keys.rotate", detail=f"{done} values re-encrypted; complete: {report.complete}"
+    )
     for name, counts in report.tables.items():
         line = (
             f"{name}: {counts.rows} rows, {counts.reencrypted} values re-encrypted, "

@@ -15,7 +15,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from gateway import runtime
+from gateway import audit, runtime
 from gateway.db import utcnow
 from gateway.jobs import EXHAUSTED
 from gateway.models import Message
@@ -86,4 +86,6 @@ def retry(message_id: int | None, exhausted: bool, since_hours: float) -> None:
                 continue
             requeue(session, message, detail="queued again by an operator")
             requeued += 1
+        target = "exhausted" if exhausted else str(message_id)
+        audit.record(session, audit.CLI, "messages.retry", "message", target, f"{requeued} queued")
     click.echo(f"queued again: {requeued}")

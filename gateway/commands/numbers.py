@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from gateway import blocklist, runtime
+from gateway import audit, blocklist, runtime
 from gateway.models import Contact
 from gateway.phones import InvalidNumber, mask, normalize
 
@@ -34,11 +34,13 @@ def block(number: str) -> None:
     e164 = _number(number)
     with runtime.current().db.session() as session:
         try:
-            blocklist.block(session, e164)
+            contact = blocklist.block(session, e164)
         except blocklist.FocalPointNumber as exc:
             raise click.ClickException(
                 f"{mask(e164)} is focal point {exc}'s: mark them inactive in the directory instead"
             ) from None
+        # The contact's id only, as the console does: never the number.
+        audit.record(session, audit.CLI, "numbers.block", "contact", str(contact.id))
     click.echo(f"blocked {mask(e164)}")
 
 
@@ -49,8 +51,10 @@ def unblock(number: str) -> None:
     """Process messages from NUMBER again."""
     e164 = _number(number)
     with runtime.current().db.session() as session:
-        if not blocklist.unblock(session, Contact.find(session, e164)):
+        contact = Contact.find(session, e164)
+        if contact is None or not blocklist.unblock(session, contact):
             raise click.ClickException(f"{mask(e164)} is not blocked")
+        audit.record(session, audit.CLI, "numbers.unblock", "contact", str(contact.id))
     click.echo(f"unblocked {mask(e164)}")
 
 

@@ -18,7 +18,7 @@ from flask.cli import with_appcontext
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from sqlalchemy import select
 
-from gateway import queues, runtime
+from gateway import audit, queues, runtime
 from gateway.models import DirectoryVersion
 from gateway.phones import mask
 from gateway.referrals import store, webhook
@@ -288,6 +288,8 @@ def jobs_retry(job_id: str | None, retry_all: bool) -> None:
     if bool(job_id) == retry_all:
         raise click.UsageError("give one JOB_ID or --all")
     requeued, skipped = retry_failed(None if retry_all else job_id)
+    target = "all" if retry_all else str(job_id)
+    audit.record_cli("jobs.retry", "job", target, f"requeued {requeued}, skipped {skipped}")
     if job_id and not requeued:
         _fail(f"no failed job {job_id!r} (see `relais jobs failed`)")
     message = f"requeued {requeued} job(s)"
