@@ -100,6 +100,13 @@ NAV = (
         _l("Figures on alerts, referrals and response times."),
         (perms.REPORTS_VIEW_ALL, perms.REPORTS_VIEW_AGENCY),
     ),
+    NavItem(
+        "audit",
+        "/console/audit",
+        _l("Audit log"),
+        _l("Who opened, revealed, exported or changed what, and when."),
+        (perms.AUDIT_VIEW,),
+    ),
 )
 ROLE_LABELS = {
     "admin": _l("Administrator"),
@@ -257,10 +264,11 @@ def init_app(app: Flask) -> None:
     )
 
     app.register_blueprint(directory.bp)
-    from gateway.console import reports_views, simulator  # Simulator and Reports pages
+    from gateway.console import audit_log, reports_views, simulator
 
     app.register_blueprint(simulator.bp)
     app.register_blueprint(reports_views.bp)
+    app.register_blueprint(audit_log.bp)
     # Cases and Messages (``blocked`` and ``system_status`` add pages to Messages).
     from gateway.console import (  # noqa: F401
         blocked,

@@ -106,6 +106,18 @@ def start_of(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
 
 
+def within(
+    column: Any, date_from: dt.date | None, date_to: dt.date | None
+) -> list[ColumnElement[bool]]:
+    """Conditions keeping ``column`` within the days ``date_from``…``date_to`` (either optional)."""
+    where: list[ColumnElement[bool]] = []
+    if date_from:
+        where.append(column >= start_of(date_from))
+    if date_to:
+        where.append(column < start_of(date_to + dt.timedelta(days=1)))
+    return where
+
+
 def _conditions(user: Any, filters: CaseFilters) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [perms.agency_filter(user, Referral.agency_id)]
     if not filters.training:
@@ -126,10 +138,7 @@ def _conditions(user: Any, filters: CaseFilters) -> list[ColumnElement[bool]]:
         where.append(Alert.place.in_(inside))
     if filters.overdue:
         where.append(and_(Referral.status.in_(WAITING), Referral.due_at < utcnow()))
-    if filters.date_from:
-        where.append(Alert.created_at >= start_of(filters.date_from))
-    if filters.date_to:
-        where.append(Alert.created_at < start_of(filters.date_to + dt.timedelta(days=1)))
+    where.extend(within(Alert.created_at, filters.date_from, filters.date_to))
     return where
 
 

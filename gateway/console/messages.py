@@ -31,9 +31,10 @@ from gateway.channels.registry import SLUGS
 from gateway.commands.referrals import FailedJob, failed_jobs, retry_failed
 from gateway.console import auth, case_labels
 from gateway.console import permissions as perms
-from gateway.console.case_query import form_date, start_of
+from gateway.console.case_query import form_date, within
 from gateway.console.case_timeline import link_messages
 from gateway.console.cases import when
+from gateway.console.keyset import form_id, newest_first
 from gateway.models import Message
 from gateway.models.message import Direction, Status
 from gateway.phones import mask
@@ -66,7 +67,6 @@ class MessageFilters:
 
 def parse_filters(args: Mapping[str, str]) -> MessageFilters:
     """Read :class:`MessageFilters` from request arguments."""
-    before = args.get("before", "")
     return MessageFilters(
         status=args.get("status", "") if args.get("status") in STATUSES else "",
         channel=args.get("channel", "") if args.get("channel") in SLUGS else "",
@@ -74,7 +74,7 @@ def parse_filters(args: Mapping[str, str]) -> MessageFilters:
         date_from=form_date(args.get("date_from")),
         date_to=form_date(args.get("date_to")),
         training=args.get("training") == "1",
-        before=int(before) if before.isascii() and before.isdigit() and len(before) < 12 else None,
+        before=form_id(args.get("before")),
     )
 
 
@@ -88,12 +88,7 @@ def _conditions(filters: MessageFilters) -> list[ColumnElement[bool]]:
         where.append(Message.channel == filters.channel)
     if filters.direction:
         where.append(Message.direction == filters.direction)
-    if filters.date_from:
-        where.append(Message.created_at >= start_of(filters.date_from))
-    if filters.date_to:
-        where.append(Message.created_at < start_of(filters.date_to + dt.timedelta(days=1)))
-    if filters.before:
-        where.append(Message.id < filters.before)
+    where.extend(within(Message.created_at, filters.date_from, filters.date_to))
     return where
 
 
@@ -103,16 +98,8 @@ def index() -> ResponseReturnValue:
     """The message log (no bodies, numbers masked)."""
     filters = parse_filters(request.args)
     with runtime.current().db.session() as session:
-        rows = list(
-            session.scalars(
-                select(Message)
-                .options(selectinload(Message.contact))
-                .where(*_conditions(filters))
-                .order_by(Message.id.desc())
-                .limit(PAGE_SIZE + 1)
-            )
-        )
-        page = rows[:PAGE_SIZE]
+        query = select(Message).options(selectinload(Message.contact)).where(*_conditions(filters))
+        page, next_before = newest_first(session, query, Message.id, filters.before, PAGE_SIZE)
         links = link_messages(session, page)
         numbers = {m.id: mask(m.contact.phone or "") for m in page}
         return render_template(
@@ -121,7 +108,7 @@ def index() -> ResponseReturnValue:
             links=links,
             numbers=numbers,
             filters=filters,
-            next_before=page[-1].id if len(rows) > PAGE_SIZE else None,
+            next_before=next_before,
             statuses=STATUSES,
             channels=SLUGS,
             when=when,

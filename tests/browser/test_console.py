@@ -28,6 +28,16 @@ pytestmark = pytest.mark.browser
 ANSWERS = ["1", "1", "5", "Marché Badalabougou", "2", "fille", "2", "oui", "0", "oui", "oui"]
 
 
+def new_case() -> str:
+    """A high-risk alert of separated children in Commune V; its reference."""
+    with runtime.current().db.session() as session:
+        contact = Contact.get_or_create(session, "+22376123445")
+        answers = {"concern": "separated", "place": "ML-BKO-C5", "risk": "high"}
+        return create_alert(
+            session, contact=contact, answers=answers, language="fr", channel="sandbox", via="sms"
+        ).reference
+
+
 def work(live: Live) -> None:
     """Run the queued jobs (routing, sends) now, in this process."""
     run_worker(live.app, burst=True, with_scheduler=False)
@@ -106,12 +116,7 @@ def test_simulator_conversation_to_the_focal_points_ok(page: Any, live: Live) ->
 
 
 def test_act_on_a_case(page: Any, live: Live) -> None:
-    with runtime.current().db.session() as session:
-        contact = Contact.get_or_create(session, "+22376123445")
-        answers = {"concern": "separated", "place": "ML-BKO-C5", "risk": "high"}
-        reference = create_alert(
-            session, contact=contact, answers=answers, language="fr", channel="sandbox", via="sms"
-        ).reference
+    reference = new_case()
     work(live)
     sign_in(page, live, "coordinator1")
     page.goto(live.url + "/console/cases")
@@ -178,3 +183,20 @@ def test_system_status_names_what_needs_attention(page: Any, live: Live) -> None
     expect(attention).to_contain_text("No worker is running")
     expect(page.get_by_role("table").first).to_contain_text("Referrals waiting for a focal point")
     shot(page, "09-system-status")
+
+
+def test_audit_log_answers_who_opened_a_case(page: Any, live: Live) -> None:
+    reference = new_case()
+    sign_in(page, live, "admin1")
+    page.goto(live.url + f"/console/cases/{reference}")  # audited as case.view
+    page.get_by_role("link", name="Audit log").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Audit log")
+    page.get_by_label("Case reference or target").fill(reference)
+    page.get_by_role("button", name="Filter").click()
+    rows = page.get_by_role("table").locator("tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("admin1")
+    expect(rows.first).to_contain_text("case.view")
+    shot(page, "10-audit-log")
+    rows.first.get_by_role("link", name=reference).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(reference)
