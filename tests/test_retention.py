@@ -29,7 +29,8 @@ from gateway.models import (
     Referral,
     ReferralEvent,
 )
-from gateway.retention import covered_columns, purge, purge_job, retention_days
+from gateway.retention import purge, purge_job, retention_days
+from gateway.retention_rules import covered_columns
 
 NOW = utcnow()
 DAY = dt.timedelta(days=1)
