@@ -13,7 +13,8 @@ from gateway import reports, runtime
 from gateway.config import PROJECT_ROOT
 from gateway.models import Alert, Referral, ReferralEvent
 from gateway.referrals import store
-from gateway.reports import Period
+from gateway.reports_response_time import response, targets
+from gateway.reports_scope import Period, Scope
 
 MARCH = Period.from_dates(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
 _refs = itertools.count(1)
@@ -98,7 +99,7 @@ def dataset(app: Flask) -> None:
     add_alert(at(-20), children=4, referral=("iom", 60))
 
 
-ALL: reports.Scope = None
+ALL: Scope = None
 
 
 def test_headline_counts_children_and_girls(dataset: None) -> None:
@@ -132,9 +133,9 @@ def test_breakdowns(dataset: None) -> None:
 def test_response_times_targets_and_escalations(dataset: None) -> None:
     with runtime.current().db.session() as session:
         directory = store.current(session)
-        every = reports.response(session, MARCH, ALL, directory)
-        iom = reports.response(session, MARCH, frozenset({"iom"}), directory)
-        two = reports.response(session, MARCH, frozenset({"iom", "dnpef"}), directory)
+        every = response(session, MARCH, ALL, directory)
+        iom = response(session, MARCH, frozenset({"iom"}), directory)
+        two = response(session, MARCH, frozenset({"iom", "dnpef"}), directory)
     assert (every.notified, every.accepted, every.within_target, every.escalations) == (4, 3, 1, 3)
     assert every.median_seconds == pytest.approx(720, abs=0.01)  # 600, 720, 18000
     assert every.share_within_target == 0.25
@@ -145,9 +146,9 @@ def test_response_times_targets_and_escalations(dataset: None) -> None:
 
 def test_without_a_directory_the_default_targets_apply(dataset: None) -> None:
     with runtime.current().db.session() as session:
-        every = reports.response(session, MARCH, ALL, None)
+        every = response(session, MARCH, ALL, None)
     assert every.within_target == 2  # DNDS's 12 minutes are within the default 15
-    assert reports.targets(None)[0] == {"high": 900, "medium": 4 * 3600, "low": 24 * 3600}
+    assert targets(None)[0] == {"high": 900, "medium": 4 * 3600, "low": 24 * 3600}
 
 
 def test_trend_per_day_then_week(dataset: None) -> None:

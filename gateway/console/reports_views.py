@@ -31,6 +31,8 @@ from gateway.console.export import BOM
 from gateway.console.i18n import select_locale
 from gateway.console.permissions import REPORTS_VIEW_AGENCY, REPORTS_VIEW_ALL, can, requires
 from gateway.referrals import store
+from gateway.reports_response_time import RISKS, targets
+from gateway.reports_scope import Period, Scope
 
 bp = Blueprint("reports", __name__, url_prefix="/console/reports")
 DEFAULT_DAYS = 30
@@ -153,7 +155,7 @@ def chart(buckets: list[reports.Bucket], unit: str) -> dict[str, Any]:
     }
 
 
-def _scope(agencies: list[tuple[str, str]]) -> reports.Scope:
+def _scope(agencies: list[tuple[str, str]]) -> Scope:
     """Every agency (or the one chosen) for reports.view_all; else the user's agency only."""
     user = current()
     if can(user, REPORTS_VIEW_ALL):
@@ -162,18 +164,18 @@ def _scope(agencies: list[tuple[str, str]]) -> reports.Scope:
     return frozenset({user.agency_id}) if user.agency_id else frozenset()
 
 
-def _period() -> tuple[reports.Period, str]:
+def _period() -> tuple[Period, str]:
     """The period asked for (whole days), else the last 30 days and why."""
     raw_from, raw_to = request.args.get("from", ""), request.args.get("to", "")
     if not raw_from and not raw_to:
-        return reports.Period.last_days(DEFAULT_DAYS), ""
+        return Period.last_days(DEFAULT_DAYS), ""
     try:
         last = dt.date.fromisoformat(raw_to) if raw_to else dt.datetime.now(dt.UTC).date()
         first = dt.date.fromisoformat(raw_from) if raw_from else last - dt.timedelta(29)
-        return reports.Period.from_dates(first, last), ""
+        return Period.from_dates(first, last), ""
     except (ValueError, OverflowError):  # OverflowError: 9999-12-31, 0001-01-01
         message = _("That period cannot be used (at most three years, the start first).")
-        return reports.Period.last_days(DEFAULT_DAYS), message
+        return Period.last_days(DEFAULT_DAYS), message
 
 
 def _report() -> tuple[reports.Report, str, list[tuple[str, str]], dict[str, int]]:
@@ -185,7 +187,7 @@ def _report() -> tuple[reports.Report, str, list[tuple[str, str]], dict[str, int
         directory = store.current(session)
         agencies = [(a.id, a.name) for a in directory.agencies] if directory else []
         report = reports.build(session, period, _scope(agencies), directory)
-    return report, problem, agencies, reports.targets(directory)[0]
+    return report, problem, agencies, targets(directory)[0]
 
 
 @bp.get("")
@@ -204,7 +206,7 @@ def page() -> ResponseReturnValue:
         label=label,
         median=duration(report.response.median_seconds),
         share=format_percent(share) if share is not None else "—",
-        targets=[(risk, duration(default[risk])) for risk in reports.RISKS],
+        targets=[(risk, duration(default[risk])) for risk in RISKS],
         chart=chart(report.trend, report.unit),
         unit_title=UNITS[report.unit],
         bucket_label=bucket_label,
