@@ -1,29 +1,35 @@
-"""Stepping conversations for stored inbound messages (SMS and USSD)."""
+"""The dispatcher: stepping conversations for stored inbound SMS, and the USSD entry points.
+
+An SMS is handled under a per-person lock, after the sender's rate limit and
+the plug-ins (``sms_handlers``): a one-message alert, a first message, the
+continue/restart offer after the SMS session expired, or one step of the
+alert flow, whose replies are queued. USSD requests are answered inline by
+:mod:`gateway.dispatch.ussd`; the methods here claim them and apply the same
+sender limit.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import time
 from collections.abc import Callable, Iterator
 
 from redis.exceptions import RedisError
-from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from gateway import inbound
 from gateway.alerts import create_alert
-from gateway.channels.africastalking.wire import render_ussd
 from gateway.conversations import ConversationStore, Loaded
+from gateway.dispatch import ussd
 from gateway.dispatch.actions import apply_actions
-from gateway.flows import Flow, StepResult, advance_ussd, load_flows, start, step
+from gateway.flows import Flow, StepResult, load_flows, start, step
 from gateway.flows.keywords import detect_keyword
 from gateway.flows.oneshot import OneShotSpec, is_oneshot, load_oneshot, parse_oneshot
 from gateway.flows.render import sms_question
 from gateway.flows.text import fold
 from gateway.logs import get_logger
 from gateway.models import Contact, Message
-from gateway.models.message import Direction, Status
+from gateway.models.message import Status
 from gateway.outbox import queue_outbound
 from gateway.referrals.store import focal_point_for
 from gateway.runtime import Runtime
@@ -239,87 +245,23 @@ class Dispatcher:
         """Answer one stored USSD request with its ``CON``/``END`` screen (within 182).
 
         ``claimed``: the caller stored the row already claimed (``handling``).
+        The screen comes from :func:`gateway.dispatch.ussd.answer_request`.
         """
-        db = self.rt.db
-        if not claimed and not inbound.claim(db, message_id):
+        if not claimed and not inbound.claim(self.rt.db, message_id):
             return self.stored_ussd_answer(message_id)
-        ttl = dt.timedelta(seconds=self.rt.settings.USSD_SESSION_SECONDS)
-        flow = self.alert_flow
-        with db.session() as session:
-            message = session.get_one(Message, message_id, options=_WITH_CONTACT)
-            contact = message.contact
-            store = ConversationStore(session, self.rt.redis, ttl)
-            loaded = store.find_ussd(session_id)
-            if loaded.state is None and self._over_limit(session, contact):
-                message.record(Status.HANDLED, detail="rate limited")
-                lang = contact.language or flow.default_language
-                return render_ussd(flow.text("too_many", lang), end=True)
-            result = advance_ussd(flow, loaded.state, raw_text, contact.language)
-            result, alert = apply_actions(
-                session,
-                flow,
-                result,
-                rt=self.rt,
-                contact=contact,
-                channel=message.channel,
-                via="ussd",
-                training=message.is_training,
-            )
-            if any(a.name == "status_query" for a in result.actions):
-                screen = render_ussd(result.replies[0], end=True)
-            else:
-                screen = render_ussd("\n".join(result.replies), end=result.done)
-            store.save(
-                loaded.row,
-                contact_id=contact.id,
-                channel="ussd",
-                state=result.state,
-                session_id=session_id,
-                alert_id=alert.id if alert is not None else None,
-            )
-            answer = Message(
-                direction=Direction.OUT,
-                channel=message.channel,
-                provider=message.channel,
-                contact=contact,
-                body=screen,
-                kind="ussd",
-                session_id=session_id,
-                reply_to_id=message.id,
-                is_training=message.is_training,
-                attempts=0,
-            )
-            answer.record(Status.SENT, detail="answered inline")
-            session.add(answer)
-            message.claimed_at = None
-            message.record(Status.HANDLED)
-        return screen
+        return ussd.answer_request(
+            self.rt, self.alert_flow, message_id, raw_text, session_id, self._over_limit
+        )
 
     def stored_ussd_answer(self, message_id: int, wait: float = 3.0) -> str:
         """The screen already given for a USSD request (a provider retry gets the same).
 
-        When the first request is still being answered, wait for it a little.
+        When the first request is still being answered, wait for it a little
+        (:func:`gateway.dispatch.ussd.stored_answer`).
         """
-        deadline = time.monotonic() + wait
-        while True:
-            with self.rt.db.session() as session:
-                screen = session.scalar(
-                    select(Message.body).where(Message.reply_to_id == message_id).limit(1)
-                )
-            if screen or time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
-        if screen:
-            return screen
-        with self.rt.db.session() as session:
-            language = session.scalar(
-                select(Contact.language).join(Message).where(Message.id == message_id)
-            )
-        return self.unavailable_screen(language)
+        return ussd.stored_answer(self.rt.db, self.alert_flow, message_id, wait)
 
     def unavailable_screen(self, language: str | None) -> str:
         """The polite END of a screen that could not be answered, in the person's
         language when it is known (the flow's default otherwise)."""
-        flow = self.alert_flow
-        lang = language if language in flow.languages else flow.default_language
-        return render_ussd(flow.text("unavailable", lang), end=True)
+        return ussd.unavailable_screen(self.alert_flow, language)
