@@ -1,7 +1,7 @@
 """What can be done to a referral, whoever does it: focal points by SMS, staff in the console.
 
 Every function runs inside the caller's database session, moves the referral
-through the lifecycle (:func:`gateway.referrals.service.transition`, which
+through the lifecycle (:func:`gateway.referrals.lifecycle.transition`, which
 raises :class:`~gateway.referrals.lifecycle.LifecycleError` for an event the
 status does not allow, before anything changes) and records a referral event
 with ``actor`` and ``channel`` (``"sms"``, ``"console"``, ``"system"``). The
@@ -25,11 +25,11 @@ from gateway.encoding import prepare
 from gateway.logs import get_logger
 from gateway.models import Alert, FocalPointRecord, Message, Referral
 from gateway.outbox import queue_outbound
-from gateway.referrals import chain, service, store
+from gateway.referrals import chain, notify, service, store
 from gateway.referrals.commands import OUTCOMES
 from gateway.referrals.directory import Agency, Directory
 from gateway.referrals.facts import alert_facts, referral_facts
-from gateway.referrals.lifecycle import ACCEPTED, NEW, REJECTED
+from gateway.referrals.lifecycle import ACCEPTED, NEW, REJECTED, transition
 from gateway.referrals.routing import people_for
 from gateway.referrals.texts import referral_sms, reporter_text
 
@@ -71,7 +71,7 @@ def accept(
     holder = (holder or actor)[:64]
     if referral.status == ACCEPTED and referral.accepted_by != holder:
         raise ActionError("already_accepted")
-    service.transition(referral, "accept", actor=actor, channel=channel)
+    transition(referral, "accept", actor=actor, channel=channel)
     referral.accepted_by, referral.accepted_at, referral.due_at = holder, utcnow(), None
     if session.get(FocalPointRecord, holder) is not None:
         referral.focal_point_id = holder
@@ -90,7 +90,7 @@ def reject(
 
     False when nobody is left: the referral stays ``rejected`` (see :func:`reroute`).
     """
-    service.transition(referral, "reject", actor=actor, channel=channel, note=reason)
+    transition(referral, "reject", actor=actor, channel=channel, note=reason)
     return reroute(session, referral)
 
 
@@ -98,7 +98,7 @@ def note(session: Session, referral: Referral, text: str, actor: str, channel: s
     """Add a note to ``referral`` (changes nothing else)."""
     if not text.strip():
         raise ActionError("empty")
-    service.transition(referral, "note", actor=actor, channel=channel, note=text.strip())
+    transition(referral, "note", actor=actor, channel=channel, note=text.strip())
 
 
 def directory_in_force(session: Session) -> Directory:
@@ -131,9 +131,9 @@ def transfer(
     )
     if not people:  # the case would wait there on nobody
         raise ActionError("nobody_at_agency")
-    service.transition(referral, "transfer", actor=actor, channel=channel, note=target.id)
+    transition(referral, "transfer", actor=actor, channel=channel, note=target.id)
     referral.due_at = referral.reminder_due_at = None
-    return service.open_referral(
+    return notify.open_referral(
         session, directory, referral.alert, target.id, None, people, actor=actor, channel=channel
     )
 
@@ -150,7 +150,7 @@ def close(
     """Close ``referral`` with ``outcome`` (one of ``OUTCOMES``); the reporter is told."""
     if outcome not in OUTCOMES:
         raise ActionError("bad_outcome")
-    service.transition(referral, "close", actor=actor, channel=channel, note=note_text or None)
+    transition(referral, "close", actor=actor, channel=channel, note=note_text or None)
     now = utcnow()
     referral.outcome, referral.closed_at, referral.reminder_due_at = outcome, now, None
     referral.alert.status, referral.alert.closed_at = "closed", now
@@ -172,16 +172,14 @@ def assign(
     # A referral nobody holds (refused by everyone, or nobody was active to
     # notify) is taken up again through this person.
     event = {REJECTED: "reroute", NEW: "notify"}.get(referral.status, "note")
-    service.transition(
-        referral, event, actor=actor, channel=channel, note=f"assigned to {record.id}"
-    )
+    transition(referral, event, actor=actor, channel=channel, note=f"assigned to {record.id}")
     people = referral.people
     if record.id not in [p["focal_point_id"] for p in people]:
         people.append({"focal_point_id": record.id, "role": "assigned", "after_seconds": 0})
         referral.chain = json.dumps(people)
     level = [p["focal_point_id"] for p in people].index(record.id)
     text = referral_sms(referral_facts(referral.alert), record.language)
-    service.send_to_person(session, directory, referral, level, text)
+    notify.send_to_person(session, directory, referral, level, text)
     if referral.status == ACCEPTED:
         referral.due_at = None
         referral.accepted_by = record.id
@@ -200,11 +198,11 @@ def reroute(session: Session, referral: Referral) -> bool:
         return False
     nxt = chain.reachable_level(session, referral, referral.level + 1)
     if nxt is not None:
-        service.transition(referral, "reroute", actor=SYSTEM, channel=SYSTEM)
+        transition(referral, "reroute", actor=SYSTEM, channel=SYSTEM)
         text = referral_sms(
             referral_facts(referral.alert), chain.language_at(session, referral, nxt)
         )
-        service.send_to_person(session, directory, referral, nxt, text)
+        notify.send_to_person(session, directory, referral, nxt, text)
         return True
     referral.due_at = None
     fallback = directory.agency(directory.fallback_agency)
@@ -215,7 +213,7 @@ def reroute(session: Session, referral: Referral) -> bool:
     people, _why, _notes = people_for(
         fallback, store.places(session), facts, fallback.escalation.delay(facts.risk)
     )
-    opened = service.open_referral(
+    opened = notify.open_referral(
         session, directory, referral.alert, fallback.id, None, people, actor=SYSTEM, channel=SYSTEM
     )
     return opened.status != NEW  # "new": nobody of the fallback could be texted
@@ -279,7 +277,7 @@ def reply_to_reporter(
     info = prepare(reply_text(alert, text))
     if info.segments > REPLY_SEGMENTS:
         raise ActionError("too_long")
-    service.transition(referral, "note", actor=actor, channel=channel, note="SMS to the reporter")
+    transition(referral, "note", actor=actor, channel=channel, note="SMS to the reporter")
     contact.staff_asked_at = utcnow()  # their answer goes to this case
     return queue_outbound(
         session,

@@ -3,7 +3,7 @@
 The chain (first focal point, backup, supervisor) is fixed when the referral
 opens; people removed from the directory or made inactive since, and numbers
 that cannot receive, are skipped, never texted
-(:mod:`gateway.referrals.service` and ``actions`` ask here).
+(:mod:`gateway.referrals.notify`, ``service`` and ``actions`` ask here).
 """
 
 from __future__ import annotations

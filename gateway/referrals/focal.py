@@ -30,7 +30,7 @@ from gateway.flows.keywords import RESTART, START, STATUS, detect_keyword
 from gateway.flows.oneshot import is_oneshot
 from gateway.logs import get_logger
 from gateway.models import Alert, Conversation, FocalPointRecord, Message, Referral
-from gateway.referrals import actions, service, store
+from gateway.referrals import actions, store
 from gateway.referrals.actions import SMS, ActionError
 from gateway.referrals.commands import (
     ACCEPT,
@@ -49,7 +49,7 @@ from gateway.referrals.commands import (
     parse_command,
 )
 from gateway.referrals.facts import referral_facts
-from gateway.referrals.lifecycle import LifecycleError
+from gateway.referrals.lifecycle import LifecycleError, transition
 from gateway.referrals.texts import error_reply, info_sms, reply
 from gateway.runtime import Runtime
 from gateway.throttle import lookups_blocked, note_failed_lookup
@@ -219,7 +219,7 @@ def _act(session: Session, record: FocalPointRecord, referral: Referral, cmd: Co
                 # Someone the case already moved on from: their late NON must
                 # not push it away from the person it waits on now.
                 refused = " ".join(x for x in ("refused:", cmd.argument) if x)
-                service.transition(referral, "note", actor=record.id, channel=SMS, note=refused)
+                transition(referral, "note", actor=record.id, channel=SMS, note=refused)
                 return reply("rejected_rerouted", lang, reference=ref)
             passed_on = actions.reject(session, referral, record.id, SMS, cmd.argument)
             return reply(
@@ -229,7 +229,7 @@ def _act(session: Session, record: FocalPointRecord, referral: Referral, cmd: Co
             show = referral.accepted_by == record.id and alert.consent_callback and alert.contact
             number = alert.contact.phone if show and alert.contact else None
             if number is None:
-                service.transition(referral, "note", actor=record.id, channel=SMS, note="INFO")
+                transition(referral, "note", actor=record.id, channel=SMS, note="INFO")
             return info_sms(referral_facts(alert), lang, number)
         if cmd.action == NOTE:
             actions.note(session, referral, cmd.argument or "", record.id, SMS)

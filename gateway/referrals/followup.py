@@ -27,9 +27,8 @@ from gateway.flows.keywords import detect_keyword
 from gateway.flows.oneshot import is_oneshot
 from gateway.logs import get_logger
 from gateway.models import Alert, Message
-from gateway.referrals import service
 from gateway.referrals.actions import current_referral
-from gateway.referrals.lifecycle import LifecycleError
+from gateway.referrals.lifecycle import LifecycleError, transition
 from gateway.referrals.texts import reporter_text
 
 log = get_logger(__name__)
@@ -63,7 +62,7 @@ def handle_reporter_follow_up(session: Session, message: Message) -> list[str] |
     if referral is not None:
         # A closed referral refuses notes: the message is stored all the same.
         with contextlib.suppress(LifecycleError):
-            service.transition(
+            transition(
                 referral, "note", actor="reporter", channel="sms", note="SMS from the reporter"
             )
     log.info("reporter_follow_up", alert_id=alert.id)

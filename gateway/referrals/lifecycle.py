@@ -27,13 +27,18 @@ Allowed transitions (status -> event -> new status)::
 
 The machine can be bound to any object with a ``status`` attribute:
 ``ReferralLifecycle(model=row, state_field="status")``. :func:`apply` is the
-pure form used by the command handlers.
+pure form used by the command handlers; :func:`transition` applies it to a
+referral row and records the step as a ``ReferralEvent`` (the jobs, the SMS
+commands and the console all move referrals through it).
 """
 
 from __future__ import annotations
 
 from statemachine import State, StateMachine
 from statemachine.exceptions import TransitionNotAllowed
+
+from gateway.db import utcnow
+from gateway.models import Referral, ReferralEvent
 
 NEW, NOTIFIED, ACCEPTED, REJECTED = "new", "notified", "accepted", "rejected"
 ESCALATED, TRANSFERRED, CLOSED = "escalated", "transferred", "closed"
@@ -174,6 +179,25 @@ _LABELS: dict[str, dict[str, str]] = {
         CLOSED: "datugura",
     },
 }
+
+
+def transition(
+    referral: Referral, event: str, *, actor: str, channel: str, note: str | None = None
+) -> None:
+    """Move ``referral`` through ``event`` (raises ``LifecycleError``) and record it."""
+    new = apply(referral.status, event)
+    referral.events.append(
+        ReferralEvent(
+            event=event,
+            from_status=referral.status,
+            to_status=new,
+            actor=actor[:64],
+            channel=channel,
+            note=note,
+            at=utcnow(),
+        )
+    )
+    referral.status = new
 
 
 def display_status(status: str, lang: str, reference: str | None = None) -> str:

@@ -1,168 +1,38 @@
-"""Referrals over time: routing alerts, notifying focal points, escalating, reminding.
+"""The referral jobs and their timers: routing new alerts, escalating, reminding.
 
-Everything here runs inside a database session; sending is an outbox row
-(queued after commit) and every timer is both an RQ scheduled job and a time
-in the database (``due_at``, ``reminder_due_at``), so the sweeper reschedules
-whatever Redis lost. Jobs check the row before acting: a job that fires
-twice, late or for a referral that moved on does nothing.
+Every timer is both an RQ scheduled job and a time in the database
+(``due_at``, ``reminder_due_at``), so the sweeper reschedules whatever Redis
+lost. Jobs check the row before acting: a job that fires twice, late or for a
+referral that moved on does nothing. What they do to a referral within the
+session (open it, text a person) is :mod:`gateway.referrals.notify`; sending
+is an outbox row (queued after commit).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 from redis import Redis
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from gateway import queues, runtime
 from gateway.aftercommit import defer
 from gateway.db import utcnow
 from gateway.logs import get_logger
-from gateway.models import Alert, FocalPointRecord, Referral, ReferralEvent
+from gateway.models import Alert, FocalPointRecord, Referral
 from gateway.outbox import queue_outbound
 from gateway.referrals import store
 from gateway.referrals.chain import language_at, reachable, reachable_level, supervisor
 from gateway.referrals.directory import Directory
 from gateway.referrals.facts import alert_facts, referral_facts
-from gateway.referrals.lifecycle import apply
-from gateway.referrals.routing import Recipient, route
-from gateway.referrals.texts import escalation_sms, referral_sms, reminder_sms
+from gateway.referrals.lifecycle import transition
+from gateway.referrals.notify import open_referral, send_to_person, sms_channel
+from gateway.referrals.routing import route
+from gateway.referrals.texts import escalation_sms, reminder_sms
 
 log = get_logger(__name__)
 JOB_OPTIONS = {"job_timeout": 60, "failure_ttl": 7 * 24 * 3600, "result_ttl": 3600}
 WAITING = ("notified", "escalated")
-
-
-def transition(
-    referral: Referral, event: str, *, actor: str, channel: str, note: str | None = None
-) -> None:
-    """Move ``referral`` through ``event`` (raises ``LifecycleError``) and record it."""
-    new = apply(referral.status, event)
-    referral.events.append(
-        ReferralEvent(
-            event=event,
-            from_status=referral.status,
-            to_status=new,
-            actor=actor[:64],
-            channel=channel,
-            note=note,
-            at=utcnow(),
-        )
-    )
-    referral.status = new
-
-
-def sms_channel(alert: Alert) -> str:
-    """Training alerts only ever use the sandbox; real ones the configured provider."""
-    return "sandbox" if alert.is_training else runtime.current().settings.SMS_PROVIDER
-
-
-def send_to_person(
-    session: Session, directory: Directory, referral: Referral, level: int, text: str
-) -> bool:
-    """Text the person at ``level`` of the chain and start the escalation timer."""
-    people = referral.people
-    record = session.get(FocalPointRecord, people[level]["focal_point_id"])
-    if record is None or not reachable(record):
-        log.warning("focal_point_unreachable", referral_id=referral.id, level=level)
-        return False
-    alert = referral.alert
-    queue_outbound(
-        session,
-        contact=record.contact_id,  # the number stays encrypted until the send
-        text=text,
-        channel=sms_channel(alert),
-        kind="referral",
-        queue="urgent",  # a child may be in danger: ahead of every other send
-        training=alert.is_training,
-        flush=False,
-    )
-    now = utcnow()
-    referral.level, referral.focal_point_id, referral.notified_at = level, record.id, now
-    referral.due_at = None
-    if level + 1 < len(people):
-        agency = directory.agency(referral.agency_id)
-        escalation = agency.escalation if agency else directory.escalation
-        referral.due_at = now + dt.timedelta(seconds=escalation.delay(alert_facts(alert).risk))
-        due, referral_id = referral.due_at, referral.id
-        defer(
-            session, lambda: schedule_escalation(runtime.current().redis, referral_id, level, due)
-        )
-    return True
-
-
-def open_referral(
-    session: Session,
-    directory: Directory,
-    alert: Alert,
-    agency_id: str,
-    rule_id: str | None,
-    recipients: list[Recipient],
-    *,
-    actor: str,
-    channel: str,
-) -> Referral:
-    """Create a referral to ``agency_id`` and text its first person."""
-    chain = [
-        {"focal_point_id": r.focal_point_id, "role": r.role, "after_seconds": r.after_seconds}
-        for r in recipients
-    ]
-    agency = directory.agency(agency_id)
-    # Training alerts never leave Relais; a real one's delivery is recorded so
-    # that the sweeper can queue it again if Redis loses the job.
-    hooked = agency is not None and agency.webhook is not None and not alert.is_training
-    referral = Referral(
-        alert=alert,
-        agency_id=agency_id,
-        rule_id=rule_id,
-        status="new",
-        chain=json.dumps(chain),
-        level=0,
-        is_training=alert.is_training,
-        webhook_status="pending" if hooked else None,
-        events=[],  # a new referral has none: no SELECT when the first is added
-    )
-    session.add(referral)
-    session.flush()
-    if hooked:  # even with nobody to text: the agency's own system hears of it
-        from gateway.referrals.webhook import enqueue_delivery
-
-        referral_id = referral.id
-        defer(session, lambda: enqueue_delivery(runtime.current().redis, referral_id))
-    # Held in a variable so that send_to_person finds the row in the session's
-    # identity map, which holds rows only weakly, instead of reading it again.
-    first = (
-        session.get(
-            FocalPointRecord,
-            recipients[0].focal_point_id,
-            options=[joinedload(FocalPointRecord.contact)],
-        )
-        if recipients
-        else None
-    )
-    level = 0 if reachable(first) else reachable_level(session, referral, 1)
-    lang = language_at(session, referral, level) if level is not None else "fr"
-    text = referral_sms(referral_facts(alert), lang)
-    if level is None or not send_to_person(session, directory, referral, level, text):
-        referral.events.append(
-            ReferralEvent(
-                event="note",
-                from_status="new",
-                to_status="new",
-                actor="system",
-                channel="system",
-                note="nobody to notify in this agency",
-                at=utcnow(),
-            )
-        )
-        log.error("referral_without_recipient", referral_id=referral.id, agency=agency_id)
-        return referral
-    transition(referral, "notify", actor=actor, channel=channel)
-    return referral
-
-
-# --- jobs -------------------------------------------------------------------
 
 
 def enqueue_route(redis: Redis, alert_id: int) -> None:
