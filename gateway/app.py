@@ -45,10 +45,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     aftercommit.install(db.sessions)
     rt.dispatcher = Dispatcher(rt)
 
-    from gateway.referrals import store as directory_store
+    from gateway.referrals import lookups
     from gateway.referrals.focal import handle_focal_sms
 
-    directory_store.install(db.sessions)
+    lookups.install(db.sessions)
     from gateway.referrals.service import route_now_or_later
 
     rt.alert_hooks.append(lambda alert_id: route_now_or_later(redis, alert_id))

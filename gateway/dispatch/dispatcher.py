@@ -31,7 +31,7 @@ from gateway.logs import get_logger
 from gateway.models import Contact, Message
 from gateway.models.message import Status
 from gateway.outbox import queue_outbound
-from gateway.referrals.store import focal_point_for
+from gateway.referrals.lookups import focal_point_for
 from gateway.runtime import Runtime
 from gateway.throttle import sender_over_limit
 

@@ -50,6 +50,7 @@ from gateway.referrals.commands import (
 )
 from gateway.referrals.facts import referral_facts
 from gateway.referrals.lifecycle import LifecycleError, transition
+from gateway.referrals.lookups import focal_point_for
 from gateway.referrals.texts import error_reply, info_sms, reply
 from gateway.runtime import Runtime
 from gateway.throttle import lookups_blocked, note_failed_lookup
@@ -61,7 +62,7 @@ log = get_logger(__name__)
 
 def handle_focal_sms(session: Session, message: Message) -> list[str] | None:
     """Answer a focal point's SMS command; None when the sender is not a focal point."""
-    record = store.focal_point_for(session, message.contact_id)
+    record = focal_point_for(session, message.contact_id)
     if record is None:
         return None
     command = parse_command(message.body or "", default_lang=record.language)

@@ -9,22 +9,25 @@ updated, removed ones marked removed (kept for the history).
 The place hierarchy is versioned the same way (``places_versions``, saved from
 the console): :func:`places` gives the newest stored version, else the shipped
 file; a new version may not remove a place the directory in force uses.
+Which version is newest is asked through :mod:`gateway.referrals.lookups`,
+which remembers it for the transaction; storing a version forgets it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from gateway.db import Database
 from gateway.logs import get_logger
 from gateway.models import Contact, DirectoryVersion, FocalPointRecord, PlacesVersion
 from gateway.referrals.directory import Directory, DirectoryError, load_directory_text
 from gateway.referrals.directory_diff import diff
+from gateway.referrals.lookups import forget_focal_points, forget_newest, newest_key
 from gateway.referrals.places import (
     DEFAULT_PLACES,
     PlacesError,
@@ -52,9 +55,7 @@ _places_cache: dict[tuple[int, str], PlaceTree] = {}
 # Parsed directories by (version id, digest): the id alone is not enough when a
 # database is recreated under a running process (tests do this).
 _cache: dict[tuple[int, str], Directory] = {}
-_FOCAL_KEY = "relais_focal_points"
 _V = TypeVar("_V", DirectoryVersion, PlacesVersion)
-_NEWEST_KEY = "relais_newest_versions"
 
 
 def shipped_places() -> PlaceTree:
@@ -69,28 +70,12 @@ def _latest_places(session: Session) -> PlacesVersion | None:
     return session.scalars(select(PlacesVersion).order_by(PlacesVersion.id.desc()).limit(1)).first()
 
 
-def _newest_key(session: Session, model: type[DirectoryVersion | PlacesVersion]) -> Any:
-    """(id, digest) of the newest stored version of ``model``, or None.
-
-    Only the key: the document (kilobytes of YAML) is read when a version is
-    not parsed and cached yet, not on every routing and referral text. Asked
-    once per transaction (routing an alert asks three times); loading a new
-    version forgets it.
-    """
-    known: dict[str, Any] = session.info.setdefault(_NEWEST_KEY, {})
-    if model.__name__ not in known:
-        known[model.__name__] = session.execute(
-            select(model.id, model.digest).order_by(model.id.desc()).limit(1)
-        ).first()
-    return known[model.__name__]
-
-
 def places(session: Session | None = None) -> PlaceTree:
     """The place hierarchy in force: the newest stored version, else the shipped file.
 
     Without a ``session`` (pure code paths, no database): the shipped file.
     """
-    newest = _newest_key(session, PlacesVersion) if session is not None else None
+    newest = newest_key(session, PlacesVersion) if session is not None else None
     if newest is None or session is None:
         return shipped_places()
     key = (newest.id, newest.digest)
@@ -102,7 +87,7 @@ def places(session: Session | None = None) -> PlaceTree:
 
 def places_version_id(session: Session) -> int | None:
     """The id of the stored places version in force (None: the shipped file)."""
-    newest = _newest_key(session, PlacesVersion)
+    newest = newest_key(session, PlacesVersion)
     return newest.id if newest is not None else None
 
 
@@ -169,7 +154,7 @@ def load_places_text(db: Database, text: str, source: str, loaded_by: str = "cli
     """
     new = parse_places_text(text, source)
     with db.session() as session:
-        newest = _newest_key(session, PlacesVersion)
+        newest = newest_key(session, PlacesVersion)
         if newest is not None and newest.digest == new.digest():
             return LoadResult(newest.id, False, [])
         old = places(session)
@@ -201,13 +186,13 @@ def _add_version(
         loaded_by=loaded_by[:64],
     )
     session.add(row)
-    session.info.pop(_NEWEST_KEY, None)  # the newest version changes now
+    forget_newest(session)  # the newest version changes now
     return row
 
 
 def current(session: Session) -> Directory | None:
     """The directory in force (None when none was ever loaded)."""
-    newest = _newest_key(session, DirectoryVersion)
+    newest = newest_key(session, DirectoryVersion)
     if newest is None:
         return None
     key = (newest.id, newest.digest)
@@ -230,7 +215,7 @@ def load_text(
         new = load_directory_text(text, source, places(session))
         if new.demo and refuse_demo:
             raise DirectoryError([Problem(source, _line_of(text, "demo:"), DEMO_REFUSED)])
-        newest = _newest_key(session, DirectoryVersion)
+        newest = newest_key(session, DirectoryVersion)
         if newest is not None and newest.digest == new.digest():
             return LoadResult(newest.id, False, [])
         changes = diff(current(session), new)
@@ -266,7 +251,7 @@ def _line_of(text: str, prefix: str) -> int:
 
 
 def _sync_focal_points(session: Session, directory: Directory) -> None:
-    session.info.pop(_FOCAL_KEY, None)  # who is a focal point changes now
+    forget_focal_points(session)  # who is a focal point changes now
     existing = {fp.id: fp for fp in session.scalars(select(FocalPointRecord))}
     seen: set[str] = set()
     for agency in directory.agencies:
@@ -287,30 +272,3 @@ def _sync_focal_points(session: Session, directory: Directory) -> None:
         if fp_id not in seen:
             record.removed = True
             record.active = False
-
-
-def focal_point_for(session: Session, contact_id: int) -> FocalPointRecord | None:
-    """The (not removed) focal point using this contact's number, if any.
-
-    Remembered for the rest of ``session``'s transaction: handling one SMS
-    asks twice (the rate-limit exemption, then the focal-point commands).
-    """
-    known: dict[int, FocalPointRecord | None] = session.info.setdefault(_FOCAL_KEY, {})
-    if contact_id not in known:
-        known[contact_id] = session.scalars(
-            select(FocalPointRecord).where(
-                FocalPointRecord.contact_id == contact_id, FocalPointRecord.removed.is_(False)
-            )
-        ).first()
-    return known[contact_id]
-
-
-def install(sessions: Any) -> None:
-    """Forget remembered focal points and versions when a transaction of ``sessions`` ends."""
-
-    @event.listens_for(sessions, "after_transaction_end")
-    def _forget_focal_points(session: Session, transaction: SessionTransaction) -> None:
-        # A directory load in a later transaction may change who is a focal point.
-        if transaction.parent is None:
-            session.info.pop(_FOCAL_KEY, None)
-            session.info.pop(_NEWEST_KEY, None)
