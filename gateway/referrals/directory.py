@@ -3,7 +3,8 @@
 :func:`load_directory` reads a YAML file with the strict loader of
 :mod:`gateway.referrals.places` (``no`` stays a string, ``19:00`` stays a
 time), validates it against ``directory_schema.json`` and then checks what a
-schema cannot (place codes, ids, phone numbers, references, time windows).
+schema cannot (place codes, ids, phone numbers, references, time windows:
+:mod:`gateway.referrals.directory_checks`).
 Every problem names the file and the line; schema problems are reported first
 and on their own, since the other checks need a well-formed file. The result
 is a tree of frozen dataclasses (:mod:`gateway.referrals.directory_model`)
@@ -18,11 +19,11 @@ import re
 from functools import cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jsonschema
 
-from gateway.phones import InvalidNumber, normalize
+from gateway.phones import normalize
+from gateway.referrals.directory_checks import semantic_problems
 from gateway.referrals.directory_model import (
     DAYS,
     DEFAULT_ESCALATION,
@@ -86,106 +87,6 @@ def _schema_problems(data: Any, file: str, lines: dict[JsonPath, int]) -> list[P
             message += " (quote the number: YAML read it as an integer)"
         problems.append(Problem(file, line_of(lines, path), f"{where}: {message}"))
     return problems
-
-
-def _check(
-    data: dict[str, Any],
-    file: str,
-    lines: dict[JsonPath, int],
-    places: PlaceTree,
-    strict: bool = True,
-) -> list[Problem]:
-    """Return the problems a schema cannot see (data is schema-valid).
-
-    ``strict`` adds the checks introduced after directories were first
-    stored (durations over 90 days, one number for two people): a file being
-    loaded or edited must pass them, but a version already in force is read
-    back without them, so an upgrade never stops routing.
-    """
-    out: list[Problem] = []
-
-    def add(path: JsonPath, message: str) -> None:
-        out.append(Problem(file, line_of(lines, path), message))
-
-    def unique(path: JsonPath, seen: set[str], value: str, what: str) -> None:
-        if value in seen:
-            add(path, f"duplicate {what} id {value!r}")
-        seen.add(value)
-
-    def known_places(path: JsonPath, codes: list[str]) -> None:
-        for i, code in enumerate(codes):
-            if code not in places:
-                add((*path, i), f"unknown place code {code!r}")
-
-    def durations(path: JsonPath, escalation: dict[str, str]) -> None:
-        for key, text in escalation.items():
-            try:
-                seconds = parse_duration(text)
-            except ValueError as exc:
-                add((*path, key), str(exc))
-            else:
-                if strict and seconds > MAX_DURATION:
-                    add((*path, key), f"duration {text!r} is more than 90d")
-
-    durations(("escalation",), data.get("escalation", {}))
-    try:
-        ZoneInfo(data.get("tz", DEFAULT_TZ))
-    except (ZoneInfoNotFoundError, ValueError):
-        add(("tz",), f"unknown time zone {data['tz']!r}")
-    agency_ids: set[str] = set()
-    fp_ids: set[str] = set()
-    # One number, one focal point: an SMS command from a shared number could
-    # act only for one of them (and count as guessing for the other).
-    numbers: dict[str, str] = {}
-    active: dict[str, bool] = {}
-    for a, agency in enumerate(data["agencies"]):
-        unique(("agencies", a, "id"), agency_ids, agency["id"], "agency")
-        durations(("agencies", a, "escalation"), agency.get("escalation", {}))
-        own = {fp["id"] for fp in agency["focal_points"]}
-        active[agency["id"]] = any(fp.get("active", True) for fp in agency["focal_points"])
-        for f, fp in enumerate(agency["focal_points"]):
-            at: JsonPath = ("agencies", a, "focal_points", f)
-            unique((*at, "id"), fp_ids, fp["id"], "focal point")
-            try:
-                number = normalize(fp["phone"])
-            except InvalidNumber as exc:
-                add((*at, "phone"), f"invalid phone number for {fp['id']}: {exc}")
-            else:
-                if strict and number in numbers:
-                    add((*at, "phone"), f"{fp['id']} has the phone number of {numbers[number]}")
-                numbers.setdefault(number, fp["id"])
-            known_places((*at, "areas"), fp.get("areas", []))
-            if fp.get("backup") == fp["id"]:
-                add((*at, "backup"), f"focal point {fp['id']!r} cannot be its own backup")
-            elif "backup" in fp and fp["backup"] not in own:
-                add(
-                    (*at, "backup"),
-                    f"backup {fp['backup']!r} is not a focal point of {agency['id']}",
-                )
-        if "supervisor" in agency and agency["supervisor"] not in own:
-            add(
-                (*("agencies", a), "supervisor"),
-                f"supervisor {agency['supervisor']!r} is not a focal point of {agency['id']}",
-            )
-    rule_ids: set[str] = set()
-    for r, rule in enumerate(data["rules"]):
-        unique(("rules", r, "id"), rule_ids, rule["id"], "rule")
-        if rule["agency"] not in agency_ids:
-            add(("rules", r, "agency"), f"rule {rule['id']!r}: unknown agency {rule['agency']!r}")
-        known_places(("rules", r, "places"), rule.get("places", []))
-        for w, window in enumerate(rule.get("time", [])):
-            start, end = window["from"], window["to"]
-            if start == end or start == "24:00":
-                add(
-                    ("rules", r, "time", w),
-                    f"bad time window {start}-{end}: need from < 24:00, from != to",
-                )
-    fallback = data["fallback_agency"]
-    if fallback not in agency_ids:
-        add(("fallback_agency",), f"unknown fallback agency {fallback!r}")
-    elif not active[fallback]:
-        add(("fallback_agency",), f"fallback agency {fallback!r} has no active focal point")
-    return out
 
 
 def _escalation(raw: dict[str, str], base: dict[str, str]) -> Escalation:
@@ -282,7 +183,8 @@ def load_directory_text(
 ) -> Directory:
     """Like :func:`load_directory`, for a directory file's text (as stored).
 
-    ``strict=False`` reads back a version already in force (see :func:`_check`).
+    ``strict=False`` reads back a version already in force (see
+    :func:`~gateway.referrals.directory_checks.semantic_problems`).
     """
     try:
         data, lines = parse(text, name)
@@ -301,7 +203,7 @@ def _validated(
     problems = _schema_problems(data, file, lines)
     if not problems:
         tree = places if places is not None else load_places()
-        problems = _check(data, file, lines, tree, strict)
+        problems = semantic_problems(data, file, lines, tree, strict)
     if problems:
         raise DirectoryError(problems)
     return _build(data)
