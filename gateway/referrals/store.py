@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -47,6 +47,9 @@ class LoadResult:
     version_id: int
     changed: bool
     changes: list[str]
+    # Versions saved from elsewhere (the console) after this file's last load:
+    # kept when the file is unchanged (``keep_later_edits``), else replaced.
+    edited_since: int | None = None
 
 
 _places: PlaceTree | None = None
@@ -205,11 +208,21 @@ def current(session: Session) -> Directory | None:
 
 
 def load_text(
-    db: Database, text: str, source: str, *, loaded_by: str = "cli", refuse_demo: bool = False
+    db: Database,
+    text: str,
+    source: str,
+    *,
+    loaded_by: str = "cli",
+    refuse_demo: bool = False,
+    keep_later_edits: bool = False,
 ) -> LoadResult:
     """Validate and store a directory file's ``text``; raises ``DirectoryError``.
 
     ``refuse_demo`` (production): a file marked ``demo: true`` is refused.
+    ``keep_later_edits`` (the release step): a file unchanged since its last
+    load from ``source`` does not replace the versions saved since in the
+    console. Otherwise every deploy undid them: a focal point switched off
+    there (a lost phone) got referrals again.
     """
     with db.session() as session:
         new = load_directory_text(text, source, places(session))
@@ -218,6 +231,12 @@ def load_text(
         newest = newest_key(session, DirectoryVersion)
         if newest is not None and newest.digest == new.digest():
             return LoadResult(newest.id, False, [])
+        last = _last_from(session, source)
+        edited = (
+            last.id if last is not None and newest is not None and newest.id > last.id else None
+        )
+        if keep_later_edits and edited is not None and last.digest == new.digest():
+            return LoadResult(newest.id, False, [], edited_since=edited)
         changes = diff(current(session), new)
         row = _add_version(
             session, DirectoryVersion, new.digest(), text, source, changes, loaded_by
@@ -225,15 +244,37 @@ def load_text(
         _sync_focal_points(session, new)
         session.flush()
         log.info("directory_loaded", version=row.id, changes=len(changes), demo=new.demo)
-        return LoadResult(row.id, True, changes)
+        return LoadResult(row.id, True, changes, edited_since=edited)
+
+
+def _last_from(session: Session, source: str) -> Any:
+    """(id, digest) of the newest version loaded from ``source``, or None."""
+    return session.execute(
+        select(DirectoryVersion.id, DirectoryVersion.digest)
+        .where(DirectoryVersion.source == source)
+        .order_by(DirectoryVersion.id.desc())
+        .limit(1)
+    ).first()
 
 
 def load_file(
-    db: Database, path: str | Path, *, loaded_by: str = "cli", refuse_demo: bool = False
+    db: Database,
+    path: str | Path,
+    *,
+    loaded_by: str = "cli",
+    refuse_demo: bool = False,
+    keep_later_edits: bool = False,
 ) -> LoadResult:
     """Validate and store the directory file at ``path``; raises ``DirectoryError``."""
     text = Path(path).read_text(encoding="utf-8")
-    return load_text(db, text, str(path), loaded_by=loaded_by, refuse_demo=refuse_demo)
+    return load_text(
+        db,
+        text,
+        str(path),
+        loaded_by=loaded_by,
+        refuse_demo=refuse_demo,
+        keep_later_edits=keep_later_edits,
+    )
 
 
 DEMO_REFUSED = (

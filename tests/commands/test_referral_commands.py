@@ -271,6 +271,56 @@ def test_release_loads_directory_file(database_url: str, redis_url: str, tmp_pat
         app.extensions["relais"].db.dispose()
 
 
+def test_release_keeps_console_edits_until_the_file_changes(
+    database_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    """Every deploy reloaded the unchanged file over the console's edits: a focal
+    point switched off there (a lost phone) got referrals again."""
+    from gateway.models import FocalPointRecord
+    from gateway.referrals import store
+
+    directory_file = tmp_path / "directory.yaml"
+    directory_file.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    app = create_app(make_config(database_url, redis_url, DIRECTORY_FILE=str(directory_file)))
+
+    def active(fp_id: str) -> bool:
+        with runtime.current().db.session() as session:
+            return session.get_one(FocalPointRecord, fp_id).active
+
+    try:
+        assert "loaded version 1" in invoke(app, ["release"], group=main).output
+        lost_phone = EXAMPLE.read_text(encoding="utf-8").replace(
+            '        phone: "+22365000201"\n',
+            '        phone: "+22365000201"\n        active: false\n',
+        )
+        with app.app_context():
+            store.load_text(runtime.current().db, lost_phone, "console", loaded_by="ana")
+            assert not active("dnds-c1-c3")
+
+        again = invoke(app, ["release"], group=main)
+        assert again.exit_code == 0, again.output
+        assert "unchanged since version 1 was loaded from it" in again.output
+        assert "(version 2)" in again.output
+        with app.app_context():
+            assert not active("dnds-c1-c3")
+
+        # A changed file is the operator's new directory: it wins, and says so.
+        changed = directory_file.read_text(encoding="utf-8").replace("high: 15m", "high: 20m")
+        directory_file.write_text(changed, encoding="utf-8")
+        replaced = invoke(app, ["release"], group=main)
+        assert "loaded version 3" in replaced.output
+        assert "it replaces the edits made since version 1" in replaced.output
+        with app.app_context():
+            assert active("dnds-c1-c3")
+        # `relais directory load` is explicit: it always loads.
+        with app.app_context():
+            store.load_text(runtime.current().db, lost_phone, "console", loaded_by="ana")
+            loaded = invoke(app, ["directory", "load", str(directory_file)])
+        assert "loaded version 5" in loaded.output, loaded.output
+    finally:
+        app.extensions["relais"].db.dispose()
+
+
 def test_route_knows_places_added_in_the_console(app: Flask) -> None:
     from gateway.referrals import store
     from tests.referrals.test_places_store import NEW_CODE, WITH_NEW
