@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gateway import audit, runtime
+from gateway import accounts, audit, runtime
 from gateway.models.user import (
     LANGUAGES,
     ROLES,
@@ -59,13 +59,10 @@ def _get(session: Session, username: str) -> User:
 
 
 def _check_agency(session: Session, agency: str) -> None:
-    from gateway.referrals import store
-
-    directory = store.current(session)
-    if directory is None:
+    known = accounts.agency_ids(session)
+    if known is None:
         click.echo(f"warning: no directory loaded; cannot check that agency {agency!r} exists")
         return
-    known = [a.id for a in directory.agencies]
     if agency not in known:
         _fail(f"unknown agency {agency!r}; the directory in force has: {', '.join(known)}")
 
@@ -102,12 +99,15 @@ def users_add(
     password = _read_password(name, password_stdin)
     try:
         with runtime.current().db.session() as session:
-            user = User(username=name, role=role, agency_id=agency, language=lang, active=True)
-            user.set_password(password)
-            session.add(user)
-            session.flush()
-            detail = f"role={role}" + (f" agency={agency}" if agency else "")
-            audit.record(session, audit.CLI, "user.add", "user", name, detail)
+            accounts.add(
+                session,
+                audit.CLI,
+                username=name,
+                role=role,
+                agency=agency,
+                language=lang,
+                password=password,
+            )
     except IntegrityError:
         _fail(f"refused: user {name!r} already exists")
     click.echo(f"user {name} added ({role}{', ' + agency if agency else ''})")
@@ -135,19 +135,11 @@ def users_list() -> None:
         )
 
 
-def _change(username: str, action: str, detail: str = "") -> None:
+def _change(username: str, action: str) -> None:
     """Apply ``action`` to USERNAME, audit it and report."""
     with runtime.current().db.session() as session:
         user = _get(session, username)
-        if action == "user.disable":
-            user.active = False
-            user.end_sessions()
-        elif action == "user.enable":
-            user.active = True
-        elif action == "user.unlock":
-            user.failed_logins = 0
-            user.locked_until = None
-        audit.record(session, audit.CLI, action, "user", user.username, detail)
+        accounts.apply(session, audit.CLI, user, action)
         name = user.username
     click.echo(f"{action.split('.')[1]}: {name}")
 
@@ -186,10 +178,5 @@ def users_passwd(username: str, password_stdin: bool) -> None:
         name = _get(session, username).username
     password = _read_password(name, password_stdin)
     with runtime.current().db.session() as session:
-        user = _get(session, name)
-        user.set_password(password)
-        user.end_sessions()
-        user.failed_logins = 0
-        user.locked_until = None
-        audit.record(session, audit.CLI, "user.passwd", "user", name)
+        accounts.set_password(session, audit.CLI, _get(session, name), password)
     click.echo(f"password changed: {name}")

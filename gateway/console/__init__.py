@@ -101,6 +101,13 @@ NAV = (
         (perms.REPORTS_VIEW_ALL, perms.REPORTS_VIEW_AGENCY),
     ),
     NavItem(
+        "users",
+        "/console/users",
+        _l("Accounts"),
+        _l("Who may sign in to this console, with which role."),
+        (perms.USERS_MANAGE,),
+    ),
+    NavItem(
         "audit",
         "/console/audit",
         _l("Audit log"),
@@ -264,11 +271,10 @@ def init_app(app: Flask) -> None:
     )
 
     app.register_blueprint(directory.bp)
-    from gateway.console import audit_log, reports_views, simulator
+    from gateway.console import audit_log, reports_views, simulator, users
 
-    app.register_blueprint(simulator.bp)
-    app.register_blueprint(reports_views.bp)
-    app.register_blueprint(audit_log.bp)
+    for pages in (simulator, reports_views, users, audit_log):
+        app.register_blueprint(pages.bp)
     # Cases and Messages (``blocked`` and ``system_status`` add pages to Messages).
     from gateway.console import (  # noqa: F401
         blocked,

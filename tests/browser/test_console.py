@@ -200,3 +200,28 @@ def test_audit_log_answers_who_opened_a_case(page: Any, live: Live) -> None:
     shot(page, "10-audit-log")
     rows.first.get_by_role("link", name=reference).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(reference)
+
+
+def test_an_administrator_adds_an_account(page: Any, live: Live) -> None:
+    sign_in(page, live, "admin1")
+    page.get_by_role("link", name="Accounts").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Accounts")
+    page.get_by_label("Username").fill("awa.traore")
+    page.get_by_label("Role").select_option("agency")
+    page.get_by_label("Agency (agency staff only)").select_option("dnds")
+    page.get_by_label("Password", exact=True).fill("une phrase assez longue 42")
+    page.get_by_label("Password again").fill("une phrase assez longue 43")
+    page.get_by_role("button", name="Add the account").click()
+    expect(page.get_by_role("alert")).to_contain_text("The two passwords differ.")
+    expect(page.get_by_label("Username")).to_have_value("awa.traore")  # the form is kept
+    # The refusal is a 422, which Chromium logs as a failed resource: expected here.
+    assert [e for e in live.console_errors if "422" not in e] == []
+    live.console_errors.clear()
+    page.get_by_label("Password", exact=True).fill("une phrase assez longue 42")
+    page.get_by_label("Password again").fill("une phrase assez longue 42")
+    page.get_by_role("button", name="Add the account").click()
+    expect(page.get_by_role("table")).to_contain_text("awa.traore")
+    shot(page, "11-accounts")
+    page.get_by_role("link", name="awa.traore").click()
+    page.get_by_role("button", name="Disable the account").click()
+    expect(page.locator("body")).to_contain_text("Disabled: this account cannot sign in.")
