@@ -75,3 +75,13 @@ def install(sessions: Any) -> None:
         if transaction.parent is None:
             session.info.pop(_FOCAL_KEY, None)
             session.info.pop(_NEWEST_KEY, None)
+
+
+def newest_from(session: Session, source: str) -> Any:
+    """(id, digest) of the newest directory version loaded from ``source``, or None."""
+    return session.execute(
+        select(DirectoryVersion.id, DirectoryVersion.digest)
+        .where(DirectoryVersion.source == source)
+        .order_by(DirectoryVersion.id.desc())
+        .limit(1)
+    ).first()

@@ -27,7 +27,7 @@ from gateway.logs import get_logger
 from gateway.models import Contact, DirectoryVersion, FocalPointRecord, PlacesVersion
 from gateway.referrals.directory import Directory, DirectoryError, load_directory_text
 from gateway.referrals.directory_diff import diff
-from gateway.referrals.lookups import forget_focal_points, forget_newest, newest_key
+from gateway.referrals.lookups import forget_focal_points, forget_newest, newest_from, newest_key
 from gateway.referrals.places import (
     DEFAULT_PLACES,
     PlacesError,
@@ -231,7 +231,7 @@ def load_text(
         newest = newest_key(session, DirectoryVersion)
         if newest is not None and newest.digest == new.digest():
             return LoadResult(newest.id, False, [])
-        last = _last_from(session, source)
+        last = newest_from(session, source)
         edited = (
             last.id if last is not None and newest is not None and newest.id > last.id else None
         )
@@ -247,34 +247,11 @@ def load_text(
         return LoadResult(row.id, True, changes, edited_since=edited)
 
 
-def _last_from(session: Session, source: str) -> Any:
-    """(id, digest) of the newest version loaded from ``source``, or None."""
-    return session.execute(
-        select(DirectoryVersion.id, DirectoryVersion.digest)
-        .where(DirectoryVersion.source == source)
-        .order_by(DirectoryVersion.id.desc())
-        .limit(1)
-    ).first()
-
-
-def load_file(
-    db: Database,
-    path: str | Path,
-    *,
-    loaded_by: str = "cli",
-    refuse_demo: bool = False,
-    keep_later_edits: bool = False,
-) -> LoadResult:
-    """Validate and store the directory file at ``path``; raises ``DirectoryError``."""
+def load_file(db: Database, path: str | Path, **options: Any) -> LoadResult:
+    """Validate and store the directory file at ``path`` (``options``: those of
+    :func:`load_text`); raises ``DirectoryError``."""
     text = Path(path).read_text(encoding="utf-8")
-    return load_text(
-        db,
-        text,
-        str(path),
-        loaded_by=loaded_by,
-        refuse_demo=refuse_demo,
-        keep_later_edits=keep_later_edits,
-    )
+    return load_text(db, text, str(path), **options)
 
 
 DEMO_REFUSED = (
