@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 
 from redis.exceptions import RedisError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from gateway import inbound
 from gateway.alerts import create_alert
@@ -40,9 +40,6 @@ ALERT_FLOW = "alert"
 # Answers to "1 Continue 2 Start again" after an SMS conversation expired.
 _CONTINUE = {"1", "continuer", "continue", "oui", "yes", "awo"}
 _RESTART = {"2", "recommencer", "restart", "nouveau", "new"}
-
-# The sender is needed at once: one query instead of two.
-_WITH_CONTACT = [joinedload(Message.contact)]
 
 # A plug-in answers an SMS itself (returns reply texts) or passes (None).
 SmsHandler = Callable[[Session, Message], list[str] | None]
@@ -92,7 +89,7 @@ class Dispatcher:
                 with db.session() as session:
                     contact_id = session.get_one(Message, message_id).contact_id
             with self._person_lock(contact_id), db.session() as session:
-                message = session.get_one(Message, message_id, options=_WITH_CONTACT)
+                message = session.get_one(Message, message_id, options=ussd.WITH_CONTACT)
                 texts = self._sms_replies(session, message)
                 for text in texts:
                     queue_outbound(

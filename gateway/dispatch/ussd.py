@@ -27,8 +27,8 @@ from gateway.models import Contact, Message
 from gateway.models.message import Direction, Status
 from gateway.runtime import Runtime
 
-# The sender is needed at once: one query instead of two.
-_WITH_CONTACT = [joinedload(Message.contact)]
+# The message with its sender: one query instead of two.
+WITH_CONTACT = [joinedload(Message.contact)]
 
 # How far over the per-number limit a message is (0: within); the dispatcher's count.
 OverLimit = Callable[[Session, Contact], int]
@@ -48,7 +48,7 @@ def answer_request(
     """
     ttl = dt.timedelta(seconds=rt.settings.USSD_SESSION_SECONDS)
     with rt.db.session() as session:
-        message = session.get_one(Message, message_id, options=_WITH_CONTACT)
+        message = session.get_one(Message, message_id, options=WITH_CONTACT)
         contact = message.contact
         store = ConversationStore(session, rt.redis, ttl)
         loaded = store.find_ussd(session_id)
