@@ -268,6 +268,6 @@ def test_state_json_gives_both_threads(client_as: Callable[[str], FlaskClient]) 
 def test_pages_speak_french(client_as: Callable[[str], FlaskClient]) -> None:
     client = client_as("coordinator")
     simulator = client.get(PAGE, headers={"Accept-Language": "fr"}).get_data(as_text=True)
-    assert "Simulateur de formation" in simulator and "Téléphone du signaleur" in simulator
+    assert "Simulateur de formation" in simulator and "Téléphone du signalant" in simulator
     reports = client.get("/console/reports", headers={"Accept-Language": "fr"})
     assert "Chiffres clés" in reports.get_data(as_text=True)
