@@ -327,7 +327,8 @@ def test_case_page_shows_the_agency_webhook_delivery(
         for referral in session.scalars(select(Referral)):
             referral.webhook_status = "failed"
     page = text(client, f"/console/cases/{cases['iom']}")
-    assert '<dd class="case-webhook">échec : voir relais jobs failed</dd>' in page
+    failed = "échec : à relancer depuis Messages › Tâches en échec"
+    assert f'<dd class="case-webhook">{failed}</dd>' in page
 
 
 def test_numbers_typed_in_the_landmark_are_masked_until_revealed(
