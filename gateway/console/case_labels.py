@@ -62,6 +62,14 @@ CASE_STATUSES = {
     "closed": _l("Closed"),
 }
 DIRECTIONS = {"in": _l("In"), "out": _l("Out")}
+MESSAGE_KINDS = {
+    "sms": _l("SMS"),
+    "ussd": _l("USSD"),
+    "reply": _l("reply"),
+    "referral": _l("referral"),
+    "notification": _l("news to the reporter"),
+    "console": _l("from the console"),
+}
 MESSAGE_STATUSES = {
     "received": _l("received"),
     "handling": _l("being handled"),
@@ -111,6 +119,7 @@ def template_labels() -> dict[str, Any]:
         "outcomes": OUTCOMES,
         "case_statuses": CASE_STATUSES,
         "directions": DIRECTIONS,
+        "message_kinds": MESSAGE_KINDS,
         "message_statuses": MESSAGE_STATUSES,
         "label": label,
         "status_label": status_label,
