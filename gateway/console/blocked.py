@@ -46,7 +46,10 @@ def block() -> ResponseReturnValue:
     try:
         e164 = normalize(request.form.get("number", "")[:32])
     except InvalidNumber:
-        flash(_("This is not a valid phone number."), "error")
+        flash(
+            _("This is not a valid phone number. Write it like +223 70 00 01 01 or 70 00 01 01."),
+            "error",
+        )
         return back
     try:
         with runtime.current().db.session() as session:
