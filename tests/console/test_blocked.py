@@ -53,7 +53,7 @@ def test_an_invalid_number_blocks_nothing(app: Flask, client_as: Client) -> None
     admin = client_as("admin")
     response = post(admin, PATH, {"number": "not a number"}, page=PATH)
     assert response.status_code == 302
-    assert "pas valide" in admin.get(PATH).get_data(as_text=True)  # French by default
+    assert "Écrivez-le comme +223 70 00 01 01" in admin.get(PATH).get_data(as_text=True)  # French
     with runtime.current().db.session() as session:
         assert session.query(Contact).count() == 0
 
