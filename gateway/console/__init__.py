@@ -175,7 +175,7 @@ def set_language() -> ResponseReturnValue:
             if user is not None:
                 user.language = lang
         current_user.language = lang
-    return redirect(auth.safe_next(request.form.get("next")))
+    return redirect(auth.readable_page(auth.safe_next(request.form.get("next"))))
 
 
 def _root() -> ResponseReturnValue:

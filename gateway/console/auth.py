@@ -18,11 +18,13 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_user, logout_user
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
 from gateway import audit, runtime
 from gateway.console import loginguard
@@ -72,6 +74,29 @@ def safe_next(target: str | None, default: str = "") -> str:
     if parts.scheme or parts.netloc or any(ord(c) < 32 for c in target):
         return fallback
     return target
+
+
+def readable_page(target: str) -> str:
+    """``target`` if it answers GET, else the nearest page above it that does.
+
+    A page shown after a form (a reveal, a reply preview) has the form's POST
+    address: going back there after switching the language was a 405, and
+    the case was lost from view. ``/console/cases/K7QX2P/reveal`` gives
+    ``/console/cases/K7QX2P``.
+    """
+    adapter = current_app.url_map.bind("localhost")
+    path = target.partition("?")[0]
+    candidate = path
+    while candidate.startswith("/console/"):
+        try:
+            adapter.match(candidate, method="GET")
+        except RequestRedirect:
+            return candidate  # a slash added by the router: the page exists
+        except HTTPException:
+            candidate = candidate.rsplit("/", 1)[0]
+            continue
+        return target if candidate == path else candidate
+    return url_for("console.home")
 
 
 def _login_page(error: str = "", status: int = 200) -> ResponseReturnValue:

@@ -134,3 +134,23 @@ def test_french_catalog_is_complete_and_compiled() -> None:
 def test_english_catalog_exists() -> None:
     for name in ("messages.po", "messages.mo"):
         assert (TRANSLATIONS / "en" / "LC_MESSAGES" / name).is_file()
+
+
+@pytest.mark.parametrize(
+    ("shown_at", "back_to"),
+    [
+        ("/console/cases/K7QX2P/reveal", "/console/cases/K7QX2P"),  # after "show the number"
+        ("/console/cases/K7QX2P/act/reply", "/console/cases/K7QX2P"),  # after a reply preview
+        ("/console/messages?status=failed", "/console/messages?status=failed"),
+        ("/console/nowhere/at/all", "/console/"),
+    ],
+)
+def test_switching_language_after_a_form_goes_back_to_a_page(
+    client: FlaskClient, shown_at: str, back_to: str
+) -> None:
+    """The switch went back to the form's POST address: a 405, the case lost from view."""
+    token = csrf_token(client)
+    response = client.post(
+        "/console/language", data={"csrf_token": token, "lang": "en", "next": shown_at}
+    )
+    assert response.headers["Location"] == back_to
