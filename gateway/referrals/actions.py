@@ -227,7 +227,7 @@ def reporter_channel(alert: Alert) -> str:
 def notify_reporter(session: Session, alert: Alert, code: str) -> Message | None:
     """Tell the reporter (``handled``, ``closed``...), when they agreed to SMS updates."""
     contact = alert.contact
-    if contact is None or not alert.consent_messages or contact.opted_out:
+    if contact is None or not wants_updates(alert):
         return None
     return queue_outbound(
         session,
@@ -237,6 +237,12 @@ def notify_reporter(session: Session, alert: Alert, code: str) -> Message | None
         kind="notification",
         training=alert.is_training,
     )
+
+
+def wants_updates(alert: Alert) -> bool:
+    """True when the reporter agreed to SMS updates and has not opted out since."""
+    contact = alert.contact
+    return bool(alert.consent_messages and contact is not None and not contact.opted_out)
 
 
 def reply_text(alert: Alert, text: str) -> str:

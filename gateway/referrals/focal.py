@@ -209,12 +209,14 @@ def _act(session: Session, record: FocalPointRecord, referral: Referral, cmd: Co
     ref, lang, alert = referral.alert.reference, cmd.lang, referral.alert
     try:
         if cmd.action == ACCEPT:
+            # "The reporter will be told" only when they will be.
+            told = "accepted" if actions.wants_updates(alert) else "accepted_untold"
             if referral.status == "accepted" and referral.accepted_by == record.id:
                 # Sent again because the confirmation was slow: confirm again,
                 # do not tell the holder their acceptance is "impossible".
-                return reply("accepted", lang, reference=ref)
+                return reply(told, lang, reference=ref)
             actions.accept(session, referral, record.id, SMS)
-            return reply("accepted", lang, reference=ref)
+            return reply(told, lang, reference=ref)
         if cmd.action == REJECT:
             if referral.status != "accepted" and referral.holder != record.id:
                 # Someone the case already moved on from: their late NON must

@@ -47,6 +47,8 @@ REPLIES: dict[str, dict[str, str]] = {
     "fr": {
         "accepted": "Merci, vous suivez {r}. Le signaleur sera informé. Pour clôturer: "
         "FIN {r} issue (réunifié, placé, orienté, introuvable, fausse alerte).",
+        "accepted_untold": "Merci, vous suivez {r}. Le signaleur n'a pas demandé de nouvelles "
+        "par SMS. Pour clôturer: FIN {r} issue.",
         "already_accepted_by_other": "{r} est déjà pris en charge par un autre intervenant. "
         "Aucune action requise. Merci.",
         "rejected_rerouted": "{r} refusé, c'est noté. Le cas est transmis à un autre point "
@@ -81,6 +83,8 @@ REPLIES: dict[str, dict[str, str]] = {
     "en": {
         "accepted": "Thank you, you follow {r}. The reporter will be told. To close: "
         "CLOSE {r} outcome (reunified, placed, referred, not found, false alarm).",
+        "accepted_untold": "Thank you, you follow {r}. The reporter asked for no SMS news. "
+        "To close: CLOSE {r} outcome.",
         "already_accepted_by_other": "{r} is already handled by someone else. No action "
         "needed. Thank you.",
         "rejected_rerouted": "{r} refused, noted. The case goes to another focal point. "

@@ -131,3 +131,28 @@ def test_start_from_a_focal_point_makes_their_number_reachable_again(
     ref = report(loop_app, fake_twilio)
     assert referrals()[0].focal_point_id == "iom-bko-bm"
     assert any(ref in t for t in texts_to(fake_twilio, IOM_BM))
+
+
+def test_ok_promises_news_to_the_reporter_only_when_they_asked_for_it(
+    loop_app: Flask, fake_twilio: FakeTwilio
+) -> None:
+    """The focal point was told "le signaleur sera informé" when the reporter
+    had refused SMS updates: nobody told them, and nobody would."""
+    ref = report(loop_app, fake_twilio)
+    with runtime.current().db.session() as session:
+        session.scalars(select(Alert)).one().consent_messages = False
+    client = loop_app.test_client()
+    sms(client, IOM_BM, f"OK {ref}")
+    work(loop_app)
+    answer = texts_to(fake_twilio, IOM_BM)[-1]
+    assert "pas demandé de nouvelles" in answer and "sera informé" not in answer
+    assert len(answer) <= 160
+
+
+def test_ok_tells_the_focal_point_the_reporter_will_hear(
+    loop_app: Flask, fake_twilio: FakeTwilio
+) -> None:
+    ref = report(loop_app, fake_twilio)  # the reporter answered yes to SMS updates
+    sms(loop_app.test_client(), IOM_BM, f"OK {ref}")
+    work(loop_app)
+    assert "Le signaleur sera informé" in texts_to(fake_twilio, IOM_BM)[-1]
