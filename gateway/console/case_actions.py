@@ -28,7 +28,7 @@ from gateway import audit, runtime
 from gateway.console import auth, case_query, i18n
 from gateway.console import permissions as perms
 from gateway.console.cases import render_case
-from gateway.encoding import prepare
+from gateway.encoding import UCS2, TextInfo, is_gsm7, prepare
 from gateway.models import Referral
 from gateway.referrals import actions
 from gateway.referrals.actions import CONSOLE, ActionError
@@ -92,7 +92,21 @@ def _perform(session: Session, user: str, action: str, referral: Referral) -> st
     return f"message {message.id}"
 
 
-def _preview(reference: str, error: str = "") -> ResponseReturnValue:
+def _too_long(info: TextInfo) -> str:
+    """Why the reply needs more than one SMS, naming the characters to blame if any."""
+    outside = [char for char in dict.fromkeys(info.text) if not is_gsm7(char)]
+    if info.encoding != UCS2 or not outside:
+        return str(ERRORS["too_long"])
+    return str(
+        _(
+            "%(chars)s is not in the SMS alphabet: with it one SMS holds 70 characters instead"
+            " of 160. Remove it or shorten the text.",
+            chars=" ".join(outside[:5]),
+        )
+    )
+
+
+def _preview(reference: str, error: str = "", *, refused: bool = False) -> ResponseReturnValue:
     """The case page with the reply as it will be sent (nothing is sent)."""
     text = _text(request.form, "text")
     with runtime.current().db.session() as session:
@@ -106,9 +120,9 @@ def _preview(reference: str, error: str = "") -> ResponseReturnValue:
         "sms": info.text,
         "length": info.length,
         "segments": info.segments,
-        "error": error or (str(ERRORS["too_long"]) if info.segments > 1 else ""),
+        "error": error or (_too_long(info) if info.segments > 1 else ""),
     }
-    return render_case(reference, reply=reply, status=400 if error else 200)
+    return render_case(reference, reply=reply, status=400 if error or refused else 200)
 
 
 @bp.post("/cases/<reference>/act/<action>")
@@ -143,6 +157,8 @@ def act(reference: str, action: str) -> ResponseReturnValue:
         return redirect(page)
     except ActionError as error:
         message = str(ERRORS.get(error.code, ERRORS["empty"]))
+        if action == "reply" and error.code == "too_long":  # the preview says why
+            return _preview(reference, refused=True)
         if action == "reply":
             return _preview(reference, message)
         flash(message, "error")

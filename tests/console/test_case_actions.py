@@ -159,6 +159,19 @@ def test_reply_to_the_reporter(ref: str, client_as: Client) -> None:
     assert len(outbound("console")) == 1
 
 
+def test_a_reply_too_long_because_of_an_emoji_says_so(ref: str, client_as: Client) -> None:
+    """107 characters were refused as "too long for one SMS" under a hint of 160:
+    the emoji, which cuts one SMS to 70 characters, was never named."""
+    client = client_as("coordinator")
+    text = "Merci pour votre appel, une équipe passe demain matin au marché 🙏 bon courage"
+    for preview in ("1", None):
+        form = {"text": text} | ({"preview": preview} if preview else {})
+        response = act(client, ref, "reply", **form)
+        body = response.get_data(as_text=True).replace("&#39;", "'")  # French by default
+        assert "🙏 n'est pas dans l'alphabet des SMS" in body and "70 caractères" in body
+    assert response.status_code == 400 and outbound("console") == []
+
+
 def test_no_reply_to_a_reporter_who_opted_out(ref: str, client_as: Client) -> None:
     with runtime.current().db.session() as session:
         contact = Contact.find(session, REPORTER)
