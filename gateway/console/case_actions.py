@@ -8,6 +8,9 @@ to the reporter; ``preview`` shows it as it will be sent, GSM-7 folded,
 without sending). They go through :mod:`gateway.referrals.actions`, the code
 the focal points' SMS commands use, so the lifecycle decides what is
 allowed; a refused action is a message on the case page and changes nothing.
+A close or a transfer is done only when confirmed: the first POST shows what
+will happen and asks (:mod:`gateway.console.case_confirm`), a wrong choice in
+its form is a 422 page saying so.
 Each action is recorded on the referral (actor: the username, channel
 ``console``) and audited as ``case.<action>`` (never with the text typed).
 """
@@ -25,7 +28,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
 from gateway import audit, runtime
-from gateway.console import auth, case_query, i18n
+from gateway.console import auth, case_confirm, case_query, i18n
 from gateway.console import permissions as perms
 from gateway.console.cases import render_case
 from gateway.encoding import UCS2, TextInfo, is_gsm7, prepare
@@ -135,6 +138,8 @@ def act(reference: str, action: str) -> ResponseReturnValue:
         return _preview(reference)
     user = auth.current()
     page = url_for("console_cases.detail", reference=reference.upper())
+    # A close or a transfer is only checked (nothing changes) until confirmed.
+    confirming = case_confirm.needs_confirmation(action, request.form)
     try:
         with runtime.current().db.session() as session:
             found = case_query.visible_case(session, user, reference)
@@ -143,8 +148,13 @@ def act(reference: str, action: str) -> ResponseReturnValue:
             alert, referral = found
             if referral is None:
                 raise ActionError("no_referral")
-            detail = _perform(session, user.username, action, referral)
-            audit.record(session, user.username, f"case.{action}", "alert", alert.reference, detail)
+            if confirming:
+                asked = case_confirm.question(session, alert, referral, action, request.form)
+            else:
+                detail = _perform(session, user.username, action, referral)
+                audit.record(
+                    session, user.username, f"case.{action}", "alert", alert.reference, detail
+                )
             still_visible = perms.can_see_agency(user, referral.agency_id) and (
                 action != "transfer" or perms.visible_agency_ids(user) is None
             )
@@ -157,12 +167,16 @@ def act(reference: str, action: str) -> ResponseReturnValue:
         return redirect(page)
     except ActionError as error:
         message = str(ERRORS.get(error.code, ERRORS["empty"]))
+        if confirming:  # a wrong choice in the form: the page says so, as other forms do
+            return render_case(reference, confirm={"error": message}, status=422)
         if action == "reply" and error.code == "too_long":  # the preview says why
             return _preview(reference, refused=True)
         if action == "reply":
             return _preview(reference, message)
         flash(message, "error")
         return redirect(page)
+    if confirming:  # the page (in its own session) asks; nothing was changed
+        return render_case(reference, confirm=asked)
     flash(str(DONE[action]), "success")
     if not still_visible:
         return redirect(url_for("console_cases.index"))

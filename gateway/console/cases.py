@@ -118,9 +118,18 @@ def _action_context(session: Session, referral: Referral | None) -> dict[str, An
 
 
 def render_case(
-    reference: str, *, reveal: bool = False, reply: dict[str, Any] | None = None, status: int = 200
+    reference: str,
+    *,
+    reveal: bool = False,
+    reply: dict[str, Any] | None = None,
+    confirm: dict[str, Any] | None = None,
+    status: int = 200,
 ) -> ResponseReturnValue:
-    """The case page (audited as ``case.view``; ``reveal`` adds the reporter's number)."""
+    """The case page (audited as ``case.view``; ``reveal`` adds the reporter's number).
+
+    ``reply`` is the preview of an SMS to the reporter, ``confirm`` the question
+    asked before a close or a transfer (or its ``error``).
+    """
     user = auth.current()
     with runtime.current().db.session() as session:
         found = case_query.visible_case(session, user, reference)
@@ -153,6 +162,7 @@ def render_case(
             can_reveal=may_reveal(user, alert, current),
             can_reply=actions.can_reply(alert),
             reply=reply or {},
+            confirm=confirm or {},
             outcome_codes=OUTCOMES,
             overdue=case_query.overdue(current),
             when=when,

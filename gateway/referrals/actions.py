@@ -10,7 +10,10 @@ for SMS updates), reminders start, the next person or agency is texted.
 
 Who may act (the focal point the referral was sent to, the console user's
 role and agency) is the caller's business: :mod:`gateway.referrals.focal`
-checks focal points, the console checks permissions.
+checks focal points, the console checks permissions. What an action checks
+before it changes anything (and :class:`ActionError`) is in
+:mod:`gateway.referrals.checks`, which the console also uses alone to ask
+staff to confirm a close or a transfer.
 """
 
 from __future__ import annotations
@@ -26,8 +29,8 @@ from gateway.logs import get_logger
 from gateway.models import Alert, FocalPointRecord, Message, Referral
 from gateway.outbox import queue_outbound
 from gateway.referrals import chain, notify, service, store
-from gateway.referrals.commands import OUTCOMES
-from gateway.referrals.directory import Agency, Directory
+from gateway.referrals.checks import ActionError as ActionError
+from gateway.referrals.checks import check_close, directory_in_force, transfer_plan
 from gateway.referrals.facts import alert_facts, referral_facts
 from gateway.referrals.lifecycle import ACCEPTED, NEW, REJECTED, transition
 from gateway.referrals.routing import people_for
@@ -38,19 +41,6 @@ log = get_logger(__name__)
 SMS, CONSOLE, SYSTEM = "sms", "console", "system"
 # A console reply to a reporter: one SMS (GSM-7 after folding), prefixed with the reference.
 REPLY_SEGMENTS = 1
-
-
-class ActionError(ValueError):
-    """An action that cannot be done for a reason other than the lifecycle.
-
-    ``code``: ``no_directory``, ``unknown_agency``, ``same_agency``,
-    ``unknown_focal_point``, ``bad_outcome``, ``empty``, ``too_long``,
-    ``no_reporter`` (no number, opted out or blocked), ``already_accepted``.
-    """
-
-    def __init__(self, code: str) -> None:
-        self.code = code
-        super().__init__(code)
 
 
 def current_referral(session: Session, alert: Alert) -> Referral | None:
@@ -101,36 +91,11 @@ def note(session: Session, referral: Referral, text: str, actor: str, channel: s
     transition(referral, "note", actor=actor, channel=channel, note=text.strip())
 
 
-def directory_in_force(session: Session) -> Directory:
-    """The directory in force (``ActionError("no_directory")`` without one)."""
-    directory = store.current(session)
-    if directory is None:
-        raise ActionError("no_directory")
-    return directory
-
-
-def target_agency(directory: Directory, referral: Referral, agency_id: str) -> Agency:
-    """The directory's agency ``agency_id``, when ``referral`` may be transferred to it."""
-    target = directory.agency(agency_id.strip().lower())
-    if target is None:
-        raise ActionError("unknown_agency")
-    if target.id == referral.agency_id:
-        raise ActionError("same_agency")
-    return target
-
-
 def transfer(
     session: Session, referral: Referral, agency_id: str, actor: str, channel: str
 ) -> Referral:
     """Hand ``referral`` to the agency ``agency_id``; returns the new referral opened there."""
-    directory = directory_in_force(session)
-    target = target_agency(directory, referral, agency_id)
-    facts = alert_facts(referral.alert)
-    people, _why, _notes = people_for(
-        target, store.places(session), facts, target.escalation.delay(facts.risk)
-    )
-    if not people:  # the case would wait there on nobody
-        raise ActionError("nobody_at_agency")
+    directory, target, people = transfer_plan(session, referral, agency_id)
     transition(referral, "transfer", actor=actor, channel=channel, note=target.id)
     referral.due_at = referral.reminder_due_at = None
     return notify.open_referral(
@@ -148,8 +113,7 @@ def close(
     note_text: str | None = None,
 ) -> None:
     """Close ``referral`` with ``outcome`` (one of ``OUTCOMES``); the reporter is told."""
-    if outcome not in OUTCOMES:
-        raise ActionError("bad_outcome")
+    check_close(referral, outcome)
     transition(referral, "close", actor=actor, channel=channel, note=note_text or None)
     now = utcnow()
     referral.outcome, referral.closed_at, referral.reminder_due_at = outcome, now, None

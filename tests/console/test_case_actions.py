@@ -78,9 +78,11 @@ def test_not_allowed_action_shows_an_error_and_changes_nothing(ref: str, client_
 def test_close_with_an_outcome(ref: str, client_as: Client) -> None:
     client = client_as("agency")  # an IOM user acts on an IOM case
     act(client, ref, "accept")
-    bad = follow(client, act(client, ref, "close", outcome="vanished"))
+    bad = follow(client, act(client, ref, "close", outcome="vanished", confirm="1"))
     assert "flash-error" in bad and referrals_of(ref)[0].status == "accepted"
-    follow(client, act(client, ref, "close", outcome="reunified", note="retour famille"))
+    follow(
+        client, act(client, ref, "close", outcome="reunified", note="retour famille", confirm="1")
+    )
     (referral,) = referrals_of(ref)
     assert (referral.status, referral.outcome) == ("closed", "reunified")
     close = referral.events[-1]
@@ -125,7 +127,7 @@ def test_assign_sends_the_referral_sms_to_the_chosen_person(ref: str, client_as:
 
 def test_transfer_opens_a_referral_at_the_other_agency(ref: str, client_as: Client) -> None:
     client = client_as("agency")
-    response = act(client, ref, "transfer", agency="dnpef")
+    response = act(client, ref, "transfer", agency="dnpef", confirm="1")
     assert response.headers["Location"] == "/console/cases"  # no longer an IOM case
     first, second = referrals_of(ref)
     assert first.status == "transferred" and second.agency_id == "dnpef"
@@ -134,8 +136,8 @@ def test_transfer_opens_a_referral_at_the_other_agency(ref: str, client_as: Clie
     assert client.get(f"/console/cases/{ref}").status_code == 404
     assert [a.detail for a in audit_rows("case.transfer")] == ["from iom to dnpef"]
     coordinator = client_as("coordinator")
-    same = follow(coordinator, act(coordinator, ref, "transfer", agency="dnpef"))
-    unknown = follow(coordinator, act(coordinator, ref, "transfer", agency="nowhere"))
+    same = follow(coordinator, act(coordinator, ref, "transfer", agency="dnpef", confirm="1"))
+    unknown = follow(coordinator, act(coordinator, ref, "transfer", agency="nowhere", confirm="1"))
     assert "flash-error" in same and "flash-error" in unknown
     assert len(referrals_of(ref)) == 2
 
