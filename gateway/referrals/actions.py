@@ -56,15 +56,23 @@ def accept(
     """Accept ``referral``: ``holder`` (default ``actor``) takes responsibility for it.
 
     The reporter is told a social worker is on it (when they asked for
-    updates) and the reminder timer starts.
+    updates) and the reminder timer starts. Staff accepting in the console
+    for a focal point (``holder``) are the event's actor, the note says for
+    whom, and that focal point is told by SMS (never the reporter's number:
+    only a focal point's own OK and INFO may give it, see ``focal``).
     """
     holder = (holder or actor)[:64]
     if referral.status == ACCEPTED and referral.accepted_by != holder:
         raise ActionError("already_accepted")
-    transition(referral, "accept", actor=actor, channel=channel)
+    for_someone = channel == CONSOLE and holder != actor
+    note = f"accepted in the console for {referral.agency_id}, held by {holder}"
+    transition(referral, "accept", actor=actor, channel=channel, note=note if for_someone else None)
     referral.accepted_by, referral.accepted_at, referral.due_at = holder, utcnow(), None
-    if session.get(FocalPointRecord, holder) is not None:
+    record = session.get(FocalPointRecord, holder)
+    if record is not None:
         referral.focal_point_id = holder
+        if for_someone:
+            notify.accepted_for(session, referral, record)
     if referral.alert.status != "in_progress":  # once: not again after a transfer
         referral.alert.status = "in_progress"
         notify_reporter(session, referral.alert, "handled")

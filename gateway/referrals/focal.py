@@ -11,8 +11,9 @@ the flow, so a focal point can report like anyone. Who may do what:
 * transfer — the holder (who accepted it, or the person it waits on);
 * close — only who accepted it.
 
-INFO gives the reporter's number only to the focal point who accepted, and
-only when the reporter consented to a call back. What each command does to
+INFO gives the reporter's number only to the focal point who accepted (their
+own OK: when staff accepted for them in the console, not before they answer
+OK themselves), and only when the reporter consented to a call back. What each command does to
 the referral is in :mod:`gateway.referrals.actions`, shared with the console:
 this module parses, checks who is asking and replies. Unknown references and
 other agencies' references get answers that reveal nothing about the case.
@@ -31,7 +32,7 @@ from gateway.flows.oneshot import is_oneshot
 from gateway.logs import get_logger
 from gateway.models import Alert, Conversation, FocalPointRecord, Message, Referral
 from gateway.referrals import actions, store
-from gateway.referrals.actions import SMS, ActionError
+from gateway.referrals.actions import CONSOLE, SMS, ActionError
 from gateway.referrals.commands import (
     ACCEPT,
     CLOSE,
@@ -56,6 +57,8 @@ from gateway.runtime import Runtime
 from gateway.throttle import lookups_blocked, note_failed_lookup
 
 OPEN = ("notified", "escalated", "accepted")
+# The note of a focal point's own OK on a referral staff accepted for them.
+OWN_OK = "OK by SMS"
 
 log = get_logger(__name__)
 
@@ -205,6 +208,18 @@ def _open_references(session: Session, record: FocalPointRecord, training: bool)
     return [r.alert.reference for r in mine]
 
 
+def accepted_themselves(referral: Referral, fp_id: str) -> bool:
+    """False when staff accepted ``referral`` in the console for ``fp_id`` and
+    ``fp_id`` has not answered OK since: the reporter's number goes only to the
+    focal point who accepted, never because someone accepted for them."""
+    for event in reversed(referral.events):
+        if event.channel == SMS and event.actor == fp_id and event.note == OWN_OK:
+            return True
+        if event.event == "accept":
+            return event.channel != CONSOLE or event.actor == fp_id
+    return True
+
+
 def _act(session: Session, record: FocalPointRecord, referral: Referral, cmd: Command) -> str:
     ref, lang, alert = referral.alert.reference, cmd.lang, referral.alert
     try:
@@ -213,7 +228,10 @@ def _act(session: Session, record: FocalPointRecord, referral: Referral, cmd: Co
             told = "accepted" if actions.wants_updates(alert) else "accepted_untold"
             if referral.status == "accepted" and referral.accepted_by == record.id:
                 # Sent again because the confirmation was slow: confirm again,
-                # do not tell the holder their acceptance is "impossible".
+                # do not tell the holder their acceptance is "impossible". After
+                # staff accepted for them in the console, their own OK is noted.
+                if not accepted_themselves(referral, record.id):
+                    transition(referral, "note", actor=record.id, channel=SMS, note=OWN_OK)
                 return reply(told, lang, reference=ref)
             actions.accept(session, referral, record.id, SMS)
             return reply(told, lang, reference=ref)
@@ -229,7 +247,12 @@ def _act(session: Session, record: FocalPointRecord, referral: Referral, cmd: Co
                 "rejected_rerouted" if passed_on else "rejected_no_one", lang, reference=ref
             )
         if cmd.action == INFO:
-            show = referral.accepted_by == record.id and alert.consent_callback and alert.contact
+            show = (
+                referral.accepted_by == record.id
+                and accepted_themselves(referral, record.id)
+                and alert.consent_callback
+                and alert.contact
+            )
             number = alert.contact.phone if show and alert.contact else None
             if number is None:
                 transition(referral, "note", actor=record.id, channel=SMS, note="INFO")

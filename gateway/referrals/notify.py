@@ -3,7 +3,8 @@
 :func:`open_referral` creates a referral to an agency (and its webhook
 delivery) and texts the first reachable person of its chain;
 :func:`send_to_person` texts the person at a level of the chain and starts
-the escalation timer. Sending is an outbox row, queued after commit. The
+the escalation timer; :func:`accepted_for` tells a focal point that staff
+accepted a referral for them in the console. Sending is an outbox row, queued after commit. The
 routing and escalation jobs (:mod:`gateway.referrals.service`) and the staff
 and focal-point actions (:mod:`gateway.referrals.actions`) call these; the
 jobs themselves stay in ``service``, where RQ finds them by module path.
@@ -27,7 +28,7 @@ from gateway.referrals.directory import Directory
 from gateway.referrals.facts import alert_facts, referral_facts
 from gateway.referrals.lifecycle import transition
 from gateway.referrals.routing import Recipient
-from gateway.referrals.texts import referral_sms
+from gateway.referrals.texts import referral_sms, reply
 
 log = get_logger(__name__)
 
@@ -142,3 +143,25 @@ def open_referral(
         return referral
     transition(referral, "notify", actor=actor, channel=channel)
     return referral
+
+
+def accepted_for(session: Session, referral: Referral, record: FocalPointRecord) -> bool:
+    """Tell ``record`` that staff accepted ``referral`` for them in the console.
+
+    One SMS in their language with the reference and how to close it: no
+    name, no reporter's number (False when they cannot be texted).
+    """
+    if not reachable(record):
+        log.warning("focal_point_unreachable", referral_id=referral.id, focal_point=record.id)
+        return False
+    alert = referral.alert
+    queue_outbound(
+        session,
+        contact=record.contact_id,
+        text=reply("accepted_in_console", record.language, reference=alert.reference),
+        channel=sms_channel(alert),
+        kind="referral",
+        training=alert.is_training,
+        flush=False,
+    )
+    return True

@@ -29,8 +29,8 @@ from gateway.vocabulary import AGE_BANDS, CONCERNS, RISKS, SEXES
 FOCAL_LANGUAGES = ("fr", "en")
 REPORTER_LANGUAGES = ("fr", "en", "bm")  # bm: UNVALIDATED drafts
 REPLY_CODES = (
-    "accepted", "accepted_untold", "already_accepted_by_other", "rejected_rerouted",
-    "rejected_no_one", "info_no_number", "note_saved",
+    "accepted", "accepted_untold", "accepted_in_console", "already_accepted_by_other",
+    "rejected_rerouted", "rejected_no_one", "info_no_number", "note_saved",
     "transferred", "unknown_agency", "same_agency", "nobody_at_agency", "closed", "list", "help",
     "unknown_reference", "not_yours", "wrong_syntax", "not_allowed", "stop_focal",
 )  # fmt: skip

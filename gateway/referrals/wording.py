@@ -49,6 +49,8 @@ REPLIES: dict[str, dict[str, str]] = {
         "FIN {r} issue (réunifié, placé, orienté, introuvable, fausse alerte).",
         "accepted_untold": "Merci, vous suivez {r}. Le signaleur n'a pas demandé de nouvelles "
         "par SMS. Pour clôturer: FIN {r} issue.",
+        "accepted_in_console": "RELAIS: {r} a été accepté pour vous par l'équipe dans la "
+        "console. Vous suivez ce cas. Pour clôturer: FIN {r} issue.",
         "already_accepted_by_other": "{r} est déjà pris en charge par un autre intervenant. "
         "Aucune action requise. Merci.",
         "rejected_rerouted": "{r} refusé, c'est noté. Le cas est transmis à un autre point "
@@ -85,6 +87,8 @@ REPLIES: dict[str, dict[str, str]] = {
         "CLOSE {r} outcome (reunified, placed, referred, not found, false alarm).",
         "accepted_untold": "Thank you, you follow {r}. The reporter asked for no SMS news. "
         "To close: CLOSE {r} outcome.",
+        "accepted_in_console": "RELAIS: {r} was accepted for you by staff in the console. "
+        "You now follow this case. To close: CLOSE {r} outcome.",
         "already_accepted_by_other": "{r} is already handled by someone else. No action "
         "needed. Thank you.",
         "rejected_rerouted": "{r} refused, noted. The case goes to another focal point. "
