@@ -2,7 +2,8 @@
 
 Each mapping gives a lazy text (translated when rendered); :func:`label`
 falls back to the code itself for anything unknown, so a new code shows up
-rather than breaking the page. Referral statuses use
+rather than breaking the page. Selects show these words (and agencies' names
+from the directory, :func:`agency_choices`) and send the codes. Referral statuses use
 :func:`gateway.referrals.lifecycle.display_status`, like every other screen.
 """
 
@@ -11,8 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
 
 from gateway.console import i18n
+from gateway.referrals import store
 from gateway.referrals.lifecycle import STATUSES, display_status
 
 CONCERNS = {
@@ -104,6 +107,13 @@ def referral_status_choices() -> list[tuple[str, str]]:
     """Referral statuses for the status filter, in lifecycle order."""
     lang = i18n.select_locale()
     return [(status, display_status(status, lang)) for status in STATUSES]
+
+
+def agency_choices(session: Session) -> list[tuple[str, str]]:
+    """``(id, name)`` of the directory's agencies, in its order: a select shows the
+    name and sends the id (none without a directory)."""
+    directory = store.current(session)
+    return [(a.id, a.name) for a in directory.agencies] if directory is not None else []
 
 
 def template_labels() -> dict[str, Any]:

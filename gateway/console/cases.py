@@ -32,7 +32,7 @@ from gateway.console.case_timeline import timeline
 from gateway.console.directory_forms import places_in_force
 from gateway.models import Alert, FocalPointRecord, Referral
 from gateway.phones import mask_numbers_in
-from gateway.referrals import actions, store
+from gateway.referrals import actions
 from gateway.referrals.commands import OUTCOMES
 from gateway.referrals.lifecycle import allowed_events
 
@@ -51,11 +51,6 @@ def place_name(code: str) -> str:
     return "?" if code in ("", "unknown") else places_in_force().name(code, i18n.select_locale())
 
 
-def _agency_ids(session: Session) -> list[str]:
-    directory = store.current(session)
-    return [a.id for a in directory.agencies] if directory is not None else []
-
-
 @bp.get("/cases")
 @perms.requires(*VIEW)
 def index() -> ResponseReturnValue:
@@ -64,7 +59,8 @@ def index() -> ResponseReturnValue:
     filters = case_query.parse_filters(request.args)
     with runtime.current().db.session() as session:
         rows, has_next = case_query.page_of_cases(session, user, filters)
-        agencies = _agency_ids(session) if perms.visible_agency_ids(user) is None else []
+        everywhere = perms.visible_agency_ids(user) is None
+        agencies = case_labels.agency_choices(session) if everywhere else []
         return render_template(
             TEMPLATES + "index.html",
             rows=rows,
@@ -112,8 +108,12 @@ def _action_context(session: Session, referral: Referral | None) -> dict[str, An
     )
     return {
         "allowed": allowed_events(referral.status),
-        "focal_points": [fp.id for fp in focal_points],
-        "transfer_to": [a for a in _agency_ids(session) if a != referral.agency_id],
+        "focal_points": [(fp.id, fp.name) for fp in focal_points],
+        "transfer_to": [
+            (id_, name)
+            for id_, name in case_labels.agency_choices(session)
+            if id_ != referral.agency_id
+        ],
     }
 
 

@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from gateway import accounts, runtime
-from gateway.console import ROLE_LABELS, auth
+from gateway.console import ROLE_LABELS, auth, case_labels
 from gateway.console import permissions as perms
 from gateway.console.cases import when
 from gateway.models.user import (
@@ -73,7 +73,7 @@ def _password_error(username: str) -> str | None:
 def _page(status: int = 200, **errors: Any) -> ResponseReturnValue:
     with runtime.current().db.session() as session:
         users = list(session.scalars(select(User).order_by(User.username)))
-        agencies = accounts.agency_ids(session) or []
+        agencies = case_labels.agency_choices(session)
         session.expunge_all()
     context = {"users": users, "agencies": agencies, "roles": ROLES, "role_labels": ROLE_LABELS}
     return render_template(
