@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from gateway import audit, runtime
 from gateway.console.auth import current
-from gateway.console.permissions import SIMULATOR_USE, requires
+from gateway.console.permissions import CASES_VIEW_ALL, SIMULATOR_USE, can, requires
 from gateway.console.simulator_data import (
     contact_id_of,
     focal_choices,
@@ -92,7 +92,11 @@ def page() -> ResponseReturnValue:
         "closed": _("closed"),
     }
     return render_template(
-        "console/simulator/index.html", alert_statuses=statuses, **_view(request.args.get("fp"))
+        "console/simulator/index.html",
+        alert_statuses=statuses,
+        # Trainers see nothing of the cases, training ones included: no link for them.
+        can_open_cases=can(current(), CASES_VIEW_ALL),
+        **_view(request.args.get("fp")),
     )
 
 

@@ -9,6 +9,27 @@
   var INTERVAL_MS = 3000;
   var POLL_FOR_MS = 3 * 60 * 1000;
 
+  function item(line, whoIn, whoOut) {
+    var entry = document.createElement("li");
+    entry.className = "sim-msg sim-msg-" + (line.direction === "in" ? "in" : "out");
+    var who = document.createElement("span");
+    who.className = "sim-who";
+    who.textContent = line.direction === "in" ? whoIn : whoOut;
+    var text = document.createElement("span");
+    text.className = "sim-text";
+    text.textContent = line.text;
+    entry.appendChild(who);
+    entry.appendChild(text);
+    var status = document.createElement("span");
+    status.className = "sim-status";
+    status.textContent = line.label || "";
+    entry.appendChild(status);
+    return entry;
+  }
+
+  /* The thread is an aria-live region (additions): only new messages are
+     appended, so a screen reader reads each new SMS once, not the whole
+     thread again; delivery labels of earlier ones change in place. */
   function render(list, lines) {
     if (!list) {
       return;
@@ -19,27 +40,25 @@
     if (!lines.length) {
       return; // keep the server's "nothing yet" text
     }
-    while (list.firstChild) {
-      list.removeChild(list.firstChild);
-    }
-    lines.forEach(function (line) {
-      var item = document.createElement("li");
-      item.className = "sim-msg sim-msg-" + (line.direction === "in" ? "in" : "out");
-      var who = document.createElement("span");
-      who.className = "sim-who";
-      who.textContent = line.direction === "in" ? whoIn : whoOut;
-      var text = document.createElement("span");
-      text.className = "sim-text";
-      text.textContent = line.text;
-      item.appendChild(who);
-      item.appendChild(text);
-      if (line.label) {
-        var status = document.createElement("span");
-        status.className = "sim-status";
-        status.textContent = line.label;
-        item.appendChild(status);
+    var shown = list.querySelectorAll(".sim-msg");
+    if (shown.length > lines.length) {
+      shown = [];
+      while (list.firstChild) {
+        list.removeChild(list.firstChild);
       }
-      list.appendChild(item);
+    }
+    Array.prototype.forEach.call(list.querySelectorAll(".sim-empty"), function (empty) {
+      list.removeChild(empty);
+    });
+    lines.forEach(function (line, index) {
+      if (index < shown.length) {
+        var status = shown[index].querySelector(".sim-status");
+        if (status && status.textContent !== (line.label || "")) {
+          status.textContent = line.label || "";
+        }
+        return;
+      }
+      list.appendChild(item(line, whoIn, whoOut));
     });
     if (wasAtBottom) {
       list.scrollTop = list.scrollHeight;
