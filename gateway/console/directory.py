@@ -14,8 +14,8 @@
 * ``GET /console/directory/focal-points/<id>`` and ``POST …/active``,
   ``POST …/phone`` (``directory.edit``): quick edits without YAML, saved the
   same way (see :mod:`gateway.console.directory_forms`).
-* ``GET /console/directory/route`` (``directory.view``): "test routing", the
-  explanation ``relais route`` prints (the same function).
+* ``GET /console/directory/route`` (``directory.view``): "test routing", what
+  ``relais route`` explains, in the user's language (``console.route_words``).
 
 Every saved change is audited as ``directory.edit`` (version id and number of
 changes; never a phone number).
@@ -31,15 +31,18 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from gateway import audit, runtime
-from gateway.commands.referrals import parse_when, route_explanation
+from gateway.commands.referrals import parse_when
 from gateway.console import auth, i18n
 from gateway.console import directory_forms as forms
 from gateway.console import permissions as perms
+from gateway.console.phrases import duration_words, translate
+from gateway.console.phrases_directory import CHANGES
+from gateway.console.route_words import route_text
 from gateway.models import DirectoryVersion
 from gateway.phones import InvalidNumber, mask, normalize
 from gateway.referrals import store
-from gateway.referrals.directory import Directory, DirectoryError, format_duration
-from gateway.referrals.routing import AlertFacts
+from gateway.referrals.directory import Directory, DirectoryError
+from gateway.referrals.routing import AlertFacts, route
 from gateway.yamlsafe import YamlError
 
 bp = Blueprint("console_directory", __name__, url_prefix="/console")
@@ -64,7 +67,7 @@ def _common() -> dict[str, Any]:
         "lang": i18n.select_locale(),
         "places": forms.places_in_force(),
         "forms": forms,
-        "format_duration": format_duration,
+        "format_duration": duration_words,
         "mask": mask,
         "when": forms.when,
     }
@@ -231,7 +234,7 @@ def _quick_edit(fp_id: str, key: str, value: object, what: str) -> ResponseRetur
         _audit_edit(result.version_id, len(result.changes), f"{what} {fp_id}")
         flash(_("Saved as version %(id)d.", id=result.version_id), "success")
         for line in result.changes:
-            flash(line, "info")
+            flash(translate(line, CHANGES), "info")
     return redirect(url_for(".index", _anchor=f"fp-{fp_id}"))
 
 
@@ -283,7 +286,7 @@ def test_route() -> ResponseReturnValue:
                 values["age_band"],
                 values["language"],
             )
-            explanation = route_explanation(directory, facts, at, places)
+            explanation = route_text(route(directory, places, facts, at), places)
     page = render_template(
         TEMPLATES + "route.html",
         directory=directory,

@@ -21,6 +21,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from gateway import runtime
+from gateway.console.phrases import translate
+from gateway.console.phrases_directory import PROBLEMS
 from gateway.referrals import store
 from gateway.referrals.directory import (
     DAYS,
@@ -163,7 +165,10 @@ def rule_conditions(rule: Rule, places: PlaceTree, lang: str) -> list[str]:
 
 def problem_lines(problems: list[Problem]) -> list[str]:
     """Loader problems as ``line N: message`` (the file name is the form)."""
-    return [_("line %(line)d: %(message)s", line=p.line, message=p.message) for p in problems]
+    return [
+        _("line %(line)d: %(message)s", line=p.line, message=translate(p.message, PROBLEMS))
+        for p in problems
+    ]
 
 
 def validated(text: str, places: PlaceTree) -> Directory:

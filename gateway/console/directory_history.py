@@ -1,6 +1,10 @@
 """``GET /console/directory/history`` (``directory.view``): every directory version
 and every saved place list, newest first, with their change lines.
 
+The change lines are stored in English (the CLI prints them too); the
+template global ``change_words`` shows one in the console's language
+(:data:`gateway.console.phrases_directory.CHANGES`), here and in the editors.
+
 On the ``console_directory`` blueprint (:mod:`gateway.console.directory`).
 """
 
@@ -17,9 +21,17 @@ from gateway import runtime
 from gateway.console import directory_forms as forms
 from gateway.console import permissions as perms
 from gateway.console.directory import TEMPLATES, bp
+from gateway.console.phrases import translate
+from gateway.console.phrases_directory import CHANGES
 from gateway.models import DirectoryVersion, PlacesVersion
 
 _Version = TypeVar("_Version", DirectoryVersion, PlacesVersion)
+
+
+@bp.app_template_global("change_words")
+def change_words(line: str) -> str:
+    """A change line of a directory or place list version, in the console's language."""
+    return translate(line, CHANGES)
 
 
 @bp.get("/directory/history")

@@ -440,7 +440,8 @@ def cli_route(app: Flask, args: list[str]) -> str:
 def test_route_explains_like_the_command(
     app: Flask, client_as: Client, loaded: None, query: dict[str, str]
 ) -> None:
-    response = client_as("agency").get("/console/directory/route", query_string=query)
+    # In English, the console shows the command's own text (French: test_i18n_directory).
+    response = client_as("agency").get("/console/directory/route", query_string=query, headers=EN)
     assert response.status_code == 200
     found = re.search(r"<pre[^>]*>(.*?)</pre>", body(response), re.S)
     assert found
