@@ -5,6 +5,9 @@ falls back to the code itself for anything unknown, so a new code shows up
 rather than breaking the page. Selects show these words (and agencies' names
 from the directory, :func:`agency_choices`) and send the codes. Referral statuses use
 :func:`gateway.referrals.lifecycle.display_status`, like every other screen.
+The notes Relais itself writes on referral events (stored in English, like
+``assigned to …``) are shown in the console's language by :func:`note_words`
+(:data:`NOTES`); a note a person wrote is shown as written.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from gateway.console import i18n
+from gateway.console.phrases import Phrase, translate
 from gateway.referrals import store
 from gateway.referrals.lifecycle import STATUSES, display_status
 
@@ -87,6 +91,25 @@ MESSAGE_STATUSES = {
     "suppressed": _l("suppressed"),
 }
 
+# The notes of gateway.referrals (actions, focal, followup, notify, service), word for word.
+NOTES = (
+    Phrase("assigned to {id}", _l("assigned to %(id)s")),
+    Phrase("SMS to the reporter", _l("SMS to the reporter")),
+    Phrase("SMS from the reporter", _l("SMS from the reporter")),
+    Phrase("refused: {reason}", _l("refused: %(reason)s")),
+    Phrase("refused:", _l("refused")),
+    Phrase("INFO", _l("asked for the case details (INFO)")),
+    Phrase("nobody to notify in this agency", _l("nobody to notify in this agency")),
+    Phrase("to focal point", _l("to the focal point")),
+    Phrase("to backup", _l("to the backup")),
+    Phrase("to supervisor", _l("to the supervisor")),
+)
+
+
+def note_words(note: str) -> str:
+    """A referral event's note in the console's language when Relais wrote it, else as written."""
+    return translate(note, NOTES)
+
 
 def label(mapping: dict[str, Any], code: str | None) -> str:
     """The words for ``code`` in ``mapping`` (the code itself when unknown, ``-`` when empty)."""
@@ -133,4 +156,5 @@ def template_labels() -> dict[str, Any]:
         "message_statuses": MESSAGE_STATUSES,
         "label": label,
         "status_label": status_label,
+        "note_words": note_words,
     }
