@@ -137,7 +137,7 @@ def _conditions(user: Any, filters: CaseFilters) -> list[ColumnElement[bool]]:
         inside = [code for code in places.codes() if places.contains(filters.place, code)]
         where.append(Alert.place.in_(inside))
     if filters.overdue:
-        where.append(and_(Referral.status.in_(WAITING), Referral.due_at < utcnow()))
+        where.append(and_(Referral.status.in_(WAITING), Referral.answer_by < utcnow()))
     where.extend(within(Alert.created_at, filters.date_from, filters.date_to))
     return where
 
@@ -190,10 +190,14 @@ def visible_case(
 
 
 def overdue(referral: Referral | None, now: dt.datetime | None = None) -> bool:
-    """True when ``referral`` waits for an answer past its deadline."""
-    if referral is None or referral.status not in WAITING or referral.due_at is None:
+    """True when ``referral`` waits for an answer past its deadline.
+
+    The deadline is that of the person texted last (``answer_by``), escalation
+    or not: a referral waiting on the end of its chain is overdue too.
+    """
+    if referral is None or referral.status not in WAITING or referral.answer_by is None:
         return False
-    return referral.due_at < (now or utcnow())
+    return referral.answer_by < (now or utcnow())
 
 
 def place_choices(lang: str) -> list[tuple[str, str]]:

@@ -83,7 +83,12 @@ class Referral(Base):
     accepted_by: Mapped[str | None] = mapped_column(String(64), index=True)
     outcome: Mapped[str | None] = mapped_column(String(32))
     notified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # When the escalation job is due (None once nobody is left to escalate to).
     due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # When the person texted last should have answered: set for every level,
+    # the last one included, so a case nobody answers shows as overdue even
+    # when there is nobody left to escalate to (due_at is None then).
+    answer_by: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
     accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     reminder_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -60,14 +60,15 @@ def send_to_person(
     )
     now = utcnow()
     referral.level, referral.focal_point_id, referral.notified_at = level, record.id, now
+    agency = directory.agency(referral.agency_id)
+    escalation = agency.escalation if agency else directory.escalation
+    referral.answer_by = now + dt.timedelta(seconds=escalation.delay(alert_facts(alert).risk))
     referral.due_at = None
     if level + 1 < len(people):
         # The escalation job is with the other jobs, in a module that imports this one.
         from gateway.referrals.service import schedule_escalation
 
-        agency = directory.agency(referral.agency_id)
-        escalation = agency.escalation if agency else directory.escalation
-        referral.due_at = now + dt.timedelta(seconds=escalation.delay(alert_facts(alert).risk))
+        referral.due_at = referral.answer_by
         due, referral_id = referral.due_at, referral.id
         defer(
             session, lambda: schedule_escalation(runtime.current().redis, referral_id, level, due)

@@ -105,7 +105,8 @@ def test_overdue_period_and_unrouted_filters(cases: dict[str, str], client_as: C
         referral = session.scalars(
             select(Referral).join(Alert).where(Alert.reference == cases["iom"])
         ).one()
-        referral.due_at = utcnow() - dt.timedelta(minutes=1)
+        # Waiting on the end of its chain: no escalation timer, a deadline passed.
+        referral.due_at, referral.answer_by = None, utcnow() - dt.timedelta(minutes=1)
         old = session.scalars(select(Alert).where(Alert.reference == cases["dnpef"])).one()
         old.created_at = dt.datetime(2024, 3, 10, 12, tzinfo=dt.UTC)
     client = client_as("coordinator")

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from gateway import runtime
+from gateway.console import case_query
 from gateway.encoding import prepare
 from gateway.models import Alert, FocalPointRecord, Message, Referral
 from gateway.referrals.service import escalate_referral
@@ -247,7 +248,12 @@ def test_unanswered_high_risk_referral_escalates_to_backup_then_supervisor(
         referral = referrals()[0]
         assert (referral.status, referral.focal_point_id) == ("escalated", expected)
         assert ref in texts_to(fake_twilio, number)[-1]
-    assert referrals()[0].due_at is None  # nobody after the supervisor
+    waiting = referrals()[0]
+    assert waiting.due_at is None  # nobody after the supervisor...
+    assert waiting.answer_by == waiting.notified_at + dt.timedelta(minutes=15)  # type: ignore[operator]
+    assert not case_query.overdue(waiting)
+    # ...but a supervisor who does not answer either leaves the case overdue.
+    assert case_query.overdue(waiting, waiting.answer_by + dt.timedelta(seconds=1))  # type: ignore[operator]
     sms(loop_app.test_client(), IOM_SUP, f"OK {ref}")
     work(loop_app)
     assert referrals()[0].status == "accepted" and referrals()[0].accepted_by == "iom-sup"
