@@ -10,6 +10,7 @@ first place; these processors are the safety net.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
@@ -26,9 +27,34 @@ REDACTED_KEYS = frozenset({"body", "text", "message", "Body", "content", "answer
 _TRUSTED_KEYS = frozenset({"timestamp", "request_id", "job_id", "message_id", "duration_ms"})
 
 
+# Machine-written values that the phone-number pattern would take for numbers
+# and garble: timestamps ("2026-11-29 17:10:00.123456"), times with seconds
+# ("17:10:00", RQ's "job in 0:00:00.012345s") and short fractions of one
+# ("0.012345"). No phone number is written with colons between two-digit
+# groups, or as "0." and at most seven digits (a number has eight or more).
+_NOT_A_NUMBER = re.compile(
+    r"(?:\d{4}-\d{2}-\d{2}[ T])?\d{1,2}:\d{2}:\d{2}(?:\.\d{1,6})?(?!\d)"
+    r"|(?<![\d.+])0\.\d{1,7}(?!\d)"
+)
+
+
+def mask_in_log(text: str) -> str:
+    """``text`` with its phone numbers masked, its times and fractions left readable."""
+    kept = [m.span() for m in _NOT_A_NUMBER.finditer(text)]
+    if not kept:
+        return mask_numbers_in(text)
+    parts, start = [], 0
+    for begin, end in kept:
+        parts.append(mask_numbers_in(text[start:begin]))
+        parts.append(text[begin:end])
+        start = end
+    parts.append(mask_numbers_in(text[start:]))
+    return "".join(parts)
+
+
 def _scrub(value: Any) -> Any:
     if isinstance(value, str):
-        return mask_numbers_in(value)
+        return mask_in_log(value)
     if isinstance(value, dict):
         return {k: ("[redacted]" if k in REDACTED_KEYS else _scrub(v)) for k, v in value.items()}
     if isinstance(value, list | tuple):

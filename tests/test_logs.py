@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import logging
+import re
 
 from flask import Flask
 
@@ -38,12 +40,24 @@ def test_numbers_are_masked_and_bodies_dropped() -> None:
 
 
 def test_foreign_loggers_are_masked_too() -> None:
-    import logging
-
     stream = _capture()
     logging.getLogger("some.library").warning("could not reach +22376123445")
     assert "76123445" not in stream.getvalue()
     assert _records(stream)[0]["event"] == "could not reach +223 7\u2022\u2022\u2022\u2022\u202245"
+
+
+def test_times_and_fractions_stay_readable_next_to_masked_numbers() -> None:
+    stream = _capture()
+    logging.getLogger("rq.worker").info(
+        "Successfully completed send job in 0:00:00.012345s; at 2026-11-29 17:10:00.123456"
+        " took 0.25 s, call 76 12 34 45 or 0.76123445 or 17:10:00.76123445"
+    )
+    (record,) = _records(stream)
+    event = str(record["event"])
+    assert "in 0:00:00.012345s; at 2026-11-29 17:10:00.123456 took 0.25 s" in event
+    # Numbers keep their mask, even written right after a time or as a "fraction".
+    assert "76123445" not in event and "12 34 45" not in event
+    assert len(re.findall("\\+\\d+ \\d\u2022+\\d\\d", event)) == 3
 
 
 def test_exceptions_keep_type_not_text() -> None:
