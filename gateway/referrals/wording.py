@@ -13,9 +13,9 @@ LABELS: dict[str, dict[str, str]] = {
         "girl": "fille", "boy": "garçon", "both": "filles et garçons", "sex?": "sexe inconnu",
         "age": "{} ans", "age?": "âge inconnu", "n1": "1 enfant", "n": "{} enfants",
         "n?": "nombre inconnu", "place": "Lieu", "landmark": "Repère",
-        "consent": "Rappel signaleur: ", "yes": "oui", "no": "non",
-        "answer": "Rep: OK {r} / NON {r} raison / INFO {r}", "tel": "Tel signaleur: {}",
-        "notel": "Numéro du signaleur non communiqué.", "backup": "suppléant",
+        "consent": "Rappel signalant: ", "yes": "oui", "no": "non",
+        "answer": "Rep: OK {r} / NON {r} raison / INFO {r}", "tel": "Tel signalant: {}",
+        "notel": "Numéro du signalant non communiqué.", "backup": "suppléant",
         "supervisor": "superviseur",
         "escalation": "RELAIS RELANCE {level}: {r} sans réponse depuis {wait}.",
         "reminder": "RELAIS: le cas {r} est ouvert depuis {days}. Donnez des nouvelles: "
@@ -45,9 +45,9 @@ LABELS: dict[str, dict[str, str]] = {
 
 REPLIES: dict[str, dict[str, str]] = {
     "fr": {
-        "accepted": "Merci, vous suivez {r}. Le signaleur sera informé. Pour clôturer: "
+        "accepted": "Merci, vous suivez {r}. Le signalant sera informé. Pour clôturer: "
         "FIN {r} issue (réunifié, placé, orienté, introuvable, fausse alerte).",
-        "accepted_untold": "Merci, vous suivez {r}. Le signaleur n'a pas demandé de nouvelles "
+        "accepted_untold": "Merci, vous suivez {r}. Le signalant n'a pas demandé de nouvelles "
         "par SMS. Pour clôturer: FIN {r} issue.",
         "accepted_in_console": "RELAIS: {r} a été accepté pour vous par l'équipe dans la "
         "console. Vous suivez ce cas. Pour clôturer: FIN {r} issue.",
@@ -57,7 +57,7 @@ REPLIES: dict[str, dict[str, str]] = {
         "focal. Merci.",
         "rejected_no_one": "{r} refusé, c'est noté. Aucun autre point focal n'est prévu: les "
         "coordinateurs doivent le réattribuer. Merci.",
-        "info_no_number": "{r}: le numéro du signaleur ne peut pas être communiqué.",
+        "info_no_number": "{r}: le numéro du signalant ne peut pas être communiqué.",
         "note_saved": "Note ajoutée au cas {r}. Merci.",
         "transferred": "{r} transféré à {agency}. Le cas ne vous est plus attribué. Merci.",
         "unknown_agency": "{r} non transféré: agence {agency} inconnue. Vérifiez son code "

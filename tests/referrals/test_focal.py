@@ -136,7 +136,7 @@ def test_start_from_a_focal_point_makes_their_number_reachable_again(
 def test_ok_promises_news_to_the_reporter_only_when_they_asked_for_it(
     loop_app: Flask, fake_twilio: FakeTwilio
 ) -> None:
-    """The focal point was told "le signaleur sera informé" when the reporter
+    """The focal point was told "le signalant sera informé" when the reporter
     had refused SMS updates: nobody told them, and nobody would."""
     ref = report(loop_app, fake_twilio)
     with runtime.current().db.session() as session:
@@ -155,4 +155,4 @@ def test_ok_tells_the_focal_point_the_reporter_will_hear(
     ref = report(loop_app, fake_twilio)  # the reporter answered yes to SMS updates
     sms(loop_app.test_client(), IOM_BM, f"OK {ref}")
     work(loop_app)
-    assert "Le signaleur sera informé" in texts_to(fake_twilio, IOM_BM)[-1]
+    assert "Le signalant sera informé" in texts_to(fake_twilio, IOM_BM)[-1]

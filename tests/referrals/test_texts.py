@@ -78,10 +78,10 @@ def test_referral_sms_content_in_french() -> None:
     text = referral_sms(facts(), "fr")
     for part in ("RELAIS K7QX2P", "RISQUE ELEVE", "Enfant séparé", "fille", "5-11 ans"):
         assert part in text
-    for part in ("2 enfants", PLACE, gsm7_fold(LANDMARK), "Rappel signaleur: oui"):
+    for part in ("2 enfants", PLACE, gsm7_fold(LANDMARK), "Rappel signalant: oui"):
         assert part in text
     assert "Rep: OK K7QX2P / NON K7QX2P raison / INFO K7QX2P" in text
-    assert "Rappel signaleur: non" in referral_sms(facts(callback_consent=False), "fr")
+    assert "Rappel signalant: non" in referral_sms(facts(callback_consent=False), "fr")
     assert "nombre inconnu" in referral_sms(facts(children=None), "fr")
     assert "1 enfant." in referral_sms(facts(children=1), "fr")
 
