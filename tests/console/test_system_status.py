@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import html
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from gateway import runtime
+from gateway.console.system_status import PAGES, problem_links
+from gateway.db import utcnow
 from gateway.embedded_redis import EmbeddedRedis
-from gateway.models import Contact
+from gateway.models import Alert, Contact
 from gateway.outbox import queue_outbound
+from tests.console.case_helpers import make_case
 
 Client = Callable[[str], FlaskClient]
 PATH = "/console/messages/status"
+
+
+@dataclass
+class Role:
+    """A signed-in user of ``role``, as the permission checks see one."""
+
+    role: str
+    is_authenticated: bool = True
+    is_active: bool = True
 
 
 def problems(page: str) -> list[str]:
@@ -68,3 +84,28 @@ def test_the_home_page_tells_operators_first(app: Flask, client_as: Client) -> N
     assert "1 problème demande votre attention." in page  # no worker runs here; French default
     agency = client_as("agency").get("/console/").get_data(as_text=True)
     assert "home-attention" not in agency  # not their business (no messages.view)
+
+
+def test_each_problem_links_to_the_page_where_it_is_handled(app: Flask, client_as: Client) -> None:
+    reference = make_case(route=False, phone="+22376000222")  # waits for routing...
+    with runtime.current().db.session() as session:
+        alert = session.scalars(select(Alert).where(Alert.reference == reference)).one()
+        alert.created_at = utcnow() - dt.timedelta(minutes=5)  # ...for too long
+    client = client_as("coordinator")
+    page = client.get(PATH).get_data(as_text=True)
+    assert problems(page) == ["no_worker", "alerts_unrouted"]
+    link = re.search(r'data-problem="alerts_unrouted">[^<]*<a href="([^"]+)"', page)
+    assert link and link.group(1) == "/console/cases?status=unrouted"
+    assert reference in client.get(html.unescape(link.group(1))).get_data(as_text=True)
+    # Every link of every problem opens (for the roles that see this page).
+    with app.test_request_context():
+        links = problem_links(Role("admin"), list(PAGES))
+    assert set(links) == set(PAGES)
+    for url, text in links.values():
+        assert text and client.get(url).status_code == 200, url
+
+
+def test_links_need_the_permission_of_their_page(app: Flask) -> None:
+    with app.test_request_context():
+        assert "alerts_unrouted" not in problem_links(Role("trainer"), ["alerts_unrouted"])
+        assert "failed_jobs" in problem_links(Role("trainer"), ["failed_jobs"])  # the page's own
