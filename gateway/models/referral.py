@@ -93,8 +93,9 @@ class Referral(Base):
     reminder_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     is_training: Mapped[bool] = mapped_column(Boolean, default=False)
-    # The agency webhook's delivery: pending, delivered, failed or skipped;
-    # None when the agency had no webhook. The sweeper re-queues "pending"
+    # The agency webhook's delivery: pending, delivered, failed, skipped or
+    # example (an example.org-style address, never called); None when the
+    # agency had no webhook. The sweeper re-queues "pending"
     # deliveries whose job Redis lost.
     webhook_status: Mapped[str | None] = mapped_column(String(16), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

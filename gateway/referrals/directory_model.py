@@ -12,6 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 DEFAULT_TZ = "Africa/Bamako"
 DEFAULT_ESCALATION = {"high": "15m", "medium": "4h", "low": "24h", "reminder_after": "3d"}
@@ -65,6 +66,22 @@ class Webhook:
 
     url: str
     secret_env: str
+
+    @property
+    def is_example(self) -> bool:
+        """True when the URL's host is reserved for examples and never answers.
+
+        RFC 2606 and 6761 reserve ``example.com/net/org`` and the ``.example``,
+        ``.test`` and ``.invalid`` names: the demo directory's made-up
+        endpoints. Calling them could only fail and fill the failed jobs.
+        """
+        host = (urlsplit(self.url).hostname or "").rstrip(".").lower()
+        labels = host.split(".")
+        return labels[-1] in _EXAMPLE_TLDS or ".".join(labels[-2:]) in _EXAMPLE_DOMAINS
+
+
+_EXAMPLE_TLDS = frozenset({"example", "test", "invalid"})
+_EXAMPLE_DOMAINS = frozenset({"example.com", "example.net", "example.org"})
 
 
 @dataclass(frozen=True)

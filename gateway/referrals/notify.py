@@ -95,7 +95,10 @@ def open_referral(
     agency = directory.agency(agency_id)
     # Training alerts never leave Relais; a real one's delivery is recorded so
     # that the sweeper can queue it again if Redis loses the job.
-    hooked = agency is not None and agency.webhook is not None and not alert.is_training
+    hook = agency.webhook if agency is not None and not alert.is_training else None
+    # An example address (the demo directory's) is recorded as such, never called.
+    example = hook is not None and hook.is_example
+    hooked = hook is not None and not example
     referral = Referral(
         alert=alert,
         agency_id=agency_id,
@@ -104,7 +107,7 @@ def open_referral(
         chain=json.dumps(chain),
         level=0,
         is_training=alert.is_training,
-        webhook_status="pending" if hooked else None,
+        webhook_status="pending" if hooked else ("example" if example else None),
         events=[],  # a new referral has none: no SELECT when the first is added
     )
     session.add(referral)

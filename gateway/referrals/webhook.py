@@ -219,7 +219,8 @@ def deliver_agency_webhook(referral_id: int) -> str:
     """POST the referral to its agency's webhook; raises on anything but a 2xx answer.
 
     The referral's ``webhook_status`` becomes ``delivered``, ``skipped`` (the
-    agency has no webhook any more), or ``failed`` once no retry is left;
+    agency has no webhook any more), ``example`` (its address is an example
+    one, see :attr:`Webhook.is_example`), or ``failed`` once no retry is left;
     it stays ``pending`` while RQ will try again.
     """
     try:
@@ -234,12 +235,15 @@ def deliver_agency_webhook(referral_id: int) -> str:
 
 
 def _deliver(referral_id: int) -> str:
-    """One delivery attempt: "skipped" or "delivered (<status>)", or an exception."""
+    """One delivery attempt: "skipped", "example" or "delivered (<status>)", or an exception."""
     target = _target(referral_id)
     if target is None:
         log.info("agency_webhook_skipped", referral_id=referral_id)
         return "skipped"
     agency_id, hook, body = target
+    if hook.is_example:  # the directory changed to an example address since routing
+        log.info("agency_webhook_example", referral_id=referral_id, agency=agency_id)
+        return "example"
     secret = os.environ.get(hook.secret_env, "")
     if not secret:
         _fail_now()

@@ -28,6 +28,7 @@ from gateway.alerts import create_alert
 from gateway.commands.referrals import jobs_group
 from gateway.models import Contact, Referral
 from gateway.referrals import service, store
+from gateway.referrals.directory_model import Webhook
 from gateway.referrals.webhook import (
     RETRY_INTERVALS,
     WebhookDeliveryFailed,
@@ -376,6 +377,39 @@ def test_a_delivery_for_an_agency_without_webhook_any_more_is_skipped(
     work(hooked)
     assert httpserver.log == []
     assert webhook_status(referral_id) == "skipped"
+
+
+def test_an_example_address_is_never_called(hooked: Flask, httpserver: HTTPServer) -> None:
+    """The demo directory's made-up endpoints (example.org) would only fill Failed jobs."""
+    redis = runtime.current().redis
+    pending = make_referral()  # queued for the local server...
+    example = DIRECTORY.format(url="https://primero.example.org/relais", secret_env=SECRET_ENV)
+    store.load_text(runtime.current().db, example, "example-webhook.yaml")
+    routed = make_referral()
+    assert webhook_status(routed) == "example"  # recorded, no job
+    assert queues.queue("default", redis).job_ids == [f"webhook-{pending}"]
+    work(hooked)  # ...and the directory now gives an example address: not called either
+    assert httpserver.log == []
+    assert webhook_status(pending) == "example"
+    assert "webhook" not in jobs(hooked, "failed")
+
+
+@pytest.mark.parametrize(
+    ("url", "example"),
+    [
+        ("https://primero.example.org/relais/iom", True),
+        ("https://example.com/x", True),
+        ("http://hooks.example/x", True),
+        ("https://relais.test:8443/x", True),
+        ("https://EXAMPLE.NET./x", True),
+        ("https://cases.unicef.org/relais", False),
+        ("https://example.org.ml/x", False),
+        ("https://myexample.org/x", False),
+        ("https://127.0.0.1:8000/hook", False),
+    ],
+)
+def test_example_addresses(url: str, example: bool) -> None:
+    assert Webhook(url, "X").is_example is example
 
 
 def test_redirects_and_network_errors_fail_the_attempt(
