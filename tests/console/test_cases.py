@@ -321,15 +321,21 @@ def test_case_page_shows_the_agency_webhook_delivery(
 ) -> None:
     client = client_as("coordinator")
     # The console speaks French unless the browser asks otherwise.
-    pending = '<dd class="case-webhook">en attente de livraison</dd>'
-    assert pending in text(client, f"/console/cases/{cases['iom']}")  # iom has a webhook
+    # iom has a webhook, at an example address in the demo directory.
+    example = "non envoyé : l'annuaire donne une adresse d'exemple (example.org)"
+    assert f'<dd class="case-webhook">{example}</dd>' in text(
+        client, f"/console/cases/{cases['iom']}"
+    )
     assert "case-webhook" not in text(client, f"/console/cases/{cases['dnpef']}")
-    with runtime.current().db.session() as session:
-        for referral in session.scalars(select(Referral)):
-            referral.webhook_status = "failed"
-    page = text(client, f"/console/cases/{cases['iom']}")
-    failed = "échec : à relancer depuis Messages › Tâches en échec"
-    assert f'<dd class="case-webhook">{failed}</dd>' in page
+    for status, words in (
+        ("pending", "en attente de livraison"),
+        ("failed", "échec : à relancer depuis Messages › Tâches en échec"),
+    ):
+        with runtime.current().db.session() as session:
+            for referral in session.scalars(select(Referral)):
+                referral.webhook_status = status
+        page = text(client, f"/console/cases/{cases['iom']}")
+        assert f'<dd class="case-webhook">{words}</dd>' in page
 
 
 def test_numbers_typed_in_the_landmark_are_masked_until_revealed(
