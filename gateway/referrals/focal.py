@@ -247,16 +247,15 @@ def _act(session: Session, record: FocalPointRecord, referral: Referral, cmd: Co
                 "rejected_rerouted" if passed_on else "rejected_no_one", lang, reference=ref
             )
         if cmd.action == INFO:
-            show = (
-                referral.accepted_by == record.id
-                and accepted_themselves(referral, record.id)
-                and alert.consent_callback
-                and alert.contact
+            shareable = (
+                referral.accepted_by == record.id and alert.consent_callback and alert.contact
             )
-            number = alert.contact.phone if show and alert.contact else None
+            own_ok = accepted_themselves(referral, record.id)
+            number = alert.contact.phone if shareable and own_ok and alert.contact else None
             if number is None:
                 transition(referral, "note", actor=record.id, channel=SMS, note="INFO")
-            return info_sms(referral_facts(alert), lang, number)
+            ask_ok = bool(shareable) and not own_ok
+            return info_sms(referral_facts(alert), lang, number, ask_ok=ask_ok)
         if cmd.action == NOTE:
             actions.note(session, referral, cmd.argument or "", record.id, SMS)
             return reply("note_saved", lang, reference=ref)

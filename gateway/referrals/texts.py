@@ -134,16 +134,23 @@ def referral_sms(facts: ReferralFacts, lang: str) -> str:
     return _facts_text(facts, lang, f"RELAIS {ref}:", tail, 2)
 
 
-def info_sms(facts: ReferralFacts, lang: str, reporter_number: str | None) -> str:
+def info_sms(
+    facts: ReferralFacts, lang: str, reporter_number: str | None, *, ask_ok: bool = False
+) -> str:
     """Return the details of a referral again, within two segments.
 
     ``reporter_number`` is included only when given: the caller decides
-    (reporter consent and the referral accepted by this focal point).
+    (reporter consent and the referral accepted by this focal point). Without
+    it, ``ask_ok`` says the number comes after the focal point's own OK (staff
+    accepted for them in the console).
     """
     lang = _lang(lang, FOCAL_LANGUAGES)
     w, ref = _L[lang], _free(facts.reference, 12)
     number = re.sub(r"[^+0-9]", "", reporter_number or "")[:16]
-    tail = w["tel"].format(number) if number else w["notel"]
+    if number:
+        tail = w["tel"].format(number)
+    else:
+        tail = w["notel_ok"].format(r=ref) if ask_ok else w["notel"]
     return _facts_text(facts, lang, f"RELAIS INFO {ref}:", tail, 2)
 
 

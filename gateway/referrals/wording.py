@@ -16,6 +16,7 @@ LABELS: dict[str, dict[str, str]] = {
         "consent": "Rappel signalant: ", "yes": "oui", "no": "non",
         "answer": "Rep: OK {r} / NON {r} raison / INFO {r}", "tel": "Tel signalant: {}",
         "notel": "Numéro du signalant non communiqué.", "backup": "suppléant",
+        "notel_ok": "Numéro du signalant: envoyez d'abord OK {r}.",
         "supervisor": "superviseur",
         "escalation": "RELAIS RELANCE {level}: {r} sans réponse depuis {wait}.",
         "reminder": "RELAIS: le cas {r} est ouvert depuis {days}. Donnez des nouvelles: "
@@ -34,6 +35,7 @@ LABELS: dict[str, dict[str, str]] = {
         "consent": "Reporter callback: ", "yes": "yes", "no": "no",
         "answer": "Reply: OK {r} / NO {r} reason / INFO {r}", "tel": "Reporter tel: {}",
         "notel": "Reporter number not shared.", "backup": "backup", "supervisor": "supervisor",
+        "notel_ok": "Reporter number: send OK {r} first.",
         "escalation": "RELAIS ESCALATION {level}: {r} unanswered for {wait}.",
         "reminder": "RELAIS: case {r} has been open for {days}. Send news: NOTE {r} text, "
         "or CLOSE {r} outcome.",

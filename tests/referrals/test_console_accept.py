@@ -73,7 +73,7 @@ def test_no_sms_carries_the_reporters_number_until_the_focal_points_own_ok(
     work(loop_app)
     sent = [r.form["Body"] for r in fake_twilio.requests if r.form.get("To") != REPORTER]
     assert sent and not any("76123445" in body for body in sent)
-    assert "signaleur non communiqu" in texts_to(fake_twilio, IOM_BM)[-1]
+    assert f"Numéro du signalant: envoyez d'abord OK {ref}." in texts_to(fake_twilio, IOM_BM)[-1]
 
     sms(client, IOM_BM, f"OK {ref}")  # they take it themselves
     sms(client, IOM_BM, f"INFO {ref}")
