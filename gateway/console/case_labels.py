@@ -23,11 +23,11 @@ from gateway.referrals import store
 from gateway.referrals.lifecycle import STATUSES, display_status
 
 CONCERNS = {
-    "separated": _l("Separated or alone"),
+    "separated": _l("Separated or unaccompanied"),
     "displaced": _l("Displaced"),
     "abuse": _l("Abuse or violence"),
     "exploitation": _l("Exploitation, labour or trafficking"),
-    "street": _l("Living on the street"),
+    "street": _l("Living or working in the street"),
     "other": _l("Other"),
 }
 RISKS = {"high": _l("High"), "medium": _l("Medium"), "low": _l("Low")}

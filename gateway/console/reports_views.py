@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from gateway import audit, reports, runtime
+from gateway.console import case_labels
 from gateway.console.auth import current
 from gateway.console.directory_forms import places_in_force
 from gateway.console.export import BOM
@@ -37,14 +38,7 @@ from gateway.reports_scope import Period, Scope
 bp = Blueprint("reports", __name__, url_prefix="/console/reports")
 DEFAULT_DAYS = 30
 LABELS: dict[str, dict[str, Any]] = {
-    "concern": {
-        "separated": _l("Separated or unaccompanied"),
-        "displaced": _l("Displaced"),
-        "abuse": _l("Abuse or violence"),
-        "exploitation": _l("Exploitation, labour or trafficking"),
-        "street": _l("Living or working in the street"),
-        "other": _l("Other"),
-    },
+    "concern": case_labels.CONCERNS,  # the same words as the case pages
     "sex": {"girl": _l("Girls"), "boy": _l("Boys"), "both": _l("Girls and boys")},
     "age_band": {"0-4": _l("0 to 4 years"), "5-11": _l("5 to 11 years")},
     "status": {

@@ -40,7 +40,9 @@ def test_the_cases_filters_show_names(app: object, client_as: Client) -> None:
     page = client_as("coordinator").get("/console/cases").get_data(as_text=True)
     agencies = options(page, "f-agency")
     assert agencies["unicef"] == "UNICEF Mali" and agencies[""] == "Tous"
-    assert options(page, "f-concern")["street"] == "Enfant des rues"
+    # The words of the reports too (they read "Enfant des rues" here, another thing there).
+    assert options(page, "f-concern")["street"] == "Vivant ou travaillant dans la rue"
+    assert options(page, "f-concern")["separated"] == "Séparé ou non accompagné"
     assert options(page, "f-risk")["high"] == "Élevé"
     assert options(page, "f-status")["accepted"] == "accepté"
 
