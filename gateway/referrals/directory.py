@@ -84,7 +84,7 @@ def _schema_problems(data: Any, file: str, lines: dict[JsonPath, int]) -> list[P
         where = ".".join(str(p) for p in path) or "(top)"
         message = error.message
         if path and path[-1] == "phone" and isinstance(error.instance, int):
-            message += " (quote the number: YAML read it as an integer)"
+            message = f"{message} (quote the number: YAML read it as an integer)"
         problems.append(Problem(file, line_of(lines, path), f"{where}: {message}"))
     return problems
 

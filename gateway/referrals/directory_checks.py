@@ -41,9 +41,9 @@ def semantic_problems(
     def add(path: JsonPath, message: str) -> None:
         out.append(Problem(file, line_of(lines, path), message))
 
-    def unique(path: JsonPath, seen: set[str], value: str, what: str) -> None:
+    def unique(path: JsonPath, seen: set[str], value: str, message: str) -> None:
         if value in seen:
-            add(path, f"duplicate {what} id {value!r}")
+            add(path, message.format(value))
         seen.add(value)
 
     def known_places(path: JsonPath, codes: list[str]) -> None:
@@ -73,13 +73,13 @@ def semantic_problems(
     numbers: dict[str, str] = {}
     active: dict[str, bool] = {}
     for a, agency in enumerate(data["agencies"]):
-        unique(("agencies", a, "id"), agency_ids, agency["id"], "agency")
+        unique(("agencies", a, "id"), agency_ids, agency["id"], "duplicate agency id {!r}")
         durations(("agencies", a, "escalation"), agency.get("escalation", {}))
         own = {fp["id"] for fp in agency["focal_points"]}
         active[agency["id"]] = any(fp.get("active", True) for fp in agency["focal_points"])
         for f, fp in enumerate(agency["focal_points"]):
             at: JsonPath = ("agencies", a, "focal_points", f)
-            unique((*at, "id"), fp_ids, fp["id"], "focal point")
+            unique((*at, "id"), fp_ids, fp["id"], "duplicate focal point id {!r}")
             try:
                 number = normalize(fp["phone"])
             except InvalidNumber as exc:
@@ -103,7 +103,7 @@ def semantic_problems(
             )
     rule_ids: set[str] = set()
     for r, rule in enumerate(data["rules"]):
-        unique(("rules", r, "id"), rule_ids, rule["id"], "rule")
+        unique(("rules", r, "id"), rule_ids, rule["id"], "duplicate rule id {!r}")
         if rule["agency"] not in agency_ids:
             add(("rules", r, "agency"), f"rule {rule['id']!r}: unknown agency {rule['agency']!r}")
         known_places(("rules", r, "places"), rule.get("places", []))

@@ -239,7 +239,7 @@ def _act(session: Session, record: FocalPointRecord, referral: Referral, cmd: Co
             if referral.status != "accepted" and referral.holder != record.id:
                 # Someone the case already moved on from: their late NON must
                 # not push it away from the person it waits on now.
-                refused = " ".join(x for x in ("refused:", cmd.argument) if x)
+                refused = f"refused: {cmd.argument}" if cmd.argument else "refused:"
                 transition(referral, "note", actor=record.id, channel=SMS, note=refused)
                 return reply("rejected_rerouted", lang, reference=ref)
             passed_on = actions.reject(session, referral, record.id, SMS, cmd.argument)

@@ -131,17 +131,20 @@ def format_window(window: TimeWindow) -> str:
 def why_not(rule: Rule, places: PlaceTree, alert: AlertFacts, local: datetime) -> list[str]:
     """Return every condition of ``rule`` that ``alert`` at ``local`` fails ([] = match)."""
     out = []
-    for label, value, allowed in (
-        ("concern", alert.concern, rule.concerns),
-        ("risk", alert.risk, rule.risk),
-        ("sex", alert.sex, rule.sex),
-        ("age band", alert.age_band, rule.age_bands),
+    for message, value, allowed in (
+        ("concern {} is not in [{}]", alert.concern, rule.concerns),
+        ("risk {} is not in [{}]", alert.risk, rule.risk),
+        ("sex {} is not in [{}]", alert.sex, rule.sex),
+        ("age band {} is not in [{}]", alert.age_band, rule.age_bands),
     ):
         if allowed and value not in allowed:
-            out.append(f"{label} {value} is not in [{', '.join(allowed)}]")
+            out.append(message.format(value, ", ".join(allowed)))
     if rule.places and not any(places.contains(code, alert.place) for code in rule.places):
-        unknown = "" if alert.place in places else " (unknown place)"
-        out.append(f"place {alert.place}{unknown} is not within [{', '.join(rule.places)}]")
+        within = ", ".join(rule.places)
+        if alert.place in places:
+            out.append(f"place {alert.place} is not within [{within}]")
+        else:
+            out.append(f"place {alert.place} (unknown place) is not within [{within}]")
     if rule.time and not any(in_window(window, local) for window in rule.time):
         windows = " or ".join(format_window(window) for window in rule.time)
         out.append(f"time {local:%H:%M} {DAYS[local.weekday()].title()} is outside {windows}")
@@ -176,10 +179,11 @@ def people_for(
             return (speaks and covers, speaks, covers, depth, -index)
 
         first = max(enumerate(candidates), key=rank)[1]
-        speaks = "speaks" if alert.language in first.languages else "does not speak"
+        said = "{} speaks {}, {} ({} active focal points considered)"
+        if alert.language not in first.languages:
+            said = "{} does not speak {}, {} ({} active focal points considered)"
         area = _area(first, places, alert.place)[2]
-        selection = f"{first.id} {speaks} {alert.language}, {area}"
-        selection += f" ({len(candidates)} active focal points considered)"
+        selection = said.format(first.id, alert.language, area, len(candidates))
         chain.append((first, "focal point"))
         backup = agency.focal_point(first.backup)
         if backup is not None and not backup.active:
@@ -225,7 +229,7 @@ def route(directory: Directory, places: PlaceTree, alert: AlertFacts, at: dateti
         delay = agency.escalation.delay(alert.risk)
         people, selection, notes = people_for(agency, places, alert, delay)
     if not people and agency_id != fallback:
-        reason += f", but {selection}: fallback agency {fallback}"
+        reason = f"{reason}, but {selection}: fallback agency {fallback}"
         agency_id, agency = fallback, directory.agency(fallback)
         if agency is not None:
             delay = agency.escalation.delay(alert.risk)

@@ -33,6 +33,12 @@ from gateway.referrals.texts import escalation_sms, reminder_sms
 log = get_logger(__name__)
 JOB_OPTIONS = {"job_timeout": 60, "failure_ttl": 7 * 24 * 3600, "result_ttl": 3600}
 WAITING = ("notified", "escalated")
+# The escalation event's note, one whole sentence per role (the console translates it).
+ESCALATED_TO = {
+    "focal point": "to focal point",
+    "backup": "to backup",
+    "supervisor": "to supervisor",
+}
 
 
 def enqueue_route(redis: Redis, alert_id: int) -> None:
@@ -136,7 +142,8 @@ def escalate_referral(referral_id: int, level: int) -> str:
             return "nobody left"
         waited = int((now - (referral.notified_at or now)).total_seconds() // 60)
         role = str(people[nxt]["role"])
-        transition(referral, "escalate", actor="system", channel="system", note=f"to {role}")
+        note = ESCALATED_TO.get(role, f"to {role}")
+        transition(referral, "escalate", actor="system", channel="system", note=note)
         text = escalation_sms(
             referral_facts(referral.alert),
             language_at(session, referral, nxt),
