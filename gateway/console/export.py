@@ -10,7 +10,9 @@ Agency users only export their agency's cases (the list's own query). Every
 export is audited (``case.export``: kind, filters, row count). Cells that a
 spreadsheet would run as a formula are prefixed with ``'``; the reporter's
 number is written as dialled in Mali (``76 12 34 45``), never E.164, which
-Excel turns into a number.
+Excel turns into a number. Headers and coded values are in the user's
+language (:mod:`gateway.console.export_words`); ``?codes=1`` gives the stored
+codes and English column names, for programs.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from gateway import audit, phones, runtime
-from gateway.console import auth, case_query
+from gateway.console import auth, case_query, export_words
 from gateway.console import permissions as perms
 from gateway.db import utcnow
 from gateway.models import Alert, Referral
@@ -127,6 +130,13 @@ def _row(alert: Alert, referral: Referral | None, personal: bool, now: dt.dateti
     ]
 
 
+def _truncated(codes: bool) -> str:
+    """The last line of an export cut at :data:`MAX_ROWS`."""
+    if codes:
+        return f"TRUNCATED: more than {MAX_ROWS} cases; narrow the filters"
+    return str(_("TRUNCATED: more than %(n)d cases; narrow the filters", n=MAX_ROWS))
+
+
 @bp.get("/cases/export.csv")
 @perms.requires(perms.EXPORT_PERSONAL, perms.EXPORT_PSEUDONYMISED)
 def export_csv() -> ResponseReturnValue:
@@ -137,7 +147,9 @@ def export_csv() -> ResponseReturnValue:
     out = io.StringIO()
     out.write(BOM)
     writer = csv.writer(out)
-    writer.writerow(PERSONAL if personal else PSEUDONYMISED)
+    columns = PERSONAL if personal else PSEUDONYMISED
+    codes = export_words.wants_codes()
+    writer.writerow(columns if codes else export_words.case_headers(columns))
     now = utcnow()
     count = 0
     with runtime.current().db.session() as session:
@@ -146,9 +158,12 @@ def export_csv() -> ResponseReturnValue:
             query = query.options(selectinload(Alert.contact))
         for alert, referral in session.execute(query).tuples():
             if count == MAX_ROWS:  # never cut silently: say so in the file itself
-                writer.writerow([f"TRUNCATED: more than {MAX_ROWS} cases; narrow the filters"])
+                writer.writerow([_truncated(codes)])
                 break
-            writer.writerow([safe_cell(v) for v in _row(alert, referral, personal, now)])
+            row = _row(alert, referral, personal, now)
+            if not codes:
+                row = export_words.case_row(columns, row)
+            writer.writerow([safe_cell(v) for v in row])
             count += 1
         kind = "personal" if personal else "pseudonymised"
         audit.record(

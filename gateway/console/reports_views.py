@@ -3,8 +3,9 @@
 ``/console/reports`` (``reports.view_all``, or ``reports.view_agency``: then
 only the user's agency's referrals count) renders what :mod:`gateway.reports`
 computes for a period (default: the last 30 days) and an agency filter;
-``/console/reports/export.csv`` downloads the same aggregated figures (codes,
-no personal data; audited ``report.export``). The trend is a server-rendered
+``/console/reports/export.csv`` downloads the same aggregated figures (in the
+reader's words, or codes with ``?codes=1``; no personal data; audited
+``report.export``). The trend is a server-rendered
 SVG bar chart (``<title>``, ``<desc>``, and a data table below it). Training
 data is never counted.
 """
@@ -25,10 +26,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from gateway import audit, reports, runtime
-from gateway.console import case_labels
+from gateway.console import case_labels, export_words
 from gateway.console.auth import current
 from gateway.console.directory_forms import places_in_force
-from gateway.console.export import BOM
+from gateway.console.export import BOM, safe_cell
 from gateway.console.i18n import select_locale
 from gateway.console.permissions import REPORTS_VIEW_AGENCY, REPORTS_VIEW_ALL, can, requires
 from gateway.referrals import store
@@ -245,7 +246,10 @@ def export_csv() -> ResponseReturnValue:
     report, _problem, _agencies, _targets = _report()
     out = io.StringIO()
     out.write(BOM)
-    csv.writer(out, lineterminator="\r\n").writerows(csv_rows(report))
+    rows = csv_rows(report)
+    if not export_words.wants_codes():  # the reader's words; ?codes=1 for programs
+        rows = export_words.report_rows(rows, label, TITLES)
+    csv.writer(out, lineterminator="\r\n").writerows([[safe_cell(c) for c in r] for r in rows])
     first, last = report.period.first_day.isoformat(), report.period.last_day.isoformat()
     scope = "all" if report.scope is None else ",".join(sorted(report.scope)) or "none"
     with runtime.current().db.session() as session:  # the period as the target: never masked

@@ -29,7 +29,8 @@ def cases(app: Flask) -> dict[str, str]:
 
 
 def rows(client: FlaskClient, query: str = "") -> list[dict[str, str]]:
-    response = client.get(PATH + query)
+    """The export with machine codes (``codes=1``), as dicts by column code."""
+    response = client.get(PATH + query + ("&" if query else "?") + "codes=1")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     body = response.get_data().decode("utf-8")

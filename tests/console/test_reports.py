@@ -32,7 +32,7 @@ def figure(html: str, name: str) -> str:
 
 def rows(client: FlaskClient, query: str = MARCH) -> dict[tuple[str, str], list[str]]:
     """The CSV export as {(section, key): [value, children]}."""
-    response = client.get(EXPORT + query)
+    response = client.get(EXPORT + query + ("&" if query else "?") + "codes=1")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     body = response.get_data().decode("utf-8")
