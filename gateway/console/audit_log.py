@@ -10,8 +10,9 @@
 It answers the need-to-know question "who opened this child's case, who saw
 the reporter's number, who exported what" without a shell on the server
 (``relais audit tail`` is the command-line view). The log holds no personal
-data by construction (:mod:`gateway.audit` masks numbers in details), so the
-page shows it as stored. It is read-only: the log is append-only.
+data by construction (:mod:`gateway.audit` masks numbers in details); the
+details, stored in English, are shown in the reader's language when their
+wording is known (:mod:`gateway.console.audit_words`). It is read-only: the log is append-only.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 
 from gateway import runtime
 from gateway.console import permissions as perms
+from gateway.console.audit_words import detail_words
 from gateway.console.case_query import form_date, within
 from gateway.console.cases import when
 from gateway.console.keyset import form_id, newest_first
@@ -107,4 +109,5 @@ def index() -> ResponseReturnValue:
         filters=filters,
         next_before=next_before,
         when=when,
+        detail_words=detail_words,
     )

@@ -207,7 +207,10 @@ def person(fp_id: str) -> ResponseReturnValue:
 
 
 def _quick_edit(fp_id: str, key: str, value: object, what: str) -> ResponseReturnValue:
-    """Change ``key`` of focal point ``fp_id`` in the document and save a new version."""
+    """Change ``key`` of focal point ``fp_id`` and save a new version.
+
+    ``what`` is the audit detail's template for the change (``"phone {}"``).
+    """
     row, _directory = _latest()
     if row is None:
         abort(404)
@@ -231,7 +234,7 @@ def _quick_edit(fp_id: str, key: str, value: object, what: str) -> ResponseRetur
     if not result.changed:
         flash(_("Nothing changed (version %(id)d).", id=result.version_id), "info")
     else:
-        _audit_edit(result.version_id, len(result.changes), f"{what} {fp_id}")
+        _audit_edit(result.version_id, len(result.changes), what.format(fp_id))
         flash(_("Saved as version %(id)d.", id=result.version_id), "success")
         for line in result.changes:
             flash(translate(line, CHANGES), "info")
@@ -245,7 +248,7 @@ def set_active(fp_id: str) -> ResponseReturnValue:
     wanted = request.form.get("active")
     if wanted not in ("true", "false"):
         abort(400)
-    return _quick_edit(fp_id, "active", wanted == "true", "active")
+    return _quick_edit(fp_id, "active", wanted == "true", "active {}")
 
 
 @bp.post("/directory/focal-points/<fp_id>/phone")
@@ -259,7 +262,7 @@ def set_phone(fp_id: str) -> ResponseReturnValue:
             "This is not a valid phone number. Write it like +223 70 00 01 01 or 70 00 01 01."
         )
         return _person_page(fp_id, 422, phone_error=message)
-    return _quick_edit(fp_id, "phone", phone, "phone")
+    return _quick_edit(fp_id, "phone", phone, "phone {}")
 
 
 @bp.get("/directory/route")

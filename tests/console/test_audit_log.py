@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 import pytest
@@ -84,3 +85,32 @@ def test_bad_filters_are_ignored_not_a_500(
     page = client_as("admin").get("/console/audit?" + query)
     assert page.status_code == 200  # (a NUL anywhere is the console's 400, tested apart)
     assert ("user.add" in page.get_data(as_text=True)) is dropped
+
+
+def test_details_read_in_french(client_as: Callable[[str], FlaskClient]) -> None:
+    """Details are stored in English (``relais audit tail``); the page shows them in French."""
+    _record("admin1", "directory.edit", "directory_version", "2", "version 2, 1 change(s), file")
+    _record(
+        "admin1", "directory.edit", "directory_version", "3", "version 3, 1 change(s), phone fp1"
+    )
+    _record("coordinator1", "case.export", "cases", "pseudonymised",
+            "pseudonymised; 4 row(s); no filter")  # fmt: skip
+    _record("cli", "jobs.retry", "job", "all", "requeued 2, skipped 1")
+    _record("anonymous", "login.failed", "user", "awa", "wrong password")
+    _record("system", "login.locked", "user", "awa", "5 failures; locked 15 min")
+    _record("cli", "keys.rotate", detail="12 values re-encrypted; complete: True")
+    _record("admin1", "user.add", "user", "ana", "role=agency agency=iom")
+    page = client_as("admin").get("/console/audit", headers={"Accept-Language": "fr"})
+    text = html.unescape(page.get_data(as_text=True))
+    for french in (
+        "version 2, 1 modification(s), le fichier",
+        "version 3, 1 modification(s), numéro de téléphone de fp1",
+        "pseudonymisé ; 4 ligne(s) ; aucun filtre",
+        "relancé(s) : 2, ignoré(s) : 1",
+        "mot de passe incorrect",
+        "5 échecs ; verrouillé pendant 15 min",
+        "12 valeurs rechiffrées ; terminé : oui",
+        "role=agency agency=iom",  # not a sentence: shown as stored
+    ):
+        assert french in text, french
+    assert "wrong password" not in text and "change(s)" not in text
