@@ -29,8 +29,9 @@ from gateway.console.permissions import CASES_VIEW_ALL, SIMULATOR_USE, can, requ
 from gateway.console.simulator_data import (
     contact_id_of,
     focal_choices,
-    latest_reference,
+    latest_referral,
     my_alerts,
+    quick_answers,
     reporter_number,
     selected_focal_point,
     thread,
@@ -77,9 +78,15 @@ def _view(fp_wanted: str | None) -> dict[str, Any]:
             # whoever gets the next training referral.
             "fp": fp_wanted if selected and selected.id == fp_wanted else None,
             "focal_thread": focal,
-            "reference": latest_reference(session, selected.id, contact_id) if selected else None,
+            "quick": _quick(session, selected, contact_id),
             "my_alerts": my_alerts(session, contact_id),
         }
+
+
+def _quick(session: Any, selected: Any, contact_id: int | None) -> list[str]:
+    """Quick answers for the selected focal point's newest training referral."""
+    found = latest_referral(session, selected.id, contact_id) if selected else None
+    return quick_answers(*found, selected.language) if found else []
 
 
 @bp.get("")

@@ -116,10 +116,11 @@ def selected_focal_point(
     return by_id.get(latest or "") or (choices[0] if choices else None)
 
 
-def latest_reference(session: Session, fp_id: str, contact_id: int | None) -> str | None:
-    """This phone's newest training alert referred to (or accepted by) this focal point."""
-    return session.scalar(
-        select(Alert.reference)
+def latest_referral(session: Session, fp_id: str, contact_id: int | None) -> tuple[str, str] | None:
+    """This phone's newest training alert referred to (or accepted by) this focal
+    point: (reference, the referral's status)."""
+    row = session.execute(
+        select(Alert.reference, Referral.status)
         .join(Referral, Referral.alert_id == Alert.id)
         .where(
             Alert.contact_id == (contact_id or -1),
@@ -128,7 +129,22 @@ def latest_reference(session: Session, fp_id: str, contact_id: int | None) -> st
         )
         .order_by(Referral.id.desc())
         .limit(1)
-    )
+    ).first()
+    return (str(row[0]), str(row[1])) if row else None
+
+
+def quick_answers(reference: str, status: str, language: str) -> list[str]:
+    """The commands a focal point would send next on a referral in ``status``.
+
+    Waiting: accept or ask for details; accepted: details or close; anything
+    else (closed, transferred, refused): nothing to offer, the trainer types.
+    """
+    if status in ("notified", "escalated"):
+        return [f"OK {reference}", f"INFO {reference}"]
+    if status == "accepted":
+        close = "CLOSE {} reunified" if language == "en" else "FIN {} réunifié"
+        return [f"INFO {reference}", close.format(reference)]
+    return []
 
 
 def my_alerts(session: Session, contact_id: int | None) -> list[tuple[str, str]]:

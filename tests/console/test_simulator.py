@@ -129,6 +129,26 @@ def test_the_whole_loop_from_first_sms_to_ok(
     assert ("trainer1", "simulator.focal_command", "iom-bko-bm", "") in audit_actions()
 
 
+def quick_answers(page: str) -> list[str]:
+    """The quick-answer buttons offered on the focal point's phone."""
+    return re.findall(r'name="text" value="([^"]+)" class="button sim-alt"', page)
+
+
+def test_quick_answers_follow_the_referral(
+    client_as: Callable[[str], FlaskClient], directory: None, app: Flask
+) -> None:
+    trainer = client_as("trainer")
+    reference = report_through_the_page(trainer)
+    focal = PAGE + "?fp=iom-bko-bm"
+    assert quick_answers(text(trainer, focal)) == [f"OK {reference}", f"INFO {reference}"]
+    post(trainer, PAGE + "/focal/iom-bko-bm", text=f"OK {reference}")
+    close = f"FIN {reference} réunifié"
+    assert quick_answers(text(trainer, focal)) == [f"INFO {reference}", close]
+    post(trainer, PAGE + "/focal/iom-bko-bm", text=close)
+    assert one(Referral).status == "closed"  # type: ignore[attr-defined]
+    assert quick_answers(text(trainer, focal)) == []  # nothing left to answer
+
+
 def test_the_focal_phone_never_touches_a_real_case(
     client_as: Callable[[str], FlaskClient], directory: None, app: Flask
 ) -> None:
