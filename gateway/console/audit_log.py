@@ -28,7 +28,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from gateway import runtime
 from gateway.console import permissions as perms
 from gateway.console.audit_words import detail_words
-from gateway.console.case_query import form_date, within
+from gateway.console.case_query import filter_args, form_date, within
 from gateway.console.cases import when
 from gateway.console.keyset import form_id, newest_first
 from gateway.models import AuditEvent
@@ -51,8 +51,7 @@ class AuditFilters:
 
     def query_args(self, **changes: object) -> dict[str, str]:
         """The filters as URL arguments (empty ones left out), with ``changes``."""
-        values = {**self.__dict__, **changes}
-        return {k: str(v) for k, v in values.items() if v not in ("", None)}
+        return filter_args(self, changes)
 
 
 def _text(args: Mapping[str, str], name: str) -> str:

@@ -31,6 +31,24 @@ WAITING = ("notified", "escalated")
 PLACE_KINDS = ("region", "district", "cercle", "commune")
 
 
+def filter_args(
+    filters: Any, changes: Mapping[str, object], defaults: Mapping[str, object] | None = None
+) -> dict[str, str]:
+    """A list page's filters (a dataclass) as URL arguments, with ``changes``.
+
+    Empty values, and those equal to ``defaults`` (page 1), are left out so
+    links stay short; ``True`` is written ``1``. Shared by the cases, message
+    and audit lists.
+    """
+    values = {**{f.name: getattr(filters, f.name) for f in fields(filters)}, **changes}
+    skip = defaults or {}
+    return {
+        k: "1" if v is True else str(v)
+        for k, v in values.items()
+        if v not in ("", None, False) and not (k in skip and skip[k] == v)
+    }
+
+
 @dataclass(frozen=True)
 class CaseFilters:
     """The list's GET filters, validated: anything unknown is dropped, never an error."""
@@ -48,13 +66,7 @@ class CaseFilters:
 
     def query_args(self, **changes: Any) -> dict[str, str]:
         """The filters as URL query arguments (empty ones left out), with ``changes``."""
-        args: dict[str, str] = {}
-        for field in fields(self):
-            value = changes.get(field.name, getattr(self, field.name))
-            if value in ("", None, False) or (field.name == "page" and value == 1):
-                continue
-            args[field.name] = "1" if value is True else str(value)
-        return args
+        return filter_args(self, changes, defaults={"page": 1})
 
     def summary(self) -> str:
         """The filters in one short line for the audit log (no personal data in them)."""

@@ -31,7 +31,7 @@ from gateway.channels.registry import SLUGS
 from gateway.commands.referrals import FailedJob, failed_jobs, retry_failed
 from gateway.console import auth, case_labels
 from gateway.console import permissions as perms
-from gateway.console.case_query import form_date, within
+from gateway.console.case_query import filter_args, form_date, within
 from gateway.console.case_timeline import link_messages
 from gateway.console.cases import when
 from gateway.console.keyset import form_id, newest_first
@@ -59,10 +59,7 @@ class MessageFilters:
 
     def query_args(self, **changes: object) -> dict[str, str]:
         """The filters as URL arguments (empty ones left out), with ``changes``."""
-        values = {**self.__dict__, **changes}
-        return {
-            k: "1" if v is True else str(v) for k, v in values.items() if v not in ("", None, False)
-        }
+        return filter_args(self, changes)
 
 
 def parse_filters(args: Mapping[str, str]) -> MessageFilters:
