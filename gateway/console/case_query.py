@@ -68,6 +68,10 @@ class CaseFilters:
         """The filters as URL query arguments (empty ones left out), with ``changes``."""
         return filter_args(self, changes, defaults={"page": 1})
 
+    def active_count(self) -> int:
+        """How many filters are on (the page number is not one): shown on the folded form."""
+        return len(self.query_args(page=1))
+
     def summary(self) -> str:
         """The filters in one short line for the audit log (no personal data in them)."""
         args = self.query_args(page=1)
