@@ -1,5 +1,5 @@
-"""The Cases list on a phone (390 x 844): no sideways scroll, the first case on
-the first screen, the risk readable without scrolling sideways."""
+"""The Cases list and a case page on a phone (390 x 844): no sideways scroll, the
+first case on the first screen, the actions one tap away."""
 
 from __future__ import annotations
 
@@ -69,3 +69,23 @@ def test_cases_list_on_a_phone(page: Any, live: Live) -> None:
     expect(page.locator(".case-filter-box summary")).to_have_text("Filter the cases (1 filter on)")
     expect(page.get_by_role("table").locator("tbody tr")).to_have_count(1)
     no_sideways_scroll(page)
+
+
+def test_case_page_on_a_phone_leads_to_the_actions(page: Any, live: Live) -> None:
+    reference = new_case()
+    work(live)
+    sign_in(page, live, "coordinator1")
+    page.set_viewport_size(PHONE)
+    page.goto(live.url + f"/console/cases/{reference}")
+    no_sideways_scroll(page)
+    glance = page.locator(".case-glance")  # who holds the case, at the top
+    expect(glance).to_contain_text("iom")
+    expect(glance).to_contain_text("iom-bko-bm")
+    jump = page.get_by_role("navigation", name="On this page").get_by_role(
+        "link", name="Act on this case"
+    )
+    expect(jump).to_be_in_viewport()
+    jump.click()
+    expect(page.get_by_role("heading", name="Act on this case")).to_be_in_viewport()
+    expect(page.get_by_role("button", name="Accept the referral")).to_be_visible()
+    shot(page, "14-case-phone-actions")
