@@ -150,6 +150,10 @@ def act(reference: str, action: str) -> ResponseReturnValue:
                 raise ActionError("no_referral")
             if confirming:
                 asked = case_confirm.question(session, alert, referral, action, request.form)
+            elif action in case_confirm.CONFIRMED and case_confirm.changed_since_asked(
+                referral, request.form
+            ):
+                raise StaleDataError("confirmed a question about an older state of the case")
             else:
                 detail = _perform(session, user.username, action, referral)
                 audit.record(

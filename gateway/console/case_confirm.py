@@ -8,6 +8,11 @@ the form (without ``confirm``) checks the choice with
 section — what will happen, in words, and a [Confirm] form repeating the
 choice with ``confirm=1`` (and a CSRF token) beside a Cancel link. Only that
 second POST acts (and is audited, in :mod:`gateway.console.case_actions`).
+
+The confirmation names the referral it was asked about and its version: when
+the case changed in between (a focal point's SMS, another user, a transfer),
+the second POST is refused (:func:`changed_since_asked`) rather than acting
+on something the user was never shown.
 """
 
 from __future__ import annotations
@@ -31,6 +36,16 @@ def needs_confirmation(action: str, form: MultiDict[str, str]) -> bool:
     return action in CONFIRMED and form.get("confirm") != "1"
 
 
+def seen(referral: Referral) -> dict[str, str]:
+    """The referral a confirmation was asked about, as hidden form fields."""
+    return {"referral": str(referral.id), "version": str(referral.version)}
+
+
+def changed_since_asked(referral: Referral, form: MultiDict[str, str]) -> bool:
+    """True when ``form`` confirms a question about another referral or version."""
+    return any(form.get(name) != value for name, value in seen(referral).items())
+
+
 def question(
     session: Session, alert: Alert, referral: Referral, action: str, form: MultiDict[str, str]
 ) -> dict[str, Any]:
@@ -46,7 +61,7 @@ def _close(alert: Alert, referral: Referral, form: MultiDict[str, str]) -> dict[
     note = form.get("note", "")[:NOTE_MAX].strip()
     return {
         "action": "close",
-        "fields": {"outcome": outcome, "note": note},
+        "fields": {"outcome": outcome, "note": note, **seen(referral)},
         "title": _("Close case %(reference)s?", reference=alert.reference),
         "question": _(
             "Close case %(reference)s with the outcome “%(outcome)s”?",
@@ -69,7 +84,7 @@ def _transfer(
     current = directory.agency(referral.agency_id)
     return {
         "action": "transfer",
-        "fields": {"agency": target.id},
+        "fields": {"agency": target.id, **seen(referral)},
         "title": _("Transfer case %(reference)s?", reference=alert.reference),
         "question": _(
             "Transfer case %(reference)s from %(current)s to %(target)s?",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -33,6 +34,18 @@ def ref(app: object) -> str:
 def act(client: FlaskClient, reference: str, action: str, **form: str):  # type: ignore[no-untyped-def]
     page = f"/console/cases/{reference}"
     return post(client, f"{page}/act/{action}", form, page=page)
+
+
+def confirm_act(client: FlaskClient, reference: str, action: str, **form: str):  # type: ignore[no-untyped-def]
+    """Ask for a close or a transfer, then confirm it with the fields the question gave."""
+    asked = act(client, reference, action, **form)
+    assert asked.status_code == 200, asked.status_code
+    page = asked.get_data(as_text=True)
+    for name in ("referral", "version"):
+        found = re.search(rf'name="{name}" value="([^"]*)"', page)
+        assert found, name
+        form[name] = found.group(1)
+    return act(client, reference, action, confirm="1", **form)
 
 
 def follow(client: FlaskClient, response) -> str:  # type: ignore[no-untyped-def]
@@ -80,9 +93,7 @@ def test_close_with_an_outcome(ref: str, client_as: Client) -> None:
     act(client, ref, "accept")
     bad = follow(client, act(client, ref, "close", outcome="vanished", confirm="1"))
     assert "flash-error" in bad and referrals_of(ref)[0].status == "accepted"
-    follow(
-        client, act(client, ref, "close", outcome="reunified", note="retour famille", confirm="1")
-    )
+    follow(client, confirm_act(client, ref, "close", outcome="reunified", note="retour famille"))
     (referral,) = referrals_of(ref)
     assert (referral.status, referral.outcome) == ("closed", "reunified")
     close = referral.events[-1]
@@ -127,7 +138,7 @@ def test_assign_sends_the_referral_sms_to_the_chosen_person(ref: str, client_as:
 
 def test_transfer_opens_a_referral_at_the_other_agency(ref: str, client_as: Client) -> None:
     client = client_as("agency")
-    response = act(client, ref, "transfer", agency="dnpef", confirm="1")
+    response = confirm_act(client, ref, "transfer", agency="dnpef")
     assert response.headers["Location"] == "/console/cases"  # no longer an IOM case
     first, second = referrals_of(ref)
     assert first.status == "transferred" and second.agency_id == "dnpef"

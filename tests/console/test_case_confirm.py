@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
 from flask.testing import FlaskClient
 
 from tests.console.case_helpers import audit_rows, load_directory, make_case, referrals_of
-from tests.console.test_case_actions import act, follow, outbound
+from tests.console.test_case_actions import act, confirm_act, follow, outbound
 
 Client = Callable[[str], FlaskClient]
 
@@ -40,8 +41,7 @@ def test_close_is_asked_first_and_done_only_when_confirmed(
     assert len(outbound("notification")) == 1  # "handled" only, no "closed"
 
     done = follow(
-        client,
-        act(client, accepted, "close", outcome="reunified", note="retour famille", confirm="1"),
+        client, confirm_act(client, accepted, "close", outcome="reunified", note="retour famille")
     )
     assert "flash-success" in done
     (referral,) = referrals_of(accepted)
@@ -57,9 +57,32 @@ def test_transfer_is_asked_first_with_the_agencies_names(accepted: str, client_a
     assert f"Transférer le cas {accepted} de OIM / IOM -- Organisation" in page
     assert "à DNPEF -- Direction nationale de la promotion de l'enfant" in page
     assert len(referrals_of(accepted)) == 1 and audit_rows("case.transfer") == []
-    response = act(client, accepted, "transfer", agency="dnpef", confirm="1")
+    response = confirm_act(client, accepted, "transfer", agency="dnpef")
     assert response.headers["Location"] == "/console/cases"
     assert [r.agency_id for r in referrals_of(accepted)] == ["iom", "dnpef"]
+
+
+def test_a_confirmation_about_an_older_state_of_the_case_is_refused(
+    accepted: str, client_as: Client
+) -> None:
+    """Asked "from IOM to DNPEF?", the case went to DNDS meanwhile: Confirm must not
+    take it from DNDS, which the user was never shown."""
+    client = client_as("coordinator")
+    # A confirmation without the fields (a page from before, a hand-made form): refused.
+    refused = follow(client, act(client, accepted, "close", outcome="reunified", confirm="1"))
+    assert "Le cas a changé" in refused and referrals_of(accepted)[0].status == "accepted"
+    page = act(client, accepted, "transfer", agency="dnpef").get_data(as_text=True)
+    fields = dict(re.findall(r'name="(referral|version)" value="([^"]*)"', page))
+    assert set(fields) == {"referral", "version"}
+    follow(client, confirm_act(client, accepted, "transfer", agency="dnds"))  # someone else
+    late = follow(client, act(client, accepted, "transfer", agency="dnpef", confirm="1", **fields))
+    assert "flash-error" in late and "Le cas a changé" in late
+    assert [(r.agency_id, r.status) for r in referrals_of(accepted)] == [
+        ("iom", "transferred"),
+        ("dnds", "notified"),
+    ]
+    assert [a.detail for a in audit_rows("case.transfer")] == ["from iom to dnds"]
+    assert audit_rows("case.close") == []
 
 
 @pytest.mark.parametrize(
