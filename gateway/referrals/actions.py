@@ -41,6 +41,9 @@ log = get_logger(__name__)
 SMS, CONSOLE, SYSTEM = "sms", "console", "system"
 # A console reply to a reporter: one SMS (GSM-7 after folding), prefixed with the reference.
 REPLY_SEGMENTS = 1
+# The note of a focal point's own OK on a referral they hold without having
+# accepted it themselves (staff accepted for them, or assigned it to them).
+OWN_OK = "OK by SMS"
 
 
 def current_referral(session: Session, alert: Alert) -> Referral | None:
@@ -93,10 +96,17 @@ def reject(
 
 
 def note(session: Session, referral: Referral, text: str, actor: str, channel: str) -> None:
-    """Add a note to ``referral`` (changes nothing else)."""
-    if not text.strip():
+    """Add a note to ``referral`` (changes nothing else).
+
+    A note reading exactly like a mark Relais writes (``OWN_OK``) is stored
+    quoted: ``NOTE REF OK by SMS`` must not pass for the focal point's own OK.
+    """
+    text = text.strip()
+    if not text:
         raise ActionError("empty")
-    transition(referral, "note", actor=actor, channel=channel, note=text.strip())
+    if text == OWN_OK:
+        text = f'"{text}"'
+    transition(referral, "note", actor=actor, channel=channel, note=text)
 
 
 def transfer(

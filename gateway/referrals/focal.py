@@ -32,7 +32,7 @@ from gateway.flows.oneshot import is_oneshot
 from gateway.logs import get_logger
 from gateway.models import Alert, Conversation, FocalPointRecord, Message, Referral
 from gateway.referrals import actions, store
-from gateway.referrals.actions import CONSOLE, SMS, ActionError
+from gateway.referrals.actions import OWN_OK, SMS, ActionError
 from gateway.referrals.commands import (
     ACCEPT,
     CLOSE,
@@ -57,8 +57,6 @@ from gateway.runtime import Runtime
 from gateway.throttle import lookups_blocked, note_failed_lookup
 
 OPEN = ("notified", "escalated", "accepted")
-# The note of a focal point's own OK on a referral staff accepted for them.
-OWN_OK = "OK by SMS"
 
 log = get_logger(__name__)
 
@@ -209,15 +207,19 @@ def _open_references(session: Session, record: FocalPointRecord, training: bool)
 
 
 def accepted_themselves(referral: Referral, fp_id: str) -> bool:
-    """False when staff accepted ``referral`` in the console for ``fp_id`` and
-    ``fp_id`` has not answered OK since: the reporter's number goes only to the
-    focal point who accepted, never because someone accepted for them."""
+    """True when ``fp_id`` accepted ``referral`` themselves by SMS: the newest
+    acceptance is theirs, or they answered OK since (``OWN_OK``).
+
+    Staff accepting for them in the console, or assigning them a case someone
+    else accepted, does not count: the reporter's number goes only to the
+    focal point who accepted, never because someone accepted for them.
+    """
     for event in reversed(referral.events):
         if event.channel == SMS and event.actor == fp_id and event.note == OWN_OK:
             return True
         if event.event == "accept":
-            return event.channel != CONSOLE or event.actor == fp_id
-    return True
+            return event.channel == SMS and event.actor == fp_id
+    return False
 
 
 def _act(session: Session, record: FocalPointRecord, referral: Referral, cmd: Command) -> str:

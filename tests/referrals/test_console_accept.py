@@ -17,7 +17,7 @@ from gateway.models import Alert, FocalPointRecord
 from gateway.referrals import actions
 from gateway.referrals.actions import CONSOLE
 from tests.fakes.providers import FakeTwilio
-from tests.referrals.test_loop import IOM_BM, REPORTER, referrals, report, sms, texts_to
+from tests.referrals.test_loop import IOM_BM, IOM_FR, REPORTER, referrals, report, sms, texts_to
 from tests.support import work
 
 
@@ -82,3 +82,28 @@ def test_no_sms_carries_the_reporters_number_until_the_focal_points_own_ok(
     (referral,) = referrals()
     own = [e for e in referral.events if e.channel == "sms" and e.actor == "iom-bko-bm"]
     assert [e.note for e in own] == ["INFO", "OK by SMS"]
+
+
+def test_a_person_assigned_an_accepted_case_gets_the_number_only_after_their_own_ok(
+    loop_app: Flask, fake_twilio: FakeTwilio
+) -> None:
+    """Accepted by SMS by one focal point, then assigned by staff to another: the
+    new holder never accepted; a note typed like Relais's mark does not count."""
+    ref = report(loop_app, fake_twilio)
+    client = loop_app.test_client()
+    sms(client, IOM_BM, f"OK {ref}")
+    work(loop_app)
+    with runtime.current().db.session() as session:
+        alert = session.scalars(select(Alert)).one()
+        referral = actions.current_referral(session, alert)
+        assert referral is not None
+        actions.assign(session, referral, "iom-bko-fr", "coordinator1", CONSOLE)
+    sms(client, IOM_FR, f"NOTE {ref} OK by SMS")  # not their OK
+    sms(client, IOM_FR, f"INFO {ref}")
+    work(loop_app)
+    assert f"envoyez d'abord OK {ref}" in texts_to(fake_twilio, IOM_FR)[-1]
+    assert not any(REPORTER in body for body in texts_to(fake_twilio, IOM_FR))
+    sms(client, IOM_FR, f"OK {ref}")
+    sms(client, IOM_FR, f"INFO {ref}")
+    work(loop_app)
+    assert REPORTER in texts_to(fake_twilio, IOM_FR)[-1]
