@@ -30,11 +30,15 @@ _TRUSTED_KEYS = frozenset({"timestamp", "request_id", "job_id", "message_id", "d
 # Machine-written values that the phone-number pattern would take for numbers
 # and garble: timestamps ("2026-11-29 17:10:00.123456"), times with seconds
 # ("17:10:00", RQ's "job in 0:00:00.012345s") and short fractions of one
-# ("0.012345"). No phone number is written with colons between two-digit
-# groups, or as "0." and at most seven digits (a number has eight or more).
+# ("0.012345"). Only when they stand alone: no digit just before, and no digit
+# after them across the separators numbers are written with — "0.76 12 34 45"
+# or "76123445:00:00" are numbers and stay masked.
+_ALONE_BEFORE = r"(?<![\d.+])"
+_ALONE_AFTER = r"(?![\s.\-/,()_]*\d)"
 _NOT_A_NUMBER = re.compile(
-    r"(?:\d{4}-\d{2}-\d{2}[ T])?\d{1,2}:\d{2}:\d{2}(?:\.\d{1,6})?(?!\d)"
-    r"|(?<![\d.+])0\.\d{1,7}(?!\d)"
+    _ALONE_BEFORE
+    + r"(?:(?:\d{4}-\d{2}-\d{2}[ T])?\d{1,2}:\d{2}:\d{2}(?:\.\d{1,6})?|0\.\d{1,7})"
+    + _ALONE_AFTER
 )
 
 

@@ -7,6 +7,7 @@ import json
 import logging
 import re
 
+import pytest
 from flask import Flask
 
 from gateway import logs, runtime
@@ -58,6 +59,23 @@ def test_times_and_fractions_stay_readable_next_to_masked_numbers() -> None:
     # Numbers keep their mask, even written right after a time or as a "fraction".
     assert "76123445" not in event and "12 34 45" not in event
     assert len(re.findall("\\+\\d+ \\d\u2022+\\d\\d", event)) == 3
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "call 0.76 12 34 45 now",
+        "+223 0.76 12 34 45",
+        "reporter 0.76.12.34.45",
+        "76123445:00:00",
+        "at 17:10:00 76 12 34 45",
+    ],
+)
+def test_a_number_that_starts_like_a_time_or_a_fraction_is_masked(text: str) -> None:
+    digits = re.sub(r"\D", "", text)
+    masked = logs.mask_in_log(text)
+    assert "\u2022" in masked and "12 34" not in masked and "34.45" not in masked
+    assert digits[-8:-2] not in re.sub(r"\D", "", masked)
 
 
 def test_exceptions_keep_type_not_text() -> None:
