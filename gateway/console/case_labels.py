@@ -93,10 +93,16 @@ MESSAGE_STATUSES = {
 
 # The notes of gateway.referrals (actions, focal, followup, notify, service), word for word.
 NOTES = (
-    Phrase("assigned to {id}", _l("assigned to %(id)s")),
+    Phrase("assigned to {id}", _l("assigned to %(id)s"), frozenset({"id"})),
     Phrase("SMS to the reporter", _l("SMS to the reporter")),
     Phrase("SMS from the reporter", _l("SMS from the reporter")),
-    Phrase("refused: {reason}", _l("refused: %(reason)s")),
+    Phrase("refused: {reason}", _l("refused: %(reason)s"), frozenset({"reason"})),
+    Phrase(
+        "accepted in the console for {agency}, held by {holder}",
+        _l("accepted in the console for %(agency)s, held by %(holder)s"),
+        frozenset({"agency", "holder"}),
+    ),
+    Phrase("OK by SMS", _l("accepted by SMS (OK)")),
     Phrase("refused:", _l("refused")),
     Phrase("INFO", _l("asked for the case details (INFO)")),
     Phrase("nobody to notify in this agency", _l("nobody to notify in this agency")),
@@ -106,9 +112,18 @@ NOTES = (
 )
 
 
-def note_words(note: str) -> str:
-    """A referral event's note in the console's language when Relais wrote it, else as written."""
-    return translate(note, NOTES)
+# Events whose note is always a person's words: a refusal's reason, a closing note.
+PERSON_NOTES = frozenset({"reject", "close"})
+
+
+def note_words(note: str, event: str = "note") -> str:
+    """A referral event's note in the console's language when Relais wrote it, else as written.
+
+    Notes people write through ``note`` events that read like Relais's own are
+    stored quoted (:data:`gateway.referrals.actions.RELAIS_NOTES`), so they
+    never match a phrase here.
+    """
+    return note if event in PERSON_NOTES else translate(note, NOTES)
 
 
 def label(mapping: dict[str, Any], code: str | None) -> str:

@@ -45,6 +45,8 @@ class Phrase:
 
     english: str
     words: Any
+    # Values shown as written (a person's reason, an id), never translated.
+    verbatim: frozenset[str] = frozenset()
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -79,7 +81,9 @@ def translate(text: str, phrases: Sequence[Phrase], depth: int = 0) -> str:
     """``text`` in the console's language when a phrase knows it, else as it is."""
     if depth > _DEPTH:
         return text
-    duration = duration_text_words(text)
+    # A duration only inside a sentence ("15m → 10m"): a whole text "10m" may be
+    # a person's note (ten metres).
+    duration = duration_text_words(text) if depth else None
     if duration is not None:
         return duration
     for phrase in phrases:
@@ -87,7 +91,8 @@ def translate(text: str, phrases: Sequence[Phrase], depth: int = 0) -> str:
         if found is None:
             continue
         values = {
-            name: translate(value, phrases, depth + 1) for name, value in found.groupdict().items()
+            name: value if name in phrase.verbatim else translate(value, phrases, depth + 1)
+            for name, value in found.groupdict().items()
         }
         return str(phrase.words) % values
     return text

@@ -44,6 +44,23 @@ REPLY_SEGMENTS = 1
 # The note of a focal point's own OK on a referral they hold without having
 # accepted it themselves (staff accepted for them, or assigned it to them).
 OWN_OK = "OK by SMS"
+# Notes Relais writes itself (the console shows them translated). A person's
+# note that reads like one of them is stored quoted: it must neither pass for
+# Relais's mark (OWN_OK unlocks the reporter's number) nor be "translated".
+RELAIS_NOTES = frozenset(
+    {
+        OWN_OK,
+        "INFO",
+        "SMS to the reporter",
+        "SMS from the reporter",
+        "nobody to notify in this agency",
+        "to focal point",
+        "to backup",
+        "to supervisor",
+        "refused:",
+    }
+)
+RELAIS_NOTE_STARTS = ("refused: ", "assigned to ", "accepted in the console for ")
 
 
 def current_referral(session: Session, alert: Alert) -> Referral | None:
@@ -98,13 +115,13 @@ def reject(
 def note(session: Session, referral: Referral, text: str, actor: str, channel: str) -> None:
     """Add a note to ``referral`` (changes nothing else).
 
-    A note reading exactly like a mark Relais writes (``OWN_OK``) is stored
+    A note reading like one Relais writes (:data:`RELAIS_NOTES`) is stored
     quoted: ``NOTE REF OK by SMS`` must not pass for the focal point's own OK.
     """
     text = text.strip()
     if not text:
         raise ActionError("empty")
-    if text == OWN_OK:
+    if text in RELAIS_NOTES or text.startswith(RELAIS_NOTE_STARTS):
         text = f'"{text}"'
     transition(referral, "note", actor=actor, channel=channel, note=text)
 

@@ -106,7 +106,10 @@ def test_unknown_sentences_are_shown_as_they_are(app: Flask) -> None:
         assert (
             translate("duplicate rule id 'r1'", PROBLEMS) == "identifiant de règle en double 'r1'"
         )
-        assert translate("90d", CHANGES) == "90 j"
+        # A duration is translated inside a sentence, never as a whole text
+        # (a person's note "10m" means ten metres).
+        assert translate("escalation high: 15m → 90d", CHANGES) == "escalade high : 15 min → 90 j"
+        assert translate("90d", CHANGES) == "90d"
     with app.test_request_context(), force_locale("en"):
         assert translate("duplicate rule id 'r1'", PROBLEMS) == "duplicate rule id 'r1'"
         assert translate("90d", CHANGES) == "90d"
