@@ -58,6 +58,13 @@ PROBLEMS: tuple[Phrase, ...] = (
     ),
     Phrase("unknown fallback agency {id!r}", _l("unknown fallback agency %(id)s")),
     Phrase(
+        "webhook of {id} is an example address: give the agency's real URL or remove the webhook",
+        _l(
+            "the webhook of %(id)s is an example address: give the agency's real URL"
+            " or remove the webhook"
+        ),
+    ),
+    Phrase(
         "fallback agency {id!r} has no active focal point",
         _l("fallback agency %(id)s has no active focal point"),
     ),

@@ -17,7 +17,12 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gateway.phones import InvalidNumber, normalize
-from gateway.referrals.directory_model import DEFAULT_TZ, MAX_DURATION, parse_duration
+from gateway.referrals.directory_model import (
+    DEFAULT_TZ,
+    MAX_DURATION,
+    is_example_url,
+    parse_duration,
+)
 from gateway.referrals.places import PlaceTree, Problem
 from gateway.yamlsafe import JsonPath, line_of
 
@@ -96,6 +101,15 @@ def semantic_problems(
                     (*at, "backup"),
                     f"backup {fp['backup']!r} is not a focal point of {agency['id']}",
                 )
+        hook = agency.get("webhook")
+        if strict and hook and not data.get("demo") and is_example_url(hook["url"]):
+            # Never called (an example address): a real directory would drop
+            # every delivery to this agency without anyone noticing.
+            add(
+                (*("agencies", a), "webhook", "url"),
+                f"webhook of {agency['id']} is an example address: give the agency's real URL"
+                " or remove the webhook",
+            )
         if "supervisor" in agency and agency["supervisor"] not in own:
             add(
                 (*("agencies", a), "supervisor"),

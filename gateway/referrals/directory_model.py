@@ -75,9 +75,14 @@ class Webhook:
         ``.test`` and ``.invalid`` names: the demo directory's made-up
         endpoints. Calling them could only fail and fill the failed jobs.
         """
-        host = (urlsplit(self.url).hostname or "").rstrip(".").lower()
-        labels = host.split(".")
-        return labels[-1] in _EXAMPLE_TLDS or ".".join(labels[-2:]) in _EXAMPLE_DOMAINS
+        return is_example_url(self.url)
+
+
+def is_example_url(url: str) -> bool:
+    """True when ``url``'s host is a name reserved for examples (see :class:`Webhook`)."""
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    labels = host.split(".")
+    return labels[-1] in _EXAMPLE_TLDS or ".".join(labels[-2:]) in _EXAMPLE_DOMAINS
 
 
 _EXAMPLE_TLDS = frozenset({"example", "test", "invalid"})

@@ -247,6 +247,23 @@ def test_unknown_backup_self_backup_and_unknown_supervisor(
     ]
 
 
+def test_a_real_directory_refuses_an_example_webhook_address(
+    tmp_path: Path, places: PlaceTree
+) -> None:
+    """Never called (example.org): a real directory would drop every delivery."""
+    hook = "    webhook:\n      url: https://cases.example.org/relais\n      secret_env: HOOK\n"
+    text = MINIMAL.replace("    name: Beta (test)\n", "    name: Beta (test)\n" + hook)
+    assert problems(tmp_path, text, places) == [
+        (
+            line(text, "url: https://cases.example.org"),
+            "webhook of beta is an example address: give the agency's real URL"
+            " or remove the webhook",
+        )
+    ]
+    load(tmp_path, "demo: true\n" + text, places)  # a demonstration directory may
+    load(tmp_path, text.replace("example.org", "unicef.org"), places)
+
+
 def test_duplicate_ids(tmp_path: Path, places: PlaceTree) -> None:
     text = (
         MINIMAL.replace("id: beta\n", "id: alpha\n")
