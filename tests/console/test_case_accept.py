@@ -6,7 +6,14 @@ from collections.abc import Callable
 
 from flask.testing import FlaskClient
 
-from tests.console.case_helpers import REPORTER, load_directory, make_case, referrals_of
+from gateway.referrals.lifecycle import transition
+from tests.console.case_helpers import (
+    REPORTER,
+    current_referral,
+    load_directory,
+    make_case,
+    referrals_of,
+)
 from tests.console.test_case_actions import act, follow, outbound
 
 Client = Callable[[str], FlaskClient]
@@ -24,3 +31,22 @@ def test_console_accept_is_said_and_told_to_the_focal_point(app: object, client_
     assert told.contact_id == first.contact_id and told.contact.phone != REPORTER
     assert (told.body or "").startswith(f"RELAIS: {reference} a été accepté pour vous")
     assert REPORTER[4:] not in (told.body or "") and told.segments == 1
+
+
+def test_the_page_names_who_holds_the_case_and_nobody_once_refused(
+    app: object, client_as: Client
+) -> None:
+    load_directory()
+    reference = make_case()
+    client = client_as("coordinator")
+    follow(client, act(client, reference, "accept"))
+    page = follow(client, act(client, reference, "assign", focal_point="iom-mopti"))
+    # Reassigned: no longer "accepted for them" (they did not accept either).
+    assert "accepté pour lui dans la console" not in page
+    other = make_case(phone="+22376000222")
+    with current_referral(other) as (_session, referral):
+        transition(referral, "reject", actor="iom-bko-bm", channel="sms", note="pas dispo")
+    refused = client.get(f"/console/cases/{other}").get_data(as_text=True)
+    # The person who refused holds nothing: not named as awaited, above or below.
+    assert "<dt>En attente de</dt><dd>iom-bko-bm" not in refused
+    assert "<dt>En attente de</dt><dd>-</dd>" in refused
