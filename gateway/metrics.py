@@ -19,6 +19,8 @@ status, queue and age only):
 * ``relais_referrals_waiting`` and ``relais_referrals_overdue``: referrals
   waiting for a focal point's answer, and those whose escalation is more than
   five minutes late (the escalation machinery itself is stuck);
+* ``relais_referrals_unanswered``: real referrals past the deadline of the last
+  person of their chain (nobody left to escalate to: staff must act);
 * ``relais_cases_unheld``: open cases nobody holds — refused by every focal
   point planned and by the fallback agency, or opened when nobody of the
   agency was active — until staff assign or transfer them;
@@ -95,6 +97,11 @@ def gauges(snapshot: Snapshot) -> Iterator[Metric]:
             "relais_referrals_overdue",
             "Waiting referrals whose escalation is more than five minutes late",
             db.referrals_overdue,
+        )
+        yield _gauge(
+            "relais_referrals_unanswered",
+            "Real referrals past the deadline of the last person of their chain",
+            db.referrals_unanswered,
         )
         yield _gauge(
             "relais_cases_unheld",

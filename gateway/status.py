@@ -57,6 +57,9 @@ class DatabaseFigures:
     alerts_unrouted: int  # older than UNROUTED_AFTER
     referrals_waiting: int
     referrals_overdue: int  # escalation more than OVERDUE_AFTER late
+    # Real referrals waiting past the deadline of the last person of their
+    # chain: nobody is left to escalate to, staff must assign or transfer them.
+    referrals_unanswered: int
     cases_unheld: int  # open real cases whose newest referral nobody holds
     # Active focal points whose number cannot receive (opted out, blocked,
     # invalid): routing and escalation skip them.
@@ -151,6 +154,15 @@ def database_figures(session: Session, now: dt.datetime) -> DatabaseFigures:
             select(func.count()).where(waiting, Referral.due_at < now - OVERDUE_AFTER)
         )
         or 0,
+        referrals_unanswered=session.scalar(
+            select(func.count()).where(
+                waiting,
+                Referral.due_at.is_(None),
+                Referral.answer_by < now,
+                Referral.is_training.is_(False),
+            )
+        )
+        or 0,
         cases_unheld=session.scalar(select(func.count()).select_from(unheld_cases())) or 0,
         focal_points_unreachable=session.scalar(
             select(func.count())
@@ -216,6 +228,7 @@ def problems(snapshot: Snapshot) -> list[str]:
         "redis_down": rd is None,
         "no_worker": rd is not None and rd.workers == 0,
         "referrals_overdue": db is not None and db.referrals_overdue > 0,
+        "referrals_unanswered": db is not None and db.referrals_unanswered > 0,
         "cases_unheld": db is not None and db.cases_unheld > 0,
         "focal_points_unreachable": db is not None and db.focal_points_unreachable > 0,
         "alerts_unrouted": db is not None and db.alerts_unrouted > 0,

@@ -15,6 +15,7 @@ PROBLEMS = (
     "redis_down",
     "no_worker",
     "referrals_overdue",
+    "referrals_unanswered",
     "cases_unheld",
     "focal_points_unreachable",
     "alerts_unrouted",
@@ -43,6 +44,11 @@ ADVICE = {
     "referrals_overdue": _l(
         "Referrals are more than five minutes past their escalation time: escalations are not"
         " running. Check that a worker (with its scheduler) is running."
+    ),
+    "referrals_unanswered": _l(
+        "Referrals are past their deadline and nobody is left to escalate to: the last person"
+        " of the chain (often the supervisor) did not answer either. Open the overdue cases and"
+        " assign or transfer each one."
     ),
     "cases_unheld": _l(
         "Cases nobody holds: refused by every focal point planned for them and by the fallback"

@@ -92,6 +92,16 @@ def test_gauges_follow_the_database_and_redis(app: Flask, client: FlaskClient) -
                     webhook_status=hook,
                 )
             )
+        # Waiting on the end of its chain (no escalation left), past its deadline.
+        session.add(
+            Referral(
+                alert=alert,
+                agency_id="unicef",
+                status="notified",
+                chain="[]",
+                answer_by=now - dt.timedelta(minutes=1),
+            )
+        )
     found = scrape(client)
     assert found[("relais_messages", (("direction", "out"), ("status", "queued")))] == 2
     assert found[("relais_messages", (("direction", "out"), ("status", "failed")))] == 1
@@ -100,8 +110,9 @@ def test_gauges_follow_the_database_and_redis(app: Flask, client: FlaskClient) -
     assert found[("relais_queue_jobs", (("queue", "high"),))] == 3
     assert found[("relais_failed_jobs", (("queue", "high"),))] == 0
     assert found[("relais_alerts_unrouted", ())] == 1
-    assert found[("relais_referrals_waiting", ())] == 2
+    assert found[("relais_referrals_waiting", ())] == 3
     assert found[("relais_referrals_overdue", ())] == 1  # due 10 minutes ago
+    assert found[("relais_referrals_unanswered", ())] == 1
     assert found[("relais_agency_webhooks", (("status", "pending"),))] == 1
     assert found[("relais_agency_webhooks", (("status", "failed"),))] == 1
     text = client.get("/metrics", headers=AUTH).get_data(as_text=True)

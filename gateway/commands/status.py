@@ -26,7 +26,8 @@ def render(snapshot: status.Snapshot) -> list[str]:
     db, rd = snapshot.database, snapshot.redis
     if db is not None:
         lines.append(
-            f"referrals waiting {db.referrals_waiting}, escalation late {db.referrals_overdue}; "
+            f"referrals waiting {db.referrals_waiting}, escalation late {db.referrals_overdue}, "
+            f"unanswered at the end of the chain {db.referrals_unanswered}; "
             f"cases nobody holds {db.cases_unheld}; "
             f"focal points unreachable {db.focal_points_unreachable}; "
             f"alerts unrouted {db.alerts_unrouted}; "

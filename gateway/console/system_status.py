@@ -30,6 +30,12 @@ _CASES = (perms.CASES_VIEW_ALL, perms.CASES_VIEW_AGENCY)
 # open it, link text). Problems with no page (a server down) have none.
 PAGES: dict[str, tuple[str, dict[str, Any], tuple[str, ...], Any]] = {
     "referrals_overdue": ("console_cases.index", {"overdue": "1"}, _CASES, _l("Overdue cases")),
+    "referrals_unanswered": (
+        "console_cases.index",
+        {"overdue": "1"},
+        _CASES,
+        _l("Overdue cases"),
+    ),
     "cases_unheld": ("console_cases.index", {"status": "rejected"}, _CASES, _l("Refused cases")),
     "focal_points_unreachable": (
         "console_directory.index",

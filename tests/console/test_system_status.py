@@ -18,7 +18,7 @@ from gateway.db import utcnow
 from gateway.embedded_redis import EmbeddedRedis
 from gateway.models import Alert, Contact
 from gateway.outbox import queue_outbound
-from tests.console.case_helpers import make_case
+from tests.console.case_helpers import current_referral, load_directory, make_case
 
 Client = Callable[[str], FlaskClient]
 PATH = "/console/messages/status"
@@ -109,3 +109,17 @@ def test_links_need_the_permission_of_their_page(app: Flask) -> None:
     with app.test_request_context():
         assert "alerts_unrouted" not in problem_links(Role("trainer"), ["alerts_unrouted"])
         assert "failed_jobs" in problem_links(Role("trainer"), ["failed_jobs"])  # the page's own
+
+
+def test_a_referral_nobody_answered_at_the_end_of_its_chain_needs_attention(
+    app: Flask, client_as: Client
+) -> None:
+    load_directory()
+    reference = make_case()
+    with current_referral(reference) as (_session, referral):
+        referral.due_at, referral.answer_by = None, utcnow() - dt.timedelta(minutes=1)
+    page = client_as("coordinator").get(PATH).get_data(as_text=True)
+    assert problems(page) == ["no_worker", "referrals_unanswered"]
+    assert figure(page, "referrals_unanswered") == "1"
+    assert 'data-problem="referrals_unanswered">' in page
+    assert 'href="/console/cases?overdue=1"' in page
