@@ -96,7 +96,7 @@ def _transfer(
         "consequence": _(
             "%(person)s of %(target)s receives the referral SMS; %(current)s no longer holds"
             " the case.",
-            person=people[0].focal_point_id,
+            person=checks.first_reachable(session, people),
             target=target.name,
             current=current.name if current else referral.agency_id,
         ),

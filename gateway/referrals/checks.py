@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from gateway.models import Referral
+from gateway.models import FocalPointRecord, Referral
 from gateway.referrals import store
+from gateway.referrals.chain import reachable
 from gateway.referrals.commands import OUTCOMES
 from gateway.referrals.directory import Agency, Directory
 from gateway.referrals.facts import alert_facts
@@ -63,10 +64,22 @@ def transfer_plan(
     people, _why, _notes = people_for(
         target, store.places(session), facts, target.escalation.delay(facts.risk)
     )
-    if not people:  # the case would wait there on nobody
+    if first_reachable(session, people) is None:  # the case would wait there on nobody
         raise ActionError("nobody_at_agency")
     apply(referral.status, "transfer")
     return directory, target, people
+
+
+def first_reachable(session: Session, people: list[Recipient]) -> str | None:
+    """The id of the first of ``people`` who may be texted (whom a new referral texts).
+
+    Active in the directory is not enough: a number that opted out, is blocked
+    or was reported invalid is skipped (:func:`gateway.referrals.chain.reachable`).
+    """
+    for person in people:
+        if reachable(session.get(FocalPointRecord, person.focal_point_id)):
+            return person.focal_point_id
+    return None
 
 
 def check_close(referral: Referral, outcome: str) -> None:

@@ -115,6 +115,20 @@ def test_a_transfer_to_an_agency_with_nobody_active_is_refused(ref: str) -> None
         assert (referral.agency_id, referral.status) == ("iom", "notified")
 
 
+def test_a_transfer_to_an_agency_whose_numbers_cannot_receive_is_refused(ref: str) -> None:
+    """Active in the directory, but both UNICEF numbers opted out: nobody would get it."""
+    with runtime.current().db.session() as session:
+        for record in session.scalars(
+            select(FocalPointRecord).where(FocalPointRecord.agency_id == "unicef")
+        ):
+            record.contact.opted_out = True
+    with current_referral(ref) as (session, referral), pytest.raises(ActionError) as error:
+        actions.transfer(session, referral, "unicef", "awa", CONSOLE)
+    assert error.value.code == "nobody_at_agency"
+    with current_referral(ref) as (_session, referral):
+        assert (referral.agency_id, referral.status) == ("iom", "notified")
+
+
 def test_a_case_opened_with_nobody_to_text_is_flagged_and_can_be_assigned(app: Flask) -> None:
     """Routing reads the directory; the people's rows say who may be texted now."""
     load_directory()
