@@ -32,9 +32,10 @@ from gateway.console import auth, case_confirm, case_query, i18n
 from gateway.console import permissions as perms
 from gateway.console.cases import render_case
 from gateway.encoding import UCS2, TextInfo, is_gsm7, prepare
-from gateway.models import Referral
+from gateway.models import FocalPointRecord, Referral
 from gateway.referrals import actions
 from gateway.referrals.actions import CONSOLE, ActionError
+from gateway.referrals.chain import reachable
 from gateway.referrals.lifecycle import LifecycleError, display_status
 
 bp = Blueprint("console_case_actions", __name__, url_prefix="/console")
@@ -93,6 +94,12 @@ def _perform(session: Session, user: str, action: str, referral: Referral) -> st
         return f"outcome {outcome}"
     message = actions.reply_to_reporter(session, referral, _text(form, "text"), user, CONSOLE)
     return f"message {message.id}"
+
+
+def _can_be_told(session: Session, referral: Referral) -> bool:
+    """False when ``referral`` is held by a focal point who cannot be texted."""
+    record = session.get(FocalPointRecord, referral.accepted_by or "")
+    return record is None or reachable(record)
 
 
 def _too_long(info: TextInfo) -> str:
@@ -159,6 +166,13 @@ def act(reference: str, action: str) -> ResponseReturnValue:
                 audit.record(
                     session, user.username, f"case.{action}", "alert", alert.reference, detail
                 )
+            # Staff accepted for a focal point whose number cannot receive: the
+            # SMS telling them was not sent; the user must tell them another way.
+            untold = (
+                referral.accepted_by
+                if action == "accept" and not confirming and not _can_be_told(session, referral)
+                else None
+            )
             still_visible = perms.can_see_agency(user, referral.agency_id) and (
                 action != "transfer" or perms.visible_agency_ids(user) is None
             )
@@ -182,6 +196,15 @@ def act(reference: str, action: str) -> ResponseReturnValue:
     if confirming:  # the page (in its own session) asks; nothing was changed
         return render_case(reference, confirm=asked)
     flash(str(DONE[action]), "success")
+    if untold:
+        flash(
+            _(
+                "%(person)s could not be told by SMS (their number cannot receive):"
+                " tell them another way.",
+                person=untold,
+            ),
+            "error",
+        )
     if not still_visible:
         return redirect(url_for("console_cases.index"))
     return redirect(page)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 from flask.testing import FlaskClient
 
+from gateway.models import FocalPointRecord
 from gateway.referrals.lifecycle import transition
 from tests.console.case_helpers import (
     REPORTER,
@@ -50,3 +52,17 @@ def test_the_page_names_who_holds_the_case_and_nobody_once_refused(
     # The person who refused holds nothing: not named as awaited, above or below.
     assert "<dt>En attente de</dt><dd>iom-bko-bm" not in refused
     assert "<dt>En attente de</dt><dd>-</dd>" in refused
+
+
+def test_the_user_is_told_when_the_focal_point_cannot_be_texted(
+    app: object, client_as: Client
+) -> None:
+    load_directory()
+    reference = make_case()
+    with current_referral(reference) as (session, referral):
+        holder = referral.focal_point_id
+        session.get_one(FocalPointRecord, holder).contact.opted_out = True
+    client = client_as("coordinator")
+    page = html.unescape(follow(client, act(client, reference, "accept")))
+    assert f"{holder} n'a pas pu être prévenu par SMS" in page
+    assert len(outbound("referral")) == 1  # the referral SMS only, nothing after
