@@ -53,7 +53,7 @@ ADVICE = {
     "cases_unheld": _l(
         "Cases nobody holds: refused by every focal point planned for them and by the fallback"
         " agency, or opened when nobody of the agency was active. Open Cases with the status"
-        " \u201crefused\u201d or \u201cnew\u201d and assign or transfer each one."
+        " \u201cnobody holds it\u201d and assign or transfer each one."
     ),
     "focal_points_unreachable": _l(
         "Active focal points whose number cannot receive SMS (opted out, blocked or reported"

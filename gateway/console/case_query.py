@@ -27,6 +27,9 @@ from gateway.vocabulary import CONCERNS, RISKS
 PAGE_SIZE = 50
 MAX_PAGE = 10_000
 UNROUTED = "unrouted"  # the status filter for alerts without a referral yet
+# The status filter for open cases nobody holds: refused by everyone planned,
+# or opened with nobody to notify (the system status's "cases nobody holds").
+UNHELD = "unheld"
 WAITING = ("notified", "escalated")
 PLACE_KINDS = ("region", "district", "cercle", "commune")
 
@@ -104,7 +107,7 @@ def parse_filters(args: Mapping[str, str]) -> CaseFilters:
     status = args.get("status", "")
     place = args.get("place", "")
     return CaseFilters(
-        status=status if status in (*STATUSES, UNROUTED) else "",
+        status=status if status in (*STATUSES, UNROUTED, UNHELD) else "",
         agency=args.get("agency", "").strip().lower()[:64],
         concern=args.get("concern", "") if args.get("concern") in CONCERNS else "",
         place=place if place in places_in_force() else "",
@@ -140,6 +143,8 @@ def _conditions(user: Any, filters: CaseFilters) -> list[ColumnElement[bool]]:
         where.append(Alert.is_training.is_(False))
     if filters.status == UNROUTED:
         where.append(Referral.id.is_(None))
+    elif filters.status == UNHELD:
+        where.append(and_(Referral.status.in_(("rejected", "new")), Alert.status != "closed"))
     elif filters.status:
         where.append(Referral.status == filters.status)
     if filters.agency:

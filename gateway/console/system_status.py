@@ -36,7 +36,12 @@ PAGES: dict[str, tuple[str, dict[str, Any], tuple[str, ...], Any]] = {
         _CASES,
         _l("Overdue cases"),
     ),
-    "cases_unheld": ("console_cases.index", {"status": "rejected"}, _CASES, _l("Refused cases")),
+    "cases_unheld": (
+        "console_cases.index",
+        {"status": "unheld"},
+        _CASES,
+        _l("Cases nobody holds"),
+    ),
     "focal_points_unreachable": (
         "console_directory.index",
         {},

@@ -372,3 +372,16 @@ def test_numbers_in_referral_notes_are_masked_until_revealed(
     assert "Mere joignable au" in page and "55 44 33" not in page
     shown = post(client, f"{path}/reveal", {}, page=path).get_data(as_text=True)
     assert "Mere joignable au 76 55 44 33" in shown
+
+
+def test_the_cases_nobody_holds(cases: dict[str, str], client_as: Client) -> None:
+    """Refused by everyone planned, or opened with nobody to notify: the status page's
+    "cases nobody holds" links here."""
+    with runtime.current().db.session() as session:
+        referral = session.scalars(
+            select(Referral).join(Alert).where(Alert.reference == cases["iom"])
+        ).one()
+        referral.status = "rejected"
+    unheld = listed(client_as("coordinator"), "?status=unheld")
+    assert cases["iom"] in unheld and cases["dnpef"] not in unheld
+    assert '<option value="unheld" selected>' in unheld
