@@ -32,10 +32,9 @@ from gateway.console import auth, case_confirm, case_query, i18n
 from gateway.console import permissions as perms
 from gateway.console.cases import render_case
 from gateway.encoding import UCS2, TextInfo, is_gsm7, prepare
-from gateway.models import FocalPointRecord, Referral
+from gateway.models import Referral
 from gateway.referrals import actions
 from gateway.referrals.actions import CONSOLE, ActionError
-from gateway.referrals.chain import reachable
 from gateway.referrals.lifecycle import LifecycleError, display_status
 
 bp = Blueprint("console_case_actions", __name__, url_prefix="/console")
@@ -70,36 +69,31 @@ def _text(form: MultiDict[str, str], name: str) -> str:
     return form.get(name, "")[:TEXT_MAX]
 
 
-def _perform(session: Session, user: str, action: str, referral: Referral) -> str:
-    """Do ``action`` on ``referral``; return the audit detail (no personal data)."""
+def _perform(session: Session, user: str, action: str, referral: Referral) -> tuple[str, str]:
+    """Do ``action`` on ``referral``; return the audit detail (no personal data) and the
+    focal point staff accepted for who could not be told by SMS ("" when none)."""
     form = request.form
     if action == "accept":
         holder = referral.focal_point_id or user
-        actions.accept(session, referral, user, CONSOLE, holder=holder)
-        return f"holder {holder}"
+        told = actions.accept(session, referral, user, CONSOLE, holder=holder)
+        return f"holder {holder}", "" if told else holder
     if action == "assign":
         person = form.get("focal_point", "")[:64]
         actions.assign(session, referral, person, user, CONSOLE)
-        return f"to {person}"
+        return f"to {person}", ""
     if action == "transfer":
         new = actions.transfer(session, referral, form.get("agency", "")[:64], user, CONSOLE)
-        return f"from {referral.agency_id} to {new.agency_id}"
+        return f"from {referral.agency_id} to {new.agency_id}", ""
     if action == "note":
         actions.note(session, referral, _text(form, "note"), user, CONSOLE)
-        return ""
+        return "", ""
     if action == "close":
         outcome = form.get("outcome", "")[:32]
         note = _text(form, "note").strip() or None
         actions.close(session, referral, outcome, user, CONSOLE, note_text=note)
-        return f"outcome {outcome}"
+        return f"outcome {outcome}", ""
     message = actions.reply_to_reporter(session, referral, _text(form, "text"), user, CONSOLE)
-    return f"message {message.id}"
-
-
-def _can_be_told(session: Session, referral: Referral) -> bool:
-    """False when ``referral`` is held by a focal point who cannot be texted."""
-    record = session.get(FocalPointRecord, referral.accepted_by or "")
-    return record is None or reachable(record)
+    return f"message {message.id}", ""
 
 
 def _too_long(info: TextInfo) -> str:
@@ -147,6 +141,7 @@ def act(reference: str, action: str) -> ResponseReturnValue:
     page = url_for("console_cases.detail", reference=reference.upper())
     # A close or a transfer is only checked (nothing changes) until confirmed.
     confirming = case_confirm.needs_confirmation(action, request.form)
+    untold = ""
     try:
         with runtime.current().db.session() as session:
             found = case_query.visible_case(session, user, reference)
@@ -162,17 +157,12 @@ def act(reference: str, action: str) -> ResponseReturnValue:
             ):
                 raise StaleDataError("confirmed a question about an older state of the case")
             else:
-                detail = _perform(session, user.username, action, referral)
+                # Staff accepted for a focal point whose number cannot receive:
+                # the SMS telling them was not sent; the user must tell them.
+                detail, untold = _perform(session, user.username, action, referral)
                 audit.record(
                     session, user.username, f"case.{action}", "alert", alert.reference, detail
                 )
-            # Staff accepted for a focal point whose number cannot receive: the
-            # SMS telling them was not sent; the user must tell them another way.
-            untold = (
-                referral.accepted_by
-                if action == "accept" and not confirming and not _can_be_told(session, referral)
-                else None
-            )
             still_visible = perms.can_see_agency(user, referral.agency_id) and (
                 action != "transfer" or perms.visible_agency_ids(user) is None
             )

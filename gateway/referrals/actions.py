@@ -72,7 +72,7 @@ def current_referral(session: Session, alert: Alert) -> Referral | None:
 
 def accept(
     session: Session, referral: Referral, actor: str, channel: str, *, holder: str | None = None
-) -> None:
+) -> bool:
     """Accept ``referral``: ``holder`` (default ``actor``) takes responsibility for it.
 
     The reporter is told a social worker is on it (when they asked for
@@ -80,6 +80,7 @@ def accept(
     for a focal point (``holder``) are the event's actor, the note says for
     whom, and that focal point is told by SMS (never the reporter's number:
     only a focal point's own OK and INFO may give it, see ``focal``).
+    False when that SMS could not be sent (their number cannot receive).
     """
     holder = (holder or actor)[:64]
     if referral.status == ACCEPTED and referral.accepted_by != holder:
@@ -89,16 +90,18 @@ def accept(
     transition(referral, "accept", actor=actor, channel=channel, note=note if for_someone else None)
     referral.accepted_by, referral.accepted_at, referral.due_at = holder, utcnow(), None
     record = session.get(FocalPointRecord, holder)
+    told = True
     if record is not None:
         referral.focal_point_id = holder
         if for_someone:
-            notify.accepted_for(session, referral, record)
+            told = notify.accepted_for(session, referral, record)
     if referral.alert.status != "in_progress":  # once: not again after a transfer
         referral.alert.status = "in_progress"
         notify_reporter(session, referral.alert, "handled")
     directory = store.current(session)
     if directory is not None:
         service.start_reminders(session, directory, referral)
+    return told
 
 
 def reject(
