@@ -78,6 +78,28 @@ def test_a_number_that_starts_like_a_time_or_a_fraction_is_masked(text: str) -> 
     assert digits[-8:-2] not in re.sub(r"\D", "", masked)
 
 
+@pytest.mark.parametrize(
+    "machine_id",
+    [
+        "eab1a268d7d6486186653fca16a5cb9a",  # RQ worker name (uuid4 hex)
+        "3f2c1e0a-8422-4752-b24e-35e4d3ff5aa1",  # RQ job id
+        "SM3be1ff773885456096ebf360c3a9df95",  # Twilio message SID
+        "ATXid_09cdca599ab845d8853051665cd0",  # Africa's Talking message id
+    ],
+)
+def test_machine_ids_stay_whole_and_numbers_beside_them_are_masked(machine_id: str) -> None:
+    masked = logs.mask_in_log(f"Worker {machine_id}: sent to +22376123445 at 0:00:00.01")
+    number = "+223 7\u2022\u2022\u2022\u2022\u202245"
+    assert masked == f"Worker {machine_id}: sent to {number} at 0:00:00.01"
+
+
+@pytest.mark.parametrize(
+    "text", ["22376123445deadbeef", "id abc76123445", "ref 76123445-abcd", "x 76123445abcdefab99 y"]
+)
+def test_a_number_glued_to_a_short_hex_word_is_still_masked(text: str) -> None:
+    assert "\u2022" in logs.mask_in_log(text)
+
+
 def test_exceptions_keep_type_not_text() -> None:
     stream = _capture()
     try:
