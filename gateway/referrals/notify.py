@@ -38,6 +38,13 @@ def sms_channel(alert: Alert) -> str:
     return "sandbox" if alert.is_training else runtime.current().settings.SMS_PROVIDER
 
 
+def answer_window(directory: Directory, referral: Referral) -> dt.timedelta:
+    """How long the person texted has to answer: the agency's escalation delay for the risk."""
+    agency = directory.agency(referral.agency_id)
+    escalation = agency.escalation if agency else directory.escalation
+    return dt.timedelta(seconds=escalation.delay(alert_facts(referral.alert).risk))
+
+
 def send_to_person(
     session: Session, directory: Directory, referral: Referral, level: int, text: str
 ) -> bool:
@@ -60,9 +67,7 @@ def send_to_person(
     )
     now = utcnow()
     referral.level, referral.focal_point_id, referral.notified_at = level, record.id, now
-    agency = directory.agency(referral.agency_id)
-    escalation = agency.escalation if agency else directory.escalation
-    referral.answer_by = now + dt.timedelta(seconds=escalation.delay(alert_facts(alert).risk))
+    referral.answer_by = now + answer_window(directory, referral)
     referral.due_at = None
     if level + 1 < len(people):
         # The escalation job is with the other jobs, in a module that imports this one.

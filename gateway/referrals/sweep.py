@@ -2,7 +2,8 @@
 
 Due escalations, due reminders, unrouted alerts and pending agency-webhook
 deliveries are all known to the database; when their job is missing from
-Redis, they are enqueued now.
+Redis, they are enqueued now. Waiting referrals without an answer deadline
+get one (see :func:`date_undated`).
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import datetime as dt
 
 from redis import Redis
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from gateway.db import Database
 from gateway.models import Alert, Referral
-from gateway.referrals import service, webhook
+from gateway.referrals import service, store, webhook
+from gateway.referrals.notify import answer_window
 
 
 def sweep_referrals(
@@ -23,8 +26,9 @@ def sweep_referrals(
     """Enqueue routing, escalations, reminders and webhooks that are due and have no job."""
     from gateway.sweeper import job_is_live
 
-    counts = {"routes": 0, "escalations": 0, "reminders": 0, "webhooks": 0}
+    counts = {"routes": 0, "escalations": 0, "reminders": 0, "webhooks": 0, "deadlines": 0}
     with db.session() as session:
+        counts["deadlines"] = date_undated(session)
         unrouted = session.scalars(select(Alert.id).where(Alert.unrouted_before(now - grace))).all()
         escalations = session.execute(
             select(Referral.id, Referral.level).where(
@@ -58,3 +62,29 @@ def sweep_referrals(
             webhook.enqueue_delivery(redis, referral_id)
             counts["webhooks"] += 1
     return counts
+
+
+def date_undated(session: Session) -> int:
+    """Give a deadline to waiting referrals that have none; return how many.
+
+    Referrals already waiting on the end of their chain when migration 0007
+    added ``answer_by`` got none (the migration cannot read the encrypted
+    directory), so they never showed as overdue: exactly the cases nobody
+    answered. Their deadline is the time the person was texted plus the
+    current directory's delay for the alert's risk. New notifications always
+    set it, so after the first sweep this finds nothing (one indexed query).
+    """
+    undated = session.scalars(
+        select(Referral).where(
+            Referral.status.in_(service.WAITING),
+            Referral.answer_by.is_(None),
+            Referral.notified_at.is_not(None),
+        )
+    ).all()
+    directory = store.current(session) if undated else None
+    if directory is None:
+        return 0
+    for referral in undated:
+        if referral.notified_at is not None:  # always, by the query; for mypy
+            referral.answer_by = referral.notified_at + answer_window(directory, referral)
+    return len(undated)

@@ -259,6 +259,26 @@ def test_unanswered_high_risk_referral_escalates_to_backup_then_supervisor(
     assert referrals()[0].status == "accepted" and referrals()[0].accepted_by == "iom-sup"
 
 
+def test_sweeper_dates_a_referral_left_without_an_answer_deadline(
+    loop_app: Flask, fake_twilio: FakeTwilio
+) -> None:
+    # A referral already waiting on its supervisor when migration 0007 added
+    # answer_by has none; the sweeper gives it one, so the case shows overdue.
+    report(loop_app, fake_twilio)
+    rt = runtime.current()
+    texted = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
+    with rt.db.session() as session:
+        referral = session.scalars(select(Referral)).one()
+        referral.status, referral.level, referral.focal_point_id = "escalated", 2, "iom-sup"
+        referral.notified_at, referral.due_at, referral.answer_by = texted, None, None
+    counts = sweep(rt.db, rt.redis, grace=dt.timedelta(0)).referrals
+    assert counts["deadlines"] == 1
+    waiting = referrals()[0]
+    assert waiting.answer_by == texted + dt.timedelta(minutes=15)  # high risk, IOM's delay
+    assert case_query.overdue(waiting) and waiting.due_at is None
+    assert sweep(rt.db, rt.redis, grace=dt.timedelta(0)).referrals["deadlines"] == 0
+
+
 def test_commands_from_strangers_and_wrong_people_reveal_nothing(
     loop_app: Flask, fake_twilio: FakeTwilio
 ) -> None:
