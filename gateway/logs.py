@@ -135,6 +135,15 @@ def _strip_tracebacks(
     return event_dict
 
 
+def _routine_maintenance_at_debug(record: logging.LogRecord) -> bool:
+    # Every worker process cleans RQ's registries at each sweep (30 s), and RQ
+    # logs it at INFO once per queue: 16 lines a minute that bury the lines an
+    # operator looks for. They are kept only when the log level is DEBUG.
+    if record.levelno == logging.INFO and "cleaning registries" in str(record.msg):
+        return logging.getLogger().isEnabledFor(logging.DEBUG)
+    return True
+
+
 def configure(level: str = "INFO", stream: Any = None) -> None:
     """Send every log record to ``stream`` (default stderr) as masked JSON lines."""
     shared: list[Any] = [
@@ -161,6 +170,7 @@ def configure(level: str = "INFO", stream: Any = None) -> None:
     )
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(formatter)
+    handler.addFilter(_routine_maintenance_at_debug)
     root = logging.getLogger()
     for old in list(root.handlers):
         if getattr(old, "_relais", False):

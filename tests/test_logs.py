@@ -100,6 +100,23 @@ def test_a_number_glued_to_a_short_hex_word_is_still_masked(text: str) -> None:
     assert "\u2022" in logs.mask_in_log(text)
 
 
+def test_rq_registry_cleaning_is_logged_only_at_debug() -> None:
+    # Each worker process cleans every queue's registries at each sweep.
+    line = "Worker %s: cleaning registries for queue: %s"
+    stream = _capture()
+    logging.getLogger("rq.worker").info(line, "abc", "urgent")
+    job_line = "urgent: gateway.jobs.send_message(7) (send-7)"
+    logging.getLogger("rq.worker").info(job_line)
+    assert [r["event"] for r in _records(stream)] == [job_line]
+    stream = io.StringIO()
+    logs.configure("DEBUG", stream=stream)
+    try:
+        logging.getLogger("rq.worker").info(line, "abc", "urgent")
+    finally:
+        _capture()  # back to INFO for the tests that follow
+    assert _records(stream)[0]["event"] == "Worker abc: cleaning registries for queue: urgent"
+
+
 def test_exceptions_keep_type_not_text() -> None:
     stream = _capture()
     try:
