@@ -1,11 +1,16 @@
-"""The Cases list and a case page on a phone (390 x 844): no sideways scroll, the
-first case on the first screen, the actions one tap away."""
+"""The console on a phone (390 x 844): no sideways scroll, neither of the page nor
+of a list table. The Cases list and a case page: the first case on the first
+screen, the actions one tap away. The other wide lists (messages, failed jobs,
+audit log, accounts) show each row as a card, like the cases, with data that
+made their tables scroll sideways before; on a laptop they stay tables."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from tests.browser.conftest import Live, require_browser, shot, sign_in
 
@@ -13,16 +18,24 @@ require_browser()
 
 from playwright.sync_api import expect  # noqa: E402 - only once the browser is known present
 
+from gateway import queues, runtime  # noqa: E402
+from gateway.models import User  # noqa: E402
 from tests.browser.test_console import new_case, work  # noqa: E402
 from tests.console.case_helpers import make_case  # noqa: E402
+from tests.console.conftest import create_user  # noqa: E402
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
 
 
 def no_sideways_scroll(page: Any) -> None:
-    """The document is no wider than the screen."""
+    """Neither the document nor a table's scroll box (``case-scroll``) is wider than the screen."""
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    wide = page.evaluate(
+        "[...document.querySelectorAll('.case-scroll')]"
+        ".filter(box => box.scrollWidth > box.clientWidth).map(box => box.scrollWidth)"
+    )
+    assert wide == [], f"a table scrolls sideways: {wide} px wide"
 
 
 def on_screen_width(page: Any, locator: Any) -> None:
@@ -89,3 +102,89 @@ def test_case_page_on_a_phone_leads_to_the_actions(page: Any, live: Live) -> Non
     expect(page.get_by_role("heading", name="Act on this case")).to_be_in_viewport()
     expect(page.get_by_role("button", name="Accept the referral")).to_be_visible()
     shot(page, "14-case-phone-actions")
+
+
+def fail_with_a_long_name() -> None:
+    """A background job that fails (listed on the failed jobs page)."""
+    raise RuntimeError("boom")
+
+
+def rows_are_cards(page: Any, live: Live, path: str, header: str) -> Any:
+    """Open the list at ``path``: on a laptop a table with visible column
+    headers; on a phone no sideways scroll, each row a card titled by its row
+    header, each cell under its column's name, the headers still in the
+    accessibility tree. Returns the first row (the phone's)."""
+    page.goto(live.url + path)
+    expect(page.get_by_role("columnheader", name=header, exact=True)).to_be_visible()
+    first = page.get_by_role("table").locator("tbody tr").first
+    assert first.evaluate("row => getComputedStyle(row).display") == "table-row"
+    page.set_viewport_size(PHONE)
+    page.reload()
+    no_sideways_scroll(page)
+    folded = page.locator("thead").bounding_box()  # the cells say their column instead
+    assert folded is not None and folded["height"] == 0, folded
+    assert {"table", "columnheader", "rowheader", "cell"} <= ax_roles(page)
+    first = page.get_by_role("table").locator("tbody tr").first
+    title = first.locator("th[scope=row]").bounding_box()
+    for cell in first.locator("td").all():
+        box = cell.bounding_box()
+        assert title is not None and box is not None and title["y"] < box["y"]  # title first
+        label = cell.get_attribute("data-label")
+        if label is not None:  # a row button's cell has none: the button names itself
+            shown = cell.evaluate("td => getComputedStyle(td, '::before').content")
+            assert shown == f'"{label}"', (label, shown)
+    headers = {text.strip() for text in page.locator("thead th").all_text_contents()}
+    labels = {cell.get_attribute("data-label") for cell in first.locator("td").all()}
+    assert labels - {None} <= headers, (labels, headers)  # the names of the columns
+    return first
+
+
+def test_message_log_on_a_phone(page: Any, live: Live) -> None:
+    reference = new_case()
+    make_case(concern="abuse", place="ML-5", risk="low", phone="+22376000111")
+    work(live)  # the referral SMS go out: 13 columns a message
+    sign_in(page, live, "coordinator1")
+    first = rows_are_cards(page, live, "/console/messages", "Channel / provider")
+    on_screen_width(page, page.locator('td[data-label="Case"]', has_text=reference).first)
+    on_screen_width(page, first.locator('td[data-label="Status"]'))
+    on_screen_width(page, page.get_by_label("Until"))  # the filters fit too
+    on_screen_width(page, page.get_by_role("button", name="Filter", exact=True))
+    shot(page, "15-messages-phone")
+
+
+def test_failed_jobs_on_a_phone(page: Any, live: Live) -> None:
+    redis = runtime.current().redis
+    job_id = "5f0c6d2e-8b1a-4c3d-9e7f-a1b2c3d4e5f6"  # RQ's ids are this long
+    queues.queue("low", redis).enqueue(fail_with_a_long_name, job_id=job_id)
+    work(live)
+    sign_in(page, live, "coordinator1")
+    first = rows_are_cards(page, live, "/console/messages/failed-jobs", "Function")
+    on_screen_width(page, first.get_by_role("rowheader", name=job_id))
+    on_screen_width(page, first.get_by_role("button", name=f"Retry {job_id}"))
+    page.set_viewport_size({"width": 360, "height": 760})  # the narrowest phones: the id breaks
+    no_sideways_scroll(page)
+    shot(page, "16-failed-jobs-phone")
+
+
+def test_audit_log_on_a_phone(page: Any, live: Live) -> None:
+    reference = new_case()
+    sign_in(page, live, "admin1")
+    page.goto(live.url + f"/console/cases/{reference}")  # audited as case.view
+    first = rows_are_cards(page, live, "/console/audit", "Client IP (hash)")
+    expect(first.get_by_role("rowheader")).to_have_text("admin1")  # who, though not 1st column
+    on_screen_width(page, page.get_by_role("link", name=reference).first)
+    on_screen_width(page, page.get_by_label("Case reference or target"))
+    shot(page, "17-audit-phone")
+
+
+def test_accounts_on_a_phone(page: Any, live: Live) -> None:
+    create_user("aminata.coulibaly.dnpef", "agency", agency="dnpef", language="fr")
+    with runtime.current().db.session() as session:
+        locked = session.scalars(select(User).where(User.username == "agency1")).one()
+        locked.locked_until = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=15)
+    sign_in(page, live, "admin1")
+    first = rows_are_cards(page, live, "/console/users", "Last sign-in")
+    on_screen_width(page, first.locator('td[data-label="Last sign-in"]'))
+    on_screen_width(page, page.locator('td[data-label="Status"]', has_text="locked until"))
+    on_screen_width(page, page.get_by_label("Agency (agency staff only)"))  # the form fits
+    shot(page, "18-accounts-phone")
