@@ -2,7 +2,8 @@
 of a list table. The Cases list and a case page: the first case on the first
 screen, the actions one tap away. The other wide lists (messages, failed jobs,
 audit log, accounts) show each row as a card, like the cases, with data that
-made their tables scroll sideways before; on a laptop they stay tables."""
+made their tables scroll sideways before; on a laptop they stay tables. Test
+routing's explanation scrolls in its own box."""
 
 from __future__ import annotations
 
@@ -188,3 +189,21 @@ def test_accounts_on_a_phone(page: Any, live: Live) -> None:
     on_screen_width(page, page.locator('td[data-label="Status"]', has_text="locked until"))
     on_screen_width(page, page.get_by_label("Agency (agency staff only)"))  # the form fits
     shot(page, "18-accounts-phone")
+
+
+def test_test_routing_on_a_phone(page: Any, live: Live) -> None:
+    sign_in(page, live, "agency1")
+    page.set_viewport_size(PHONE)
+    page.goto(live.url + "/console/directory/route")
+    page.get_by_label("Place").select_option("ML-BKO-C5")
+    page.get_by_role("button", name="Explain the decision").click()
+    explanation = page.locator(".dir-explain pre")
+    expect(explanation).to_contain_text("iom-bko-bm")
+    # The explanation's long lines scroll inside their box, not the page or the form.
+    no_sideways_scroll(page)
+    on_screen_width(page, page.get_by_label("Place"))
+    on_screen_width(page, explanation)
+    assert explanation.evaluate("pre => pre.scrollWidth > pre.clientWidth")
+    shot(page, "19-test-routing-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})  # it widened a laptop page too
+    no_sideways_scroll(page)
