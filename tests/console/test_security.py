@@ -182,3 +182,16 @@ def test_console_errors_do_not_leak_details(app_config: dict[str, object]) -> No
         assert "22370000001" not in response.get_data(as_text=True)
     finally:
         app.extensions["relais"].db.dispose()
+
+
+def test_every_console_input_says_its_type() -> None:
+    # An input without a type misses the text-box style (the Accounts form's
+    # username showed thin and unstyled) and the phone's right keyboard.
+    templates = Path(__file__).parents[2] / "gateway" / "console" / "templates"
+    untyped = [
+        f"{path.relative_to(templates)}: {tag[:60]}"
+        for path in sorted(templates.rglob("*.html"))
+        for tag in re.findall(r"<input\b[^>]*>", path.read_text(), flags=re.S)
+        if not re.search(r"\btype=", tag)
+    ]
+    assert untyped == []
