@@ -8,6 +8,7 @@ routing's explanation scrolls in its own box."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ require_browser()
 from playwright.sync_api import expect  # noqa: E402 - only once the browser is known present
 
 from gateway import queues, runtime  # noqa: E402
-from gateway.models import User  # noqa: E402
+from gateway.models import Contact, User  # noqa: E402
 from tests.browser.test_console import new_case, work  # noqa: E402
 from tests.console.case_helpers import make_case  # noqa: E402
 from tests.console.conftest import create_user  # noqa: E402
@@ -165,6 +166,17 @@ def test_failed_jobs_on_a_phone(page: Any, live: Live) -> None:
     page.set_viewport_size({"width": 360, "height": 760})  # the narrowest phones: the id breaks
     no_sideways_scroll(page)
     shot(page, "16-failed-jobs-phone")
+
+
+def test_blocked_numbers_on_the_narrowest_phone(page: Any, live: Live) -> None:
+    with runtime.current().db.session() as session:
+        Contact.get_or_create(session, "+22376123445").blocked = True
+    sign_in(page, live, "coordinator1")
+    first = rows_are_cards(page, live, "/console/messages/blocked", "Last message")
+    page.set_viewport_size({"width": 360, "height": 760})  # many low-end phones
+    no_sideways_scroll(page)
+    on_screen_width(page, first.get_by_role("button", name=re.compile("^Unblock")))
+    on_screen_width(page, page.get_by_role("button", name="Block", exact=True))
 
 
 def test_audit_log_on_a_phone(page: Any, live: Live) -> None:
