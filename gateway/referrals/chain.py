@@ -3,10 +3,12 @@
 The chain (first focal point, backup, supervisor) is fixed when the referral
 opens; people removed from the directory or made inactive since, and numbers
 that cannot receive, are skipped, never texted
-(:mod:`gateway.referrals.notify`, ``service`` and ``actions`` ask here).
+(:mod:`gateway.referrals.notify`, ``service``, ``actions`` and ``checks`` ask here).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
@@ -34,17 +36,28 @@ def reachable(record: FocalPointRecord | None) -> bool:
     return True
 
 
+def first_reachable_index(
+    session: Session, focal_point_ids: Sequence[str], start: int = 0
+) -> int | None:
+    """The index, from ``start``, of the first of ``focal_point_ids`` who may be texted.
+
+    The one rule for "whom do we text": a new referral's planned people
+    (:func:`gateway.referrals.checks.first_reachable`) and a stored chain
+    (:func:`reachable_level`) both skip whoever :func:`reachable` refuses.
+    """
+    for index in range(start, len(focal_point_ids)):
+        if reachable(session.get(FocalPointRecord, focal_point_ids[index])):
+            return index
+    return None
+
+
 def reachable_level(session: Session, referral: Referral, start: int) -> int | None:
     """The first level from ``start`` whose person may still be texted.
 
     The chain is fixed when the referral opens; people removed from the
     directory or made inactive since are skipped, never texted.
     """
-    people = referral.people
-    for level in range(start, len(people)):
-        if reachable(session.get(FocalPointRecord, people[level]["focal_point_id"])):
-            return level
-    return None
+    return first_reachable_index(session, [p["focal_point_id"] for p in referral.people], start)
 
 
 def language_at(session: Session, referral: Referral, level: int) -> str:

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from gateway.models import FocalPointRecord, Referral
-from gateway.referrals import store
-from gateway.referrals.chain import reachable
+from gateway.models import Referral
+from gateway.referrals import chain, store
 from gateway.referrals.commands import OUTCOMES
 from gateway.referrals.directory import Agency, Directory
 from gateway.referrals.facts import alert_facts
@@ -74,12 +73,10 @@ def first_reachable(session: Session, people: list[Recipient]) -> str | None:
     """The id of the first of ``people`` who may be texted (whom a new referral texts).
 
     Active in the directory is not enough: a number that opted out, is blocked
-    or was reported invalid is skipped (:func:`gateway.referrals.chain.reachable`).
+    or was reported invalid is skipped (:func:`gateway.referrals.chain.first_reachable_index`).
     """
-    for person in people:
-        if reachable(session.get(FocalPointRecord, person.focal_point_id)):
-            return person.focal_point_id
-    return None
+    index = chain.first_reachable_index(session, [person.focal_point_id for person in people])
+    return None if index is None else people[index].focal_point_id
 
 
 def check_close(referral: Referral, outcome: str) -> None:
