@@ -126,10 +126,11 @@ def note_words(note: str, event: str = "note") -> str:
     return note if event in PERSON_NOTES else translate(note, NOTES)
 
 
-def label(mapping: dict[str, Any], code: str | None) -> str:
-    """The words for ``code`` in ``mapping`` (the code itself when unknown, ``-`` when empty)."""
+def label(mapping: dict[str, Any], code: str | None, empty: str = "-") -> str:
+    """The words for ``code`` in ``mapping`` (the code itself when unknown, so nothing is
+    lost; ``empty`` when there is none: ``-`` on a page, ``""`` in a CSV cell)."""
     if not code:
-        return "-"
+        return empty
     value = mapping.get(code)
     return str(value) if value is not None else code
 

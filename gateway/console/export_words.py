@@ -101,9 +101,8 @@ def wants_codes() -> bool:
 
 
 def _word(mapping: dict[str, Any], code: str) -> str:
-    """The words for ``code`` (the code itself when unknown, so nothing is lost)."""
-    value = mapping.get(code)
-    return code if value is None else str(value)
+    """The words for ``code`` (the code itself when unknown); an empty cell stays empty."""
+    return cl.label(mapping, code, empty="")
 
 
 def case_headers(columns: Sequence[str]) -> list[str]:
