@@ -117,6 +117,19 @@ def _action_context(session: Session, referral: Referral | None) -> dict[str, An
     }
 
 
+def accepted_for_by(referral: Referral) -> str | None:
+    """The console user who accepted ``referral`` for the person who holds it now.
+
+    None when its holder accepted it themselves, or it was assigned to someone
+    else since (the newest acceptance no longer names its holder).
+    """
+    accepts = [event for event in referral.events if event.event == "accept"]
+    if not accepts or accepts[-1].channel != actions.CONSOLE:
+        return None
+    holder = actions.console_accept_holder(accepts[-1].note)
+    return accepts[-1].actor if holder is not None and holder == referral.accepted_by else None
+
+
 def render_case(
     reference: str,
     *,
@@ -161,6 +174,7 @@ def render_case(
             can_act=may_act(user, current),
             can_reveal=may_reveal(user, alert, current),
             can_reply=actions.can_reply(alert),
+            accepted_for_by=accepted_for_by,
             reply=reply or {},
             confirm=confirm or {},
             outcome_codes=OUTCOMES,

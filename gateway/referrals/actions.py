@@ -60,7 +60,27 @@ RELAIS_NOTES = frozenset(
         "refused:",
     }
 )
-RELAIS_NOTE_STARTS = ("refused: ", "assigned to ", "accepted in the console for ")
+# The note of an acceptance staff make in the console for a focal point: one
+# template, written by console_accept_note and read back by console_accept_holder.
+CONSOLE_ACCEPT_NOTE = "accepted in the console for {agency}, held by {holder}"
+_CONSOLE_ACCEPT, _, _HELD_BY = CONSOLE_ACCEPT_NOTE.removesuffix("{holder}").partition("{agency}")
+RELAIS_NOTE_STARTS = ("refused: ", "assigned to ", _CONSOLE_ACCEPT)
+
+
+def console_accept_note(agency_id: str, holder: str) -> str:
+    """The note of an acceptance staff make in the console for ``holder`` (of ``agency_id``)."""
+    return CONSOLE_ACCEPT_NOTE.format(agency=agency_id, holder=holder)
+
+
+def console_accept_holder(note: str | None) -> str | None:
+    """The holder a :func:`console_accept_note` names; None for any other note.
+
+    Directory ids are slugs (no comma, no space): the first ``, held by `` ends the agency.
+    """
+    if note is None or not note.startswith(_CONSOLE_ACCEPT):
+        return None
+    _agency, held_by, holder = note.removeprefix(_CONSOLE_ACCEPT).partition(_HELD_BY)
+    return holder if held_by and holder else None
 
 
 def current_referral(session: Session, alert: Alert) -> Referral | None:
@@ -86,8 +106,8 @@ def accept(
     if referral.status == ACCEPTED and referral.accepted_by != holder:
         raise ActionError("already_accepted")
     for_someone = channel == CONSOLE and holder != actor
-    note = f"accepted in the console for {referral.agency_id}, held by {holder}"
-    transition(referral, "accept", actor=actor, channel=channel, note=note if for_someone else None)
+    note = console_accept_note(referral.agency_id, holder) if for_someone else None
+    transition(referral, "accept", actor=actor, channel=channel, note=note)
     referral.accepted_by, referral.accepted_at, referral.due_at = holder, utcnow(), None
     record = session.get(FocalPointRecord, holder)
     told = True
