@@ -21,10 +21,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from gateway.referrals.directory_model import format_duration
 
 _DURATION = re.compile(r"^([1-9][0-9]*|0)([smhd])$")
 _DEPTH = 4  # values translated inside values, at most this deep
+# A count of each unit of format_duration (lazy: translated when written).
+_UNIT_WORDS = {"d": _l("%(n)dd"), "h": _l("%(n)dh"), "m": _l("%(n)dm"), "s": _l("%(n)ds")}
 
 
 def _pattern(template: str) -> re.Pattern[str]:
@@ -57,15 +61,10 @@ class Phrase:
 def duration_words(seconds: int) -> str:
     """Seconds in the largest exact unit: ``15m``, ``1d`` in English, ``15 min``, ``1 j`` in French.
 
-    English: the directory's own words (:func:`~gateway.referrals.directory.format_duration`).
+    The directory's own rule and English words
+    (:func:`~gateway.referrals.directory.format_duration`), with translated units.
     """
-    if seconds and seconds % 86400 == 0:
-        return str(_("%(n)dd", n=seconds // 86400))
-    if seconds and seconds % 3600 == 0:
-        return str(_("%(n)dh", n=seconds // 3600))
-    if seconds % 60 == 0:
-        return str(_("%(n)dm", n=seconds // 60))
-    return str(_("%(n)ds", n=seconds))
+    return format_duration(seconds, _UNIT_WORDS)
 
 
 def duration_text_words(text: str) -> str | None:

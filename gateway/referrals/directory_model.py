@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +19,8 @@ DEFAULT_TZ = "Africa/Bamako"
 DEFAULT_ESCALATION = {"high": "15m", "medium": "4h", "low": "24h", "reminder_after": "3d"}
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+# How the directory writes a count of each unit (``15m``); see format_duration.
+UNIT_WORDS = {unit: f"%(n)d{unit}" for unit in _UNITS}
 # An escalation or reminder later than this is a typing mistake (and a far
 # one, 9999999d, overflows the date arithmetic of every timer).
 MAX_DURATION = 90 * 86400
@@ -38,12 +41,17 @@ def parse_duration(text: str) -> int:
     return seconds
 
 
-def format_duration(seconds: int) -> str:
-    """Return ``seconds`` in the largest exact unit: 900 → ``15m``, 0 → ``0m``."""
+def format_duration(seconds: int, words: Mapping[str, object] = UNIT_WORDS) -> str:
+    """Return ``seconds`` in the largest exact unit: 900 → ``15m``, 0 → ``0m``.
+
+    ``words`` writes a count (``%(n)d``) of each unit (``d``, ``h``, ``m``,
+    ``s``): the directory's own by default, translated ones in the console
+    (:func:`gateway.console.phrases.duration_words`), so both pick the same unit.
+    """
     for unit, size in _UNITS.items():
         if seconds and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return "0m"
+            return str(words[unit]) % {"n": seconds // size}
+    return str(words["m"]) % {"n": 0}
 
 
 @dataclass(frozen=True)
