@@ -120,7 +120,7 @@ def note_words(note: str, event: str = "note") -> str:
     """A referral event's note in the console's language when Relais wrote it, else as written.
 
     Notes people write through ``note`` events that read like Relais's own are
-    stored quoted (:data:`gateway.referrals.actions.RELAIS_NOTES`), so they
+    stored quoted (:data:`gateway.referrals.notes.RELAIS_NOTES`), so they
     never match a phrase here.
     """
     return note if event in PERSON_NOTES else translate(note, NOTES)

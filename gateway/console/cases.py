@@ -32,7 +32,7 @@ from gateway.console.case_timeline import timeline
 from gateway.console.directory_forms import places_in_force
 from gateway.models import Alert, FocalPointRecord, Referral
 from gateway.phones import mask_numbers_in
-from gateway.referrals import actions
+from gateway.referrals import actions, notes
 from gateway.referrals.commands import OUTCOMES
 from gateway.referrals.lifecycle import allowed_events
 
@@ -126,7 +126,7 @@ def accepted_for_by(referral: Referral) -> str | None:
     accepts = [event for event in referral.events if event.event == "accept"]
     if not accepts or accepts[-1].channel != actions.CONSOLE:
         return None
-    holder = actions.console_accept_holder(accepts[-1].note)
+    holder = notes.console_accept_holder(accepts[-1].note)
     return accepts[-1].actor if holder is not None and holder == referral.accepted_by else None
 
 

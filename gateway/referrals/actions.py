@@ -28,7 +28,7 @@ from gateway.encoding import prepare
 from gateway.logs import get_logger
 from gateway.models import Alert, FocalPointRecord, Message, Referral
 from gateway.outbox import queue_outbound
-from gateway.referrals import chain, notify, service, store
+from gateway.referrals import chain, notes, notify, service, store
 from gateway.referrals.checks import ActionError as ActionError
 from gateway.referrals.checks import check_close, directory_in_force, transfer_plan
 from gateway.referrals.facts import alert_facts, referral_facts
@@ -41,46 +41,6 @@ log = get_logger(__name__)
 SMS, CONSOLE, SYSTEM = "sms", "console", "system"
 # A console reply to a reporter: one SMS (GSM-7 after folding), prefixed with the reference.
 REPLY_SEGMENTS = 1
-# The note of a focal point's own OK on a referral they hold without having
-# accepted it themselves (staff accepted for them, or assigned it to them).
-OWN_OK = "OK by SMS"
-# Notes Relais writes itself (the console shows them translated). A person's
-# note that reads like one of them is stored quoted: it must neither pass for
-# Relais's mark (OWN_OK unlocks the reporter's number) nor be "translated".
-RELAIS_NOTES = frozenset(
-    {
-        OWN_OK,
-        "INFO",
-        "SMS to the reporter",
-        "SMS from the reporter",
-        "nobody to notify in this agency",
-        "to focal point",
-        "to backup",
-        "to supervisor",
-        "refused:",
-    }
-)
-# The note of an acceptance staff make in the console for a focal point: one
-# template, written by console_accept_note and read back by console_accept_holder.
-CONSOLE_ACCEPT_NOTE = "accepted in the console for {agency}, held by {holder}"
-_CONSOLE_ACCEPT, _, _HELD_BY = CONSOLE_ACCEPT_NOTE.removesuffix("{holder}").partition("{agency}")
-RELAIS_NOTE_STARTS = ("refused: ", "assigned to ", _CONSOLE_ACCEPT)
-
-
-def console_accept_note(agency_id: str, holder: str) -> str:
-    """The note of an acceptance staff make in the console for ``holder`` (of ``agency_id``)."""
-    return CONSOLE_ACCEPT_NOTE.format(agency=agency_id, holder=holder)
-
-
-def console_accept_holder(note: str | None) -> str | None:
-    """The holder a :func:`console_accept_note` names; None for any other note.
-
-    Directory ids are slugs (no comma, no space): the first ``, held by `` ends the agency.
-    """
-    if note is None or not note.startswith(_CONSOLE_ACCEPT):
-        return None
-    _agency, held_by, holder = note.removeprefix(_CONSOLE_ACCEPT).partition(_HELD_BY)
-    return holder if held_by and holder else None
 
 
 def current_referral(session: Session, alert: Alert) -> Referral | None:
@@ -106,7 +66,7 @@ def accept(
     if referral.status == ACCEPTED and referral.accepted_by != holder:
         raise ActionError("already_accepted")
     for_someone = channel == CONSOLE and holder != actor
-    note = console_accept_note(referral.agency_id, holder) if for_someone else None
+    note = notes.console_accept_note(referral.agency_id, holder) if for_someone else None
     transition(referral, "accept", actor=actor, channel=channel, note=note)
     referral.accepted_by, referral.accepted_at, referral.due_at = holder, utcnow(), None
     record = session.get(FocalPointRecord, holder)
@@ -138,15 +98,14 @@ def reject(
 def note(session: Session, referral: Referral, text: str, actor: str, channel: str) -> None:
     """Add a note to ``referral`` (changes nothing else).
 
-    A note reading like one Relais writes (:data:`RELAIS_NOTES`) is stored
-    quoted: ``NOTE REF OK by SMS`` must not pass for the focal point's own OK.
+    A note reading like one Relais writes is stored quoted
+    (:func:`gateway.referrals.notes.person_note`): ``NOTE REF OK by SMS`` must
+    not pass for the focal point's own OK.
     """
     text = text.strip()
     if not text:
         raise ActionError("empty")
-    if text in RELAIS_NOTES or text.startswith(RELAIS_NOTE_STARTS):
-        text = f'"{text}"'
-    transition(referral, "note", actor=actor, channel=channel, note=text)
+    transition(referral, "note", actor=actor, channel=channel, note=notes.person_note(text))
 
 
 def transfer(

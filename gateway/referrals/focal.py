@@ -32,7 +32,7 @@ from gateway.flows.oneshot import is_oneshot
 from gateway.logs import get_logger
 from gateway.models import Alert, Conversation, FocalPointRecord, Message, Referral
 from gateway.referrals import actions, store
-from gateway.referrals.actions import OWN_OK, SMS, ActionError
+from gateway.referrals.actions import SMS, ActionError
 from gateway.referrals.commands import (
     ACCEPT,
     CLOSE,
@@ -52,6 +52,7 @@ from gateway.referrals.commands import (
 from gateway.referrals.facts import referral_facts
 from gateway.referrals.lifecycle import LifecycleError, transition
 from gateway.referrals.lookups import focal_point_for
+from gateway.referrals.notes import OWN_OK
 from gateway.referrals.texts import error_reply, info_sms, reply
 from gateway.runtime import Runtime
 from gateway.throttle import lookups_blocked, note_failed_lookup

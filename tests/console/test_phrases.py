@@ -46,6 +46,7 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "route_words.REASONS": ("referrals/routing.py",),
     "case_labels.NOTES": (
         "referrals/actions.py",
+        "referrals/notes.py",
         "referrals/focal.py",
         "referrals/followup.py",
         "referrals/notify.py",

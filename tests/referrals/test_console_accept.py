@@ -14,7 +14,7 @@ from sqlalchemy import select
 from gateway import runtime
 from gateway.encoding import prepare
 from gateway.models import Alert, FocalPointRecord
-from gateway.referrals import actions
+from gateway.referrals import actions, notes
 from gateway.referrals.actions import CONSOLE
 from tests.fakes.providers import FakeTwilio
 from tests.referrals.test_loop import IOM_BM, IOM_FR, REPORTER, referrals, report, sms, texts_to
@@ -40,7 +40,7 @@ def test_the_focal_point_is_told_and_the_event_names_the_console_user(
     accept = referral.events[-1]
     assert (accept.event, accept.actor, accept.channel) == ("accept", "coordinator1", "console")
     assert accept.note == "accepted in the console for iom, held by iom-bko-bm"
-    assert actions.console_accept_holder(accept.note) == "iom-bko-bm"  # what the case page reads
+    assert notes.console_accept_holder(accept.note) == "iom-bko-bm"  # what the case page reads
     assert referral.accepted_by == "iom-bko-bm"  # who holds it: reminders, FIN by SMS
     told = texts_to(fake_twilio, IOM_BM)[-1]
     assert told.startswith(f"RELAIS: {ref} a été accepté pour vous par l'équipe dans la console")
@@ -112,8 +112,8 @@ def test_a_person_assigned_an_accepted_case_gets_the_number_only_after_their_own
 
 def test_only_a_console_acceptance_note_names_a_holder() -> None:
     """The case page reads the holder back from the note: nothing else passes for one."""
-    assert actions.console_accept_holder(actions.console_accept_note("iom", "iom-bko")) == "iom-bko"
+    assert notes.console_accept_holder(notes.console_accept_note("iom", "iom-bko")) == "iom-bko"
     for other in (None, "", "OK by SMS", "assigned to iom-bko", "accepted in the console for iom"):
-        assert actions.console_accept_holder(other) is None
+        assert notes.console_accept_holder(other) is None
     # A person's note that reads like it is stored quoted (actions.note).
-    assert actions.console_accept_holder('"accepted in the console for iom, held by x"') is None
+    assert notes.console_accept_holder('"accepted in the console for iom, held by x"') is None
