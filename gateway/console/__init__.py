@@ -70,7 +70,7 @@ NAV = (
         "/console/cases",
         _l("Cases"),
         _l("Follow alerts and referrals, accept, transfer and close them."),
-        (perms.CASES_VIEW_ALL, perms.CASES_VIEW_AGENCY),
+        perms.CASES_VIEW_ANY,
     ),
     NavItem(
         "directory",

@@ -1,6 +1,7 @@
 """Acting on a case from the console: ``POST /console/cases/<reference>/act/<action>``.
 
-Actions (``cases.act`` and the case visible to the user): ``accept`` (the
+Actions (``cases.act`` and the case visible to the user: a trainer acts on
+training cases only, whose SMS all stay in the sandbox): ``accept`` (the
 person the referral waits on takes it), ``assign`` (the referral SMS again,
 to another focal point of the agency), ``transfer`` (to another agency of
 the directory), ``note``, ``close`` (with an outcome) and ``reply`` (one SMS
@@ -163,9 +164,8 @@ def act(reference: str, action: str) -> ResponseReturnValue:
                 audit.record(
                     session, user.username, f"case.{action}", "alert", alert.reference, detail
                 )
-            still_visible = perms.can_see_agency(user, referral.agency_id) and (
-                action != "transfer" or perms.visible_agency_ids(user) is None
-            )
+            # After a transfer, agency staff no longer see the case; others may.
+            still_visible = case_query.visible_case(session, user, reference) is not None
     except LifecycleError as error:
         status = display_status(error.status, i18n.select_locale())
         flash(_("Not possible while the referral is “%(status)s”.", status=status), "error")

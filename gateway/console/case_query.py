@@ -2,9 +2,10 @@
 
 A *case* is an alert with its current referral (the newest; none before
 routing). Agency users only ever see cases whose current referral is their
-agency's (:func:`gateway.console.permissions.agency_filter`); coordinators and
-admins see every case, including alerts not routed yet. Training data is left
-out unless the filter asks for it.
+agency's; coordinators and admins see every case, including alerts not routed
+yet; trainers see training cases only, routed or not, and never a real one
+(:func:`gateway.console.permissions.case_filter`). Training data is left out
+unless the filter asks for it, or the user may see nothing else.
 """
 
 from __future__ import annotations
@@ -138,8 +139,10 @@ def within(
 
 
 def _conditions(user: Any, filters: CaseFilters) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = [perms.agency_filter(user, Referral.agency_id)]
-    if not filters.training:
+    where: list[ColumnElement[bool]] = [
+        perms.case_filter(user, Referral.agency_id, Alert.is_training)
+    ]
+    if not filters.training and not perms.training_only(user):
         where.append(Alert.is_training.is_(False))
     if filters.status == UNROUTED:
         where.append(Referral.id.is_(None))
@@ -203,9 +206,8 @@ def visible_case(
     current = session.scalars(
         select(Referral).where(Referral.alert_id == alert.id).order_by(Referral.id.desc()).limit(1)
     ).first()
-    if perms.visible_agency_ids(user) is not None and (
-        current is None or not perms.can_see_agency(user, current.agency_id)
-    ):
+    agency = current.agency_id if current is not None else None
+    if not perms.can_see_case(user, agency, alert.is_training):
         return None
     return alert, current
 

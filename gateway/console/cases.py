@@ -6,10 +6,12 @@
 * ``GET /console/cases/<reference>``: the alert's answers, its referrals and
   a timeline of events and messages with their delivery history. Every view
   is audited (``case.view``). An agency user asking for another agency's
-  case gets 404, exactly as for a reference that does not exist.
+  case, or a trainer for a real one, gets 404, exactly as for a reference
+  that does not exist.
 * ``POST /console/cases/<reference>/reveal``: the same page with the
   reporter's number, only when the reporter agreed to be called back and the
-  user may act on the case; audited (``case.reveal``).
+  user may act on the case (for a trainer, only a simulated phone's number);
+  audited (``case.reveal``).
 
 Actions on a case are in :mod:`gateway.console.case_actions`, the CSV export
 in :mod:`gateway.console.export`.
@@ -37,7 +39,7 @@ from gateway.referrals.commands import OUTCOMES
 from gateway.referrals.lifecycle import allowed_events
 
 bp = Blueprint("console_cases", __name__, url_prefix="/console")
-VIEW = (perms.CASES_VIEW_ALL, perms.CASES_VIEW_AGENCY)
+VIEW = perms.CASES_VIEW_ANY
 TEMPLATES = "console/cases/"
 
 
@@ -59,7 +61,9 @@ def index() -> ResponseReturnValue:
     filters = case_query.parse_filters(request.args)
     with runtime.current().db.session() as session:
         rows, has_next = case_query.page_of_cases(session, user, filters)
-        everywhere = perms.visible_agency_ids(user) is None
+        # Trainers' training cases are any agency's: they may filter by agency too.
+        training_only = perms.training_only(user)
+        everywhere = perms.visible_agency_ids(user) is None or training_only
         agencies = case_labels.agency_choices(session) if everywhere else []
         return render_template(
             TEMPLATES + "index.html",
@@ -67,6 +71,7 @@ def index() -> ResponseReturnValue:
             has_next=has_next,
             filters=filters,
             agencies=agencies,
+            training_only=training_only,
             statuses=case_labels.referral_status_choices(),
             places=case_query.place_choices(i18n.select_locale()),
             overdue=case_query.overdue,
@@ -82,13 +87,20 @@ def may_act(user: Any, referral: Referral | None) -> bool:
     return (
         referral is not None
         and perms.can(user, perms.CASES_ACT)
-        and perms.can_see_agency(user, referral.agency_id)
+        and perms.can_see_case(user, referral.agency_id, referral.is_training)
     )
 
 
 def may_reveal(user: Any, alert: Alert, referral: Referral | None) -> bool:
-    """True when ``user`` may see the reporter's number (consent and the right to act)."""
-    return bool(alert.consent_callback and alert.contact_id and may_act(user, referral))
+    """True when ``user`` may see the reporter's number (consent and the right to act).
+
+    A user who sees training data only (a trainer) sees a simulated phone's
+    number only: a training alert sent from a real contact's number (``relais
+    simulate --number``) keeps it hidden from them.
+    """
+    if not (alert.consent_callback and alert.contact_id and may_act(user, referral)):
+        return False
+    return not perms.training_only(user) or bool(alert.contact and alert.contact.is_training)
 
 
 def _action_context(session: Session, referral: Referral | None) -> dict[str, Any]:

@@ -1,8 +1,12 @@
 """Who may do what in the console: one explicit table, role → permissions.
 
 Views declare what they need with :func:`requires` (any of the permissions
-given); code asks with :func:`can`. Case and report queries are scoped with
-:func:`visible_agency_ids` / :func:`agency_filter`. Every console view must
+given); code asks with :func:`can`. Report queries are scoped with
+:func:`visible_agency_ids` / :func:`agency_filter`, case queries with
+:func:`case_filter` / :func:`can_see_case`, which add the training cases that
+``cases.view_training`` opens (trainers: training cases of every agency and
+never a real one). What a user may act on (``cases.act``) is what they may
+see: a trainer acts on training cases only. Every console view must
 declare its access (``requires``, ``signed_in`` or ``public``): the console
 refuses (403) a view that declares nothing, so a forgotten decorator fails
 closed.
@@ -16,12 +20,15 @@ from typing import Any, TypeVar, cast
 
 from flask import abort, current_app
 from flask_login import current_user
-from sqlalchemy import ColumnElement, false, true
+from sqlalchemy import ColumnElement, false, or_, true
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 CASES_VIEW_ALL = "cases.view_all"
 CASES_VIEW_AGENCY = "cases.view_agency"
+# Training cases (simulator data) of every agency, and nothing real unless
+# another permission opens it.
+CASES_VIEW_TRAINING = "cases.view_training"
 CASES_ACT = "cases.act"
 DIRECTORY_VIEW = "directory.view"
 DIRECTORY_EDIT = "directory.edit"
@@ -33,6 +40,9 @@ USERS_MANAGE = "users.manage"
 AUDIT_VIEW = "audit.view"
 EXPORT_PERSONAL = "export.personal"
 EXPORT_PSEUDONYMISED = "export.pseudonymised"
+
+# Any of these opens the Cases pages (each with its own scope).
+CASES_VIEW_ANY = (CASES_VIEW_ALL, CASES_VIEW_AGENCY, CASES_VIEW_TRAINING)
 
 # The whole access model. Change it here and nowhere else.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -71,8 +81,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             EXPORT_PSEUDONYMISED,
         }
     ),
-    # Trainers demo the loop with training data and see nothing real.
-    "trainer": frozenset({SIMULATOR_USE}),
+    # Trainers demo the whole loop with training data and see nothing real:
+    # the simulator, and the console's side of the training cases it makes
+    # (acting on them too: their SMS only ever go to the sandbox).
+    "trainer": frozenset({SIMULATOR_USE, CASES_VIEW_TRAINING, CASES_ACT}),
 }
 ALL_PERMISSIONS = frozenset().union(*ROLE_PERMISSIONS.values())
 
@@ -133,6 +145,32 @@ def agency_filter(user: Any, column: Any) -> ColumnElement[bool]:
     if not ids:
         return false()
     clause: ColumnElement[bool] = column.in_(sorted(ids))
+    return clause
+
+
+def training_only(user: Any) -> bool:
+    """True when the only cases ``user`` may see are training ones (never a real case)."""
+    return can(user, CASES_VIEW_TRAINING) and visible_agency_ids(user) == set()
+
+
+def can_see_case(user: Any, agency_id: str | None, training: bool) -> bool:
+    """True when ``user`` may see a case held by ``agency_id`` (None: not routed yet).
+
+    ``training`` is the alert's ``is_training``: ``cases.view_training`` opens
+    every training case, whatever its agency, and no real one.
+    """
+    return can_see_agency(user, agency_id) or (training and can(user, CASES_VIEW_TRAINING))
+
+
+def case_filter(user: Any, agency_column: Any, training_column: Any) -> ColumnElement[bool]:
+    """A WHERE clause limiting cases to those ``user`` may see (as :func:`can_see_case`).
+
+    ``agency_column`` is the current referral's agency id (NULL before
+    routing), ``training_column`` the alert's ``is_training``.
+    """
+    clause = agency_filter(user, agency_column)
+    if can(user, CASES_VIEW_TRAINING):
+        clause = or_(clause, training_column.is_(True))
     return clause
 
 

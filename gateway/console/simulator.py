@@ -25,7 +25,13 @@ from sqlalchemy import select
 
 from gateway import audit, runtime
 from gateway.console.auth import current
-from gateway.console.permissions import CASES_VIEW_ALL, SIMULATOR_USE, can, requires
+from gateway.console.permissions import (
+    CASES_VIEW_ALL,
+    CASES_VIEW_TRAINING,
+    SIMULATOR_USE,
+    can_any,
+    requires,
+)
 from gateway.console.simulator_data import (
     contact_id_of,
     focal_choices,
@@ -101,8 +107,9 @@ def page() -> ResponseReturnValue:
     return render_template(
         "console/simulator/index.html",
         alert_statuses=statuses,
-        # Trainers see nothing of the cases, training ones included: no link for them.
-        can_open_cases=can(current(), CASES_VIEW_ALL),
+        # The training alerts link to their case page for those who may open
+        # every training case (coordinators, admins, trainers), whatever its agency.
+        can_open_cases=can_any(current(), CASES_VIEW_ALL, CASES_VIEW_TRAINING),
         **_view(request.args.get("fp")),
     )
 

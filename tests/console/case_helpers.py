@@ -10,6 +10,7 @@ production. ``separated`` in Commune V goes to IOM (``iom-bko-bm`` first),
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import re
 from collections.abc import Iterator
@@ -113,6 +114,28 @@ def _store_case(
         )
         reference = alert.reference
     return reference
+
+
+def add_bare_alerts(count: int, start: dt.datetime) -> None:
+    """``count`` real alerts not routed, one a minute from ``start`` (references
+    ``PGAAAA``, ``PGAAAB``…): enough to fill pages of the list."""
+    with runtime.current().db.session() as session:
+        for n in range(count):
+            session.add(
+                Alert(
+                    reference=f"PG{n:04d}".replace("0", "A").replace("1", "B"),
+                    channel="twilio",
+                    via="sms",
+                    language="fr",
+                    concern="other",
+                    place="ML-BKO",
+                    sex="unknown",
+                    age_band="unknown",
+                    immediate_danger="no",
+                    risk="low",
+                    created_at=start + dt.timedelta(minutes=n),
+                )
+            )
 
 
 def referrals_of(reference: str) -> list[Referral]:

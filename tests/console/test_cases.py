@@ -16,6 +16,7 @@ from gateway.db import utcnow
 from gateway.models import Alert, Message, Referral
 from tests.console.case_helpers import (
     REPORTER,
+    add_bare_alerts,
     audit_rows,
     load_directory,
     make_case,
@@ -46,16 +47,12 @@ def listed(client: FlaskClient, query: str = "") -> str:
     return text(client, "/console/cases" + query)
 
 
-def test_coordinator_sees_every_case_and_trainer_is_refused(
-    cases: dict[str, str], client_as: Client
-) -> None:
+def test_coordinator_sees_every_case(cases: dict[str, str], client_as: Client) -> None:
     page = listed(client_as("coordinator"))
     assert cases["iom"] in page and cases["dnpef"] in page
     assert 'class="case-ref"' in page
     assert "envoyé" in page  # display_status, French by default
-    trainer = client_as("trainer")
-    assert trainer.get("/console/cases").status_code == 403
-    assert trainer.get(f"/console/cases/{cases['iom']}").status_code == 403
+    assert 'name="training"' in page  # the "show training data" box (trainers have none)
 
 
 def test_agency_user_sees_only_their_agency(cases: dict[str, str], client_as: Client) -> None:
@@ -129,23 +126,7 @@ def test_training_cases_are_hidden_unless_asked(cases: dict[str, str], client_as
 
 def test_pagination(app: object, client_as: Client) -> None:
     start = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
-    with runtime.current().db.session() as session:
-        for n in range(55):
-            session.add(
-                Alert(
-                    reference=f"PG{n:04d}".replace("0", "A").replace("1", "B"),
-                    channel="twilio",
-                    via="sms",
-                    language="fr",
-                    concern="other",
-                    place="ML-BKO",
-                    sex="unknown",
-                    age_band="unknown",
-                    immediate_danger="no",
-                    risk="low",
-                    created_at=start + dt.timedelta(minutes=n),
-                )
-            )
+    add_bare_alerts(55, start)
     client = client_as("coordinator")
     first = listed(client)
     assert first.count('class="case-ref"') == 50

@@ -25,9 +25,13 @@ def account(role: str, agency: str | None = None, active: bool = True) -> Simple
 ANONYMOUS = SimpleNamespace(is_authenticated=False, is_active=False, role=None)
 
 
-def test_every_role_has_a_row_and_trainer_only_simulates() -> None:
+def test_every_role_has_a_row_and_trainer_only_simulates_and_follows_training() -> None:
     assert set(perms.ROLE_PERMISSIONS) == set(ROLES)
-    assert perms.ROLE_PERMISSIONS["trainer"] == {perms.SIMULATOR_USE}
+    assert perms.ROLE_PERMISSIONS["trainer"] == {
+        perms.SIMULATOR_USE,
+        perms.CASES_VIEW_TRAINING,
+        perms.CASES_ACT,
+    }
 
 
 @pytest.mark.parametrize(
@@ -35,7 +39,8 @@ def test_every_role_has_a_row_and_trainer_only_simulates() -> None:
     [
         ("cases.view_all", {"admin", "coordinator"}),
         ("cases.view_agency", {"agency"}),
-        ("cases.act", {"admin", "coordinator", "agency"}),
+        ("cases.view_training", {"trainer"}),
+        ("cases.act", {"admin", "coordinator", "agency", "trainer"}),
         ("directory.view", {"admin", "coordinator", "agency"}),
         ("directory.edit", {"admin"}),
         ("messages.view", {"admin", "coordinator"}),
@@ -146,8 +151,9 @@ def test_every_console_view_declares_its_access(app: Flask) -> None:
 def test_navigation_follows_the_role(client_as: Callable[[str], FlaskClient]) -> None:
     links = ["/console/cases", "/console/directory", "/console/messages", "/console/reports"]
     trainer = client_as("trainer").get("/console/").get_data(as_text=True)
-    assert 'href="/console/simulator"' in trainer
-    assert not any(f'href="{link}"' in trainer for link in links)
+    # Trainers follow their training cases, and open nothing else but the simulator.
+    assert 'href="/console/simulator"' in trainer and 'href="/console/cases"' in trainer
+    assert not any(f'href="{link}"' in trainer for link in links[1:])
     admin = client_as("admin").get("/console/").get_data(as_text=True)
     assert all(f'href="{link}"' in admin for link in [*links, "/console/simulator"])
     agency = client_as("agency").get("/console/").get_data(as_text=True)

@@ -85,13 +85,19 @@ def test_signed_out_users_go_to_the_login_page(client: FlaskClient) -> None:
     assert client.post(PAGE + "/sms", data={"text": "x"}).status_code in (302, 400)
 
 
-def test_a_trainer_uses_the_simulator_and_nothing_else(
+def test_a_trainer_uses_the_simulator_and_sees_nothing_real(
     client_as: Callable[[str], FlaskClient],
 ) -> None:
     trainer = client_as("trainer")
     home = text(trainer, "/console/")
-    assert PAGE in home and "/console/reports" not in home and "/console/cases" not in home
-    for path in ("/console/reports", "/console/reports/export.csv", "/console/directory"):
+    assert PAGE in home and "/console/reports" not in home and "/console/messages" not in home
+    for path in (
+        "/console/reports",
+        "/console/reports/export.csv",
+        "/console/directory",
+        "/console/messages",
+        "/console/cases/export.csv",
+    ):
         assert trainer.get(path).status_code == 403, path
 
 
