@@ -158,6 +158,16 @@ QUERIES: dict[str, tuple[str, str]] = {
         "sweeper and /metrics: agency-webhook deliveries pending",
         "SELECT id FROM referrals WHERE webhook_status = 'pending' AND created_at < '2026-01-01'",
     ),
+    "sweeper_undated_referrals": (
+        "sweeper: waiting referrals without an answer deadline (every 30 s)",
+        "SELECT id FROM referrals WHERE status IN ('notified','escalated') "
+        "AND answer_by IS NULL AND notified_at IS NOT NULL",
+    ),
+    "unanswered_referrals": (
+        "system status and /metrics: past the end of their chain",
+        "SELECT count(*) FROM referrals WHERE status IN ('notified','escalated') "
+        "AND due_at IS NULL AND answer_by < '2025-06-01' AND NOT is_training",
+    ),
     "overdue_referrals": (
         "overdue referrals (escalation due)",
         "SELECT id, alert_id, agency_id, due_at FROM referrals "
