@@ -63,8 +63,8 @@ GENERATE = [
     """,
     """
     INSERT INTO referrals (alert_id, agency_id, rule_id, status, chain, level, focal_point_id,
-        accepted_by, outcome, notified_at, due_at, accepted_at, reminder_due_at, closed_at,
-        is_training, created_at, updated_at)
+        accepted_by, outcome, notified_at, due_at, answer_by, accepted_at, reminder_due_at,
+        closed_at, is_training, created_at, updated_at)
     SELECT a.id,
         (ARRAY['iom','dnds','dnpef','samusocial','unicef'])[1 + a.id % 5],
         'rule-' || (a.id % 9),
@@ -77,6 +77,7 @@ GENERATE = [
             (ARRAY['reunified','placed','referred','not_found','false_alarm'])[1 + a.id % 5] END,
         a.created_at + interval '5 seconds',
         CASE WHEN a.status = 'received' THEN a.created_at + interval '15 minutes' END,
+        a.created_at + interval '15 minutes 5 seconds',
         CASE WHEN a.status <> 'received'
             THEN a.created_at + (a.id % 3600) * interval '1 second' END,
         CASE WHEN a.status = 'in_progress' THEN a.created_at + interval '3 days' END,

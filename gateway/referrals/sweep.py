@@ -72,15 +72,10 @@ def date_undated(session: Session) -> int:
     directory), so they never showed as overdue: exactly the cases nobody
     answered. Their deadline is the time the person was texted plus the
     current directory's delay for the alert's risk. New notifications always
-    set it, so after the first sweep this finds nothing (one indexed query).
+    set it, so after the first sweep this finds nothing (a partial index
+    holding only these rows: one look at an empty index every sweep).
     """
-    undated = session.scalars(
-        select(Referral).where(
-            Referral.status.in_(service.WAITING),
-            Referral.answer_by.is_(None),
-            Referral.notified_at.is_not(None),
-        )
-    ).all()
+    undated = session.scalars(select(Referral).where(Referral.undated())).all()
     directory = store.current(session) if undated else None
     if directory is None:
         return 0
