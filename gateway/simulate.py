@@ -31,7 +31,7 @@ from gateway.models import Alert, Contact, Conversation, FocalPointRecord, Messa
 from gateway.models.message import Direction, Status
 from gateway.outbox import queue_outbound
 from gateway.referrals.commands import LIST, NEEDS_REFERENCE, ParseError, parse_command
-from gateway.referrals.lookups import focal_point_for
+from gateway.referrals.lookups import focal_point_for, is_simulated_phone
 from gateway.referrals.texts import reply
 from gateway.runtime import Runtime
 
@@ -54,9 +54,7 @@ def training_number(session: Session, seed: int) -> str:
         digits = TRAINING_FIRST + (seed + step) % TRAINING_SPAN
         number = phones.normalize(f"{TRAINING_PREFIX}{digits:04d}")
         contact = Contact.find(session, number)
-        if contact is None or (
-            contact.is_training and focal_point_for(session, contact.id) is None
-        ):
+        if contact is None or is_simulated_phone(session, contact):
             return number
     raise RuntimeError("no free simulated number")
 

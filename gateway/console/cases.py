@@ -34,7 +34,7 @@ from gateway.console.case_timeline import timeline
 from gateway.console.directory_forms import places_in_force
 from gateway.models import Alert, FocalPointRecord, Referral
 from gateway.phones import mask_numbers_in
-from gateway.referrals import actions, notes
+from gateway.referrals import actions, lookups, notes
 from gateway.referrals.commands import OUTCOMES
 from gateway.referrals.lifecycle import allowed_events
 
@@ -91,16 +91,17 @@ def may_act(user: Any, referral: Referral | None) -> bool:
     )
 
 
-def may_reveal(user: Any, alert: Alert, referral: Referral | None) -> bool:
+def may_reveal(session: Session, user: Any, alert: Alert, referral: Referral | None) -> bool:
     """True when ``user`` may see the reporter's number (consent and the right to act).
 
     A user who sees training data only (a trainer) sees a simulated phone's
     number only: a training alert sent from a real contact's number (``relais
-    simulate --number``) keeps it hidden from them.
+    simulate --number``), or from a number the directory now gives a focal
+    point, keeps it hidden from them.
     """
-    if not (alert.consent_callback and alert.contact_id and may_act(user, referral)):
+    if not (alert.consent_callback and alert.contact and may_act(user, referral)):
         return False
-    return not perms.training_only(user) or bool(alert.contact and alert.contact.is_training)
+    return not perms.training_only(user) or lookups.is_simulated_phone(session, alert.contact)
 
 
 def _action_context(session: Session, referral: Referral | None) -> dict[str, Any]:
@@ -161,7 +162,7 @@ def render_case(
         if found is None:
             abort(404)
         alert, current = found
-        if reveal and not may_reveal(user, alert, current):
+        if reveal and not may_reveal(session, user, alert, current):
             abort(403)
         referrals = list(
             session.scalars(
@@ -184,7 +185,7 @@ def render_case(
             # to the focal point): shown only with the audited reveal.
             shown=str if number else mask_numbers_in,
             can_act=may_act(user, current),
-            can_reveal=may_reveal(user, alert, current),
+            can_reveal=may_reveal(session, user, alert, current),
             can_reply=actions.can_reply(alert),
             accepted_for_by=accepted_for_by,
             reply=reply or {},

@@ -13,7 +13,10 @@ the flow, so a focal point can report like anyone. Who may do what:
 
 INFO gives the reporter's number only to the focal point who accepted (their
 own OK: when staff accepted for them in the console, not before they answer
-OK themselves), and only when the reporter consented to a call back. What each command does to
+OK themselves), and only when the reporter consented to a call back; for a
+training referral, only a simulated phone's number (a training alert sent
+from a real person's number, ``relais simulate --number``, never gives it:
+the simulator shows these SMS to trainers). What each command does to
 the referral is in :mod:`gateway.referrals.actions`, shared with the console:
 this module parses, checks who is asking and replies. Unknown references and
 other agencies' references get answers that reveal nothing about the case.
@@ -51,7 +54,7 @@ from gateway.referrals.commands import (
 )
 from gateway.referrals.facts import referral_facts
 from gateway.referrals.lifecycle import LifecycleError, transition
-from gateway.referrals.lookups import focal_point_for
+from gateway.referrals.lookups import focal_point_for, is_simulated_phone
 from gateway.referrals.notes import OWN_OK
 from gateway.referrals.texts import error_reply, info_sms, reply
 from gateway.runtime import Runtime
@@ -251,7 +254,11 @@ def _act(session: Session, record: FocalPointRecord, referral: Referral, cmd: Co
             )
         if cmd.action == INFO:
             shareable = (
-                referral.accepted_by == record.id and alert.consent_callback and alert.contact
+                referral.accepted_by == record.id
+                and alert.consent_callback
+                and alert.contact
+                # A demo never carries a real person's number to the simulator's phones.
+                and (not alert.is_training or is_simulated_phone(session, alert.contact))
             )
             own_ok = accepted_themselves(referral, record.id)
             number = alert.contact.phone if shareable and own_ok and alert.contact else None

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction
 
-from gateway.models import DirectoryVersion, FocalPointRecord, PlacesVersion
+from gateway.models import Contact, DirectoryVersion, FocalPointRecord, PlacesVersion
 
 _FOCAL_KEY = "relais_focal_points"
 _NEWEST_KEY = "relais_newest_versions"
@@ -64,6 +64,17 @@ def focal_point_for(session: Session, contact_id: int) -> FocalPointRecord | Non
             )
         ).first()
     return known[contact_id]
+
+
+def is_simulated_phone(session: Session, contact: Contact) -> bool:
+    """True when ``contact`` is a simulated phone's: a training number no focal point uses.
+
+    A number a real SMS came from is no longer training (``inbound``), and a
+    focal point's is directory data even when the simulator used it first:
+    neither is ever shown as a simulated reporter's (the simulator's own
+    numbers, a training INFO SMS, a trainer's reveal on a training case).
+    """
+    return contact.is_training and focal_point_for(session, contact.id) is None
 
 
 def install(sessions: Any) -> None:
