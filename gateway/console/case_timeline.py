@@ -78,10 +78,15 @@ def link_messages(session: Session, messages: Sequence[Message]) -> dict[int, tu
 
 def _by_staff_reply(session: Session, messages: Sequence[Message]) -> dict[int, tuple[str, ...]]:
     """Link reporters' answers to staff: the last SMS sent to that number before
-    (within ``SMS_SESSION_HOURS``) was a console reply, which names its case."""
+    (within ``SMS_SESSION_HOURS``) was a console reply, which names its case.
+
+    Real and training messages are apart: a demo's reply to a real person's
+    number never takes their real answer off their real case."""
     window = _session_window()
     sent = session.execute(
-        select(Message.id, Message.contact_id, Message.kind, Message.created_at)
+        select(
+            Message.id, Message.contact_id, Message.kind, Message.created_at, Message.is_training
+        )
         .where(
             Message.contact_id.in_(sorted({m.contact_id for m in messages})),
             Message.direction == Direction.OUT,
@@ -92,7 +97,13 @@ def _by_staff_reply(session: Session, messages: Sequence[Message]) -> dict[int, 
     ).all()
     answered: dict[int, int] = {}  # inbound id -> the console reply it answers
     for message in messages:
-        before = [row for row in sent if row[1] == message.contact_id and row[0] < message.id]
+        before = [
+            row
+            for row in sent
+            if row[1] == message.contact_id
+            and row[0] < message.id
+            and row[4] == message.is_training
+        ]
         if before and before[-1][2] == "console" and before[-1][3] + window >= message.created_at:
             answered[message.id] = before[-1][0]
     if not answered:

@@ -265,7 +265,11 @@ def reply_to_reporter(
     if info.segments > REPLY_SEGMENTS:
         raise ActionError("too_long")
     transition(referral, "note", actor=actor, channel=channel, note="SMS to the reporter")
-    contact.staff_asked_at = utcnow()  # their answer goes to this case
+    # Their answer goes to this case. Not a demo's reply to a real person's
+    # number (`relais simulate --number`): their next real SMS, a new report
+    # perhaps, would be taken for an answer and noted on their real case.
+    if contact.is_training == alert.is_training:
+        contact.staff_asked_at = utcnow()
     return queue_outbound(
         session,
         contact=contact,
