@@ -46,14 +46,20 @@ OUTCOMES: tuple[str, ...] = (
 # folded keyword -> (action, language or None when it says nothing about it)
 _KEYWORDS: dict[str, tuple[str, str | None]] = {
     "ok": (ACCEPT, None), "okay": (ACCEPT, "en"), "accept": (ACCEPT, "en"),
+    "accepted": (ACCEPT, "en"),
     "yes": (ACCEPT, "en"), "oui": (ACCEPT, "fr"), "accepte": (ACCEPT, "fr"),
     "accepter": (ACCEPT, "fr"),
     "non": (REJECT, "fr"), "no": (REJECT, "en"), "refuse": (REJECT, None),
-    "refuser": (REJECT, "fr"), "reject": (REJECT, "en"),
+    "refuser": (REJECT, "fr"), "refus": (REJECT, "fr"), "reject": (REJECT, "en"),
+    "refused": (REJECT, "en"), "rejected": (REJECT, "en"),
     "info": (INFO, None), "infos": (INFO, "fr"), "note": (NOTE, None),
+    "detail": (INFO, None), "details": (INFO, None),
     "transfert": (TRANSFER, "fr"), "transferer": (TRANSFER, "fr"), "transfer": (TRANSFER, "en"),
+    "transfere": (TRANSFER, "fr"),
     "fin": (CLOSE, "fr"), "clos": (CLOSE, "fr"), "cloture": (CLOSE, "fr"),
-    "cloturer": (CLOSE, "fr"), "close": (CLOSE, "en"),
+    "cloturer": (CLOSE, "fr"), "close": (CLOSE, "en"), "closed": (CLOSE, "en"),
+    # FERMER/FERMÉ is the everyday French word, FIN the one the texts teach.
+    "fermer": (CLOSE, "fr"), "ferme": (CLOSE, "fr"),
     "liste": (LIST, "fr"), "list": (LIST, "en"),
     "aide": (HELP, "fr"), "help": (HELP, "en"), "?": (HELP, None),
     "stop": (STOP, None), "arret": (STOP, "fr"), "arreter": (STOP, "fr"),

@@ -156,3 +156,16 @@ def test_ok_tells_the_focal_point_the_reporter_will_hear(
     sms(loop_app.test_client(), IOM_BM, f"OK {ref}")
     work(loop_app)
     assert "Le signalant sera informé" in texts_to(fake_twilio, IOM_BM)[-1]
+
+
+def test_fermer_closes_like_fin(loop_app: Flask, fake_twilio: FakeTwilio) -> None:
+    """ "fermé REF réunifié", the everyday word, got the command help and the
+    case stayed open."""
+    ref = report(loop_app, fake_twilio)
+    client = loop_app.test_client()
+    sms(client, IOM_BM, f"OK {ref}")
+    sms(client, IOM_BM, f"fermé {ref} réunifié")
+    work(loop_app)
+    (referral,) = referrals()
+    assert (referral.status, referral.outcome) == ("closed", "reunified")
+    assert texts_to(fake_twilio, IOM_BM)[-1].startswith(f"{ref} clotur")
