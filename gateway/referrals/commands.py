@@ -3,7 +3,8 @@
 :func:`parse_command` turns a text into a :class:`Command` or a
 :class:`ParseError`; it never raises. Keywords are French or English (and a
 few draft Bambara ones, unvalidated), matched without case or accents, with
-any punctuation around them. The reference may be typed in lower case or
+any punctuation around them, also in a sentence ("j'accepte", "d'accord",
+"je refuse", "I accept"). The reference may be typed in lower case or
 split by spaces, dashes or dots (``k7qx-2p``). References use the alphabet
 :data:`ALPHABET` (no ``0 O 1 I``); a typed ``O`` or ``0`` is *not* guessed:
 the reference is reported as bad, like any other unknown reference.
@@ -48,7 +49,8 @@ _KEYWORDS: dict[str, tuple[str, str | None]] = {
     "ok": (ACCEPT, None), "okay": (ACCEPT, "en"), "accept": (ACCEPT, "en"),
     "accepted": (ACCEPT, "en"),
     "yes": (ACCEPT, "en"), "oui": (ACCEPT, "fr"), "accepte": (ACCEPT, "fr"),
-    "accepter": (ACCEPT, "fr"),
+    "accepter": (ACCEPT, "fr"), "ouais": (ACCEPT, "fr"),
+    "accord": (ACCEPT, "fr"), "daccord": (ACCEPT, "fr"),  # "d'accord" (see _LEAD_INS)
     "non": (REJECT, "fr"), "no": (REJECT, "en"), "refuse": (REJECT, None),
     "refuser": (REJECT, "fr"), "refus": (REJECT, "fr"), "reject": (REJECT, "en"),
     "refused": (REJECT, "en"), "rejected": (REJECT, "en"),
@@ -64,9 +66,14 @@ _KEYWORDS: dict[str, tuple[str, str | None]] = {
     "aide": (HELP, "fr"), "help": (HELP, "en"), "?": (HELP, None),
     "stop": (STOP, None), "arret": (STOP, "fr"), "arreter": (STOP, "fr"),
     "unsubscribe": (STOP, "en"),
-    # Bambara drafts, UNVALIDATED: awɔ (yes), ayi (no), dɛmɛ (help).
-    "awo": (ACCEPT, None), "ayi": (REJECT, None), "deme": (HELP, None),
+    # Bambara drafts, UNVALIDATED: awɔ/ɔwɔ (yes), ayi (no), dɛmɛ (help).
+    "awo": (ACCEPT, None), "owo": (ACCEPT, None), "ayi": (REJECT, None), "deme": (HELP, None),
 }  # fmt: skip
+
+# Words people put before the keyword when they write a sentence: "j'accepte",
+# "je refuse", "j'ai fermé", "d'accord", "I accept". At most two, and only
+# before a keyword: "je signale..." stays no command (it may be an alert).
+_LEAD_INS = frozenset({"j", "je", "ai", "d", "i"})
 
 # (outcome, folded word prefixes), checked in this order: the first match wins.
 _OUTCOME_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -217,6 +224,19 @@ def agency_candidates(first: str, rest: str | None) -> list[str]:
     return candidates or [first]
 
 
+def _keyword(text: str) -> tuple[tuple[str, str | None], int] | None:
+    """The keyword entry ``text`` starts with and where it ends; None without one."""
+    match = _KEYWORD.match(text)
+    if match is None:
+        return None
+    word, end = match.group(1), match.end()
+    entry = _KEYWORDS.get(_fold(word))
+    if entry is None and len(word) > REFERENCE_LENGTH:  # glued: OKK7QX2P
+        entry = _KEYWORDS.get(_fold(word[:-REFERENCE_LENGTH]))
+        end -= REFERENCE_LENGTH
+    return None if entry is None else (entry, end)
+
+
 def parse_command(text: str, default_lang: str = "fr") -> Command | ParseError:
     """Parse a focal point's SMS into a :class:`Command`, or say why it is not one.
 
@@ -224,17 +244,17 @@ def parse_command(text: str, default_lang: str = "fr") -> Command | ParseError:
     (``OK``, ``INFO``, Bambara keywords, unknown commands). Never raises.
     """
     lang = default_lang if default_lang in ("fr", "en") else "fr"
-    match = _KEYWORD.match(text)
-    if match is None:
+    skipped, found = 0, _keyword(text)
+    for _ in range(2):  # "j'accepte", "j'ai fermé"
+        lead_in = _KEYWORD.match(text[skipped:])
+        if found is not None or lead_in is None or _fold(lead_in.group(1)) not in _LEAD_INS:
+            break
+        skipped += lead_in.end()
+        found = _keyword(text[skipped:])
+    if found is None:
         return ParseError(UNKNOWN_COMMAND, lang)
-    word, end = match.group(1), match.end()
-    entry = _KEYWORDS.get(_fold(word))
-    if entry is None and len(word) > REFERENCE_LENGTH:  # glued: OKK7QX2P
-        entry = _KEYWORDS.get(_fold(word[:-REFERENCE_LENGTH]))
-        end -= REFERENCE_LENGTH
-    if entry is None:
-        return ParseError(UNKNOWN_COMMAND, lang)
-    action, keyword_lang = entry
+    (action, keyword_lang), end = found
+    end += skipped
     lang = keyword_lang or lang
     rest = text[end:]
     if action not in NEEDS_REFERENCE:

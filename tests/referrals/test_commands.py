@@ -55,6 +55,17 @@ CASES: list[tuple[str, Command | ParseError]] = [
     ("transféré K7QX2P dnds", Command("transfer", R, "dnds")),
     ("Détails K7QX2P", Command("info", R)),
     ("Accepted K7QX2P", Command("accept", R, lang="en")),
+    # Written as a sentence (they got the command help and nothing happened).
+    ("j'accepte K7QX2P", Command("accept", R, lang="fr")),
+    ("J accepte k7qx2p", Command("accept", R, lang="fr")),
+    ("D'accord K7QX2P", Command("accept", R, lang="fr")),
+    ("je refuse K7QX2P trop loin", Command("reject", R, "trop loin", "trop loin")),
+    ("J'ai fermé K7QX2P réunifié", Command("close", R, "reunified", "réunifié")),
+    ("I accept K7QX2P", Command("accept", R, lang="en")),
+    ("Ouais K7QX2P", Command("accept", R, lang="fr")),
+    ("d'accord", ParseError("missing_reference", "fr", "accept")),
+    ("je signale un enfant", ParseError("unknown_command", "fr")),  # perhaps an alert
+    ("je je je ok K7QX2P", ParseError("unknown_command", "fr")),
     ("liste", Command("list")),
     ("LIST", Command("list", lang="en")),
     ("aide", Command("help")),
@@ -90,6 +101,7 @@ def test_default_language_decides_only_for_ambiguous_keywords() -> None:
 def test_draft_bambara_keywords() -> None:
     assert parse_command("awɔ K7QX2P") == Command("accept", R)
     assert parse_command("Ayi K7QX2P") == Command("reject", R)
+    assert parse_command("ɔwɔ K7QX2P") == Command("accept", R)
     assert parse_command("dɛmɛ") == Command("help")
 
 
