@@ -131,7 +131,7 @@ class ParseError:
     typed: str | None = None
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     """Lower-case ``text`` without accents (Bambara letters folded too)."""
     decomposed = unicodedata.normalize("NFKD", gsm7_fold(text))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
@@ -168,7 +168,7 @@ def _clean(text: str) -> str | None:
 
 def normalise_outcome(text: str) -> str:
     """Return the outcome code (one of :data:`OUTCOMES`) for words in French or English."""
-    words = _fold(text).replace("’", "'").split()
+    words = fold(text).replace("’", "'").split()
     padded = f" {' '.join(words)}"
     for outcome, prefixes in _OUTCOME_WORDS:
         if any(_affirmed(padded, prefix) for prefix in prefixes):
@@ -196,43 +196,15 @@ def _affirmed(padded: str, prefix: str) -> bool:
     return False
 
 
-# Words people put between the reference and the agency: "à dnpef", "vers
-# DNDS", "to unicef", "à l'agence IOM".
-_AGENCY_FILLERS = frozenset(
-    {"a", "au", "aux", "vers", "pour", "chez", "to", "the", "l", "la", "le", "agence", "agency"}
-)
-
-
-def agency_candidates(first: str, rest: str | None) -> list[str]:
-    """The agency ids ``TRANSFERT REF <words>`` may mean, the longest first.
-
-    Fillers before the name are skipped and up to four words are joined, so
-    "à dnpef", "vers dnds" and "Samu Social" (``samusocial`` or
-    ``samu-social``) find their agency; the caller keeps the first the
-    directory knows.
-    """
-    words = re.findall(r"[a-z0-9_-]+", _fold(f"{first} {rest or ''}").replace("'", " "))
-    while len(words) > 1 and words[0] in _AGENCY_FILLERS:
-        words = words[1:]
-    words = words[:4]
-    candidates: list[str] = []
-    for count in range(len(words), 0, -1):
-        for joiner in ("", "-", "_"):
-            candidate = joiner.join(words[:count])
-            if candidate not in candidates:
-                candidates.append(candidate)
-    return candidates or [first]
-
-
 def _keyword(text: str) -> tuple[tuple[str, str | None], int] | None:
     """The keyword entry ``text`` starts with and where it ends; None without one."""
     match = _KEYWORD.match(text)
     if match is None:
         return None
     word, end = match.group(1), match.end()
-    entry = _KEYWORDS.get(_fold(word))
+    entry = _KEYWORDS.get(fold(word))
     if entry is None and len(word) > REFERENCE_LENGTH:  # glued: OKK7QX2P
-        entry = _KEYWORDS.get(_fold(word[:-REFERENCE_LENGTH]))
+        entry = _KEYWORDS.get(fold(word[:-REFERENCE_LENGTH]))
         end -= REFERENCE_LENGTH
     return None if entry is None else (entry, end)
 
@@ -247,7 +219,7 @@ def parse_command(text: str, default_lang: str = "fr") -> Command | ParseError:
     skipped, found = 0, _keyword(text)
     for _ in range(2):  # "j'accepte", "j'ai fermé"
         lead_in = _KEYWORD.match(text[skipped:])
-        if found is not None or lead_in is None or _fold(lead_in.group(1)) not in _LEAD_INS:
+        if found is not None or lead_in is None or fold(lead_in.group(1)) not in _LEAD_INS:
             break
         skipped += lead_in.end()
         found = _keyword(text[skipped:])
@@ -273,7 +245,7 @@ def parse_command(text: str, default_lang: str = "fr") -> Command | ParseError:
         return Command(action, reference, free, free, lang)
     if action == TRANSFER:
         first, _, remainder = (free or "").partition(" ")
-        slug = re.sub(r"[^a-z0-9_-]", "", _fold(first)).strip("-_")
+        slug = re.sub(r"[^a-z0-9_-]", "", fold(first)).strip("-_")
         if not slug:
             return ParseError(MISSING_ARGUMENT, lang, action)
         return Command(action, reference, slug, _clean(remainder), lang)

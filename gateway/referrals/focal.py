@@ -36,6 +36,7 @@ from gateway.logs import get_logger
 from gateway.models import Alert, Conversation, FocalPointRecord, Message, Referral
 from gateway.referrals import actions, store
 from gateway.referrals.actions import SMS, ActionError
+from gateway.referrals.agency_words import find_agency
 from gateway.referrals.commands import (
     ACCEPT,
     CLOSE,
@@ -49,7 +50,6 @@ from gateway.referrals.commands import (
     TRANSFER,
     Command,
     ParseError,
-    agency_candidates,
     parse_command,
 )
 from gateway.referrals.facts import referral_facts
@@ -190,12 +190,9 @@ def _referral(session: Session, reference: str) -> Referral | None:
 
 def _agency(session: Session, cmd: Command) -> str:
     """The agency a TRANSFERT names, however it was written ("à dnpef", "Samu
-    Social"); the first word when the directory knows none of the readings."""
-    directory = store.current(session)
-    for candidate in agency_candidates(cmd.argument or "", cmd.raw_note):
-        if directory is not None and directory.agency(candidate) is not None:
-            return candidate
-    return cmd.argument or ""
+    Social", "OIM"); the first word when the directory knows none of the readings."""
+    found = find_agency(store.current(session), cmd.argument or "", cmd.raw_note)
+    return found or cmd.argument or ""
 
 
 def _open_references(session: Session, record: FocalPointRecord, training: bool) -> list[str]:

@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gateway.referrals.agency_words import agency_candidates
 from gateway.referrals.commands import (
     ALPHABET,
     OUTCOMES,
     Command,
     ParseError,
-    agency_candidates,
     normalise_outcome,
     parse_command,
 )

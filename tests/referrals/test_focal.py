@@ -15,6 +15,14 @@ from tests.referrals.test_loop import IOM_BM, referrals, report, sms, texts_to
 from tests.support import work
 
 
+def say(app: Flask, number: str, *bodies: str) -> None:
+    """``number`` sends ``bodies`` one after the other, then the worker runs."""
+    client = app.test_client()
+    for body in bodies:
+        sms(client, number, body)
+    work(app)
+
+
 def test_a_focal_point_is_not_locked_out_of_their_own_case_by_typos(
     loop_app: Flask, fake_twilio: FakeTwilio
 ) -> None:
@@ -55,10 +63,7 @@ def test_ok_sent_twice_by_the_same_person_confirms_instead_of_refusing(
     """Resent on a basic phone because the confirmation was slow: the holder
     was told "OK impossible: the case is accepted"."""
     ref = report(loop_app, fake_twilio)
-    client = loop_app.test_client()
-    sms(client, IOM_BM, f"OK {ref}")
-    sms(client, IOM_BM, f"ok {ref}")
-    work(loop_app)
+    say(loop_app, IOM_BM, f"OK {ref}", f"ok {ref}")
     first, second = texts_to(fake_twilio, IOM_BM)[-2:]
     assert first == second and ref in second and "impossible" not in second
     assert [e.event for e in referrals()[0].events].count("accept") == 1
@@ -162,10 +167,23 @@ def test_fermer_closes_like_fin(loop_app: Flask, fake_twilio: FakeTwilio) -> Non
     """ "fermé REF réunifié", the everyday word, got the command help and the
     case stayed open."""
     ref = report(loop_app, fake_twilio)
-    client = loop_app.test_client()
-    sms(client, IOM_BM, f"OK {ref}")
-    sms(client, IOM_BM, f"fermé {ref} réunifié")
-    work(loop_app)
+    say(loop_app, IOM_BM, f"OK {ref}", f"fermé {ref} réunifié")
     (referral,) = referrals()
     assert (referral.status, referral.outcome) == ("closed", "reunified")
     assert texts_to(fake_twilio, IOM_BM)[-1].startswith(f"{ref} clotur")
+
+
+def test_transfer_to_an_agency_by_the_acronym_in_its_name(
+    loop_app: Flask, fake_twilio: FakeTwilio
+) -> None:
+    """ "TRANSFERT REF OIM" (IOM's French acronym, first in its directory name)
+    was answered "agence OIM inconnue"."""
+    ref = report(loop_app, fake_twilio)
+    say(loop_app, IOM_BM, f"TRANSFERT {ref} dnpef")
+    dnpef = referrals()[-1]
+    with runtime.current().db.session() as session:
+        phone = session.get_one(FocalPointRecord, dnpef.focal_point_id).contact.phone
+    say(loop_app, phone, f"transfert {ref} à l'OIM")
+    answer = texts_to(fake_twilio, phone)[-1]
+    assert "inconnue" not in answer and "IOM" in answer, answer
+    assert [r.agency_id for r in referrals()] == ["iom", "dnpef", "iom"]
