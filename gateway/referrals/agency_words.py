@@ -24,6 +24,20 @@ _AGENCY_FILLERS = frozenset(
 _NAME_PARTS = re.compile(r"--|[/(),;]")
 
 
+def _words(first: str, rest: str | None) -> list[str]:
+    """The folded words after the reference, without the fillers before the name."""
+    words = re.findall(r"[a-z0-9_-]+", fold(f"{first} {rest or ''}").replace("'", " "))
+    while len(words) > 1 and words[0] in _AGENCY_FILLERS:
+        words = words[1:]
+    return words
+
+
+def typed_name(first: str, rest: str | None) -> str:
+    """The agency as typed, fillers left out ("vers dnps" -> ``dnps``): what an
+    "unknown agency" answer repeats, not the "vers" it once named."""
+    return " ".join(_words(first, rest)[:3]) or first
+
+
 def agency_candidates(first: str, rest: str | None) -> list[str]:
     """The agency ids ``TRANSFERT REF <words>`` may mean, the longest first.
 
@@ -32,10 +46,7 @@ def agency_candidates(first: str, rest: str | None) -> list[str]:
     ``samu-social``) find their agency; the caller keeps the first the
     directory knows.
     """
-    words = re.findall(r"[a-z0-9_-]+", fold(f"{first} {rest or ''}").replace("'", " "))
-    while len(words) > 1 and words[0] in _AGENCY_FILLERS:
-        words = words[1:]
-    words = words[:4]
+    words = _words(first, rest)[:4]
     candidates: list[str] = []
     for count in range(len(words), 0, -1):
         for joiner in ("", "-", "_"):

@@ -36,7 +36,7 @@ from gateway.logs import get_logger
 from gateway.models import Alert, Conversation, FocalPointRecord, Message, Referral
 from gateway.referrals import actions, store
 from gateway.referrals.actions import SMS, ActionError
-from gateway.referrals.agency_words import find_agency
+from gateway.referrals.agency_words import find_agency, typed_name
 from gateway.referrals.commands import (
     ACCEPT,
     CLOSE,
@@ -190,9 +190,16 @@ def _referral(session: Session, reference: str) -> Referral | None:
 
 def _agency(session: Session, cmd: Command) -> str:
     """The agency a TRANSFERT names, however it was written ("à dnpef", "Samu
-    Social", "OIM"); the first word when the directory knows none of the readings."""
+    Social", "OIM"); the words typed when the directory knows none of the readings."""
     found = find_agency(store.current(session), cmd.argument or "", cmd.raw_note)
-    return found or cmd.argument or ""
+    return found or typed_name(cmd.argument or "", cmd.raw_note)
+
+
+def _other_agencies(session: Session, referral: Referral) -> list[str]:
+    """The codes a TRANSFERT of ``referral`` may name (told after an unknown one)."""
+    directory = store.current(session)
+    agencies = directory.agencies if directory is not None else ()
+    return [a.id for a in agencies if a.id != referral.agency_id]
 
 
 def _open_references(session: Session, record: FocalPointRecord, training: bool) -> list[str]:
@@ -281,6 +288,7 @@ def _act(session: Session, record: FocalPointRecord, referral: Referral, cmd: Co
         if error.code == "already_accepted":
             return reply("already_accepted_by_other", lang, reference=ref)
         if error.code in ("unknown_agency", "same_agency", "nobody_at_agency") and cmd.argument:
-            return reply(error.code, lang, reference=ref, agency=cmd.argument)
+            agency, others = _agency(session, cmd), _other_agencies(session, referral)
+            return reply(error.code, lang, reference=ref, agency=agency, agencies=others)
         return reply("wrong_syntax", lang, reference=ref, action=cmd.action)
     return reply("help", lang)

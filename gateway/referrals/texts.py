@@ -195,12 +195,14 @@ def reply(code: str, lang: str, **params: object) -> str:
     """Return the one-segment answer ``code`` to a focal point's command (fr/en).
 
     Parameters used: ``reference``, ``references`` (list), ``agency``,
-    ``outcome`` (an outcome code), ``action`` (wrong_syntax, not_allowed) and
-    ``status`` (not_allowed). Raises ValueError for an unknown code.
+    ``outcome`` (an outcome code), ``action`` (wrong_syntax, not_allowed),
+    ``status`` (not_allowed) and ``agencies`` (unknown_agency: the codes to
+    offer, when they fit one segment). Raises ValueError for an unknown code.
     """
     lang = _lang(lang, FOCAL_LANGUAGES)
     texts = _REPLIES[lang]
     ref = _free(str(params.get("reference") or "?"), 12)
+    agency = _free(str(params.get("agency") or "?"), 24).upper()
     action = str(params.get("action") or "")
     usage = texts.get(action if action in NEEDS_REFERENCE else f"{action}_usage", "")
     if code == "list":
@@ -211,11 +213,20 @@ def reply(code: str, lang: str, **params: object) -> str:
         code = "help"
     if code not in REPLY_CODES:
         raise ValueError(f"unknown reply code {code!r}")
+    agencies = params.get("agencies")
+    if code == "unknown_agency" and isinstance(agencies, list | tuple) and agencies:
+        # The codes they may use, when they fit; else the coordinator knows them.
+        codes = ", ".join(_free(str(a), 24).upper() for a in agencies)
+        listed = gsm7_fold(
+            texts["unknown_agency_codes"].format(r=ref, agency=agency, agencies=codes)
+        )
+        if _fits(listed, 1):
+            return listed
     status = str(params.get("status") or "")
     outcome = str(params.get("outcome") or "other")
     text = texts[code].format(
         r=ref,
-        agency=_free(str(params.get("agency") or "?"), 24).upper(),
+        agency=agency,
         outcome=_L[lang].get(outcome, _L[lang]["other"]),
         usage=usage.replace("REF", ref) if params.get("reference") else usage,
         keyword=usage.split()[0] if usage else _free(action, 12).upper(),

@@ -64,6 +64,8 @@ REPLIES: dict[str, dict[str, str]] = {
         "transferred": "{r} transféré à {agency}. Le cas ne vous est plus attribué. Merci.",
         "unknown_agency": "{r} non transféré: agence {agency} inconnue. Vérifiez son code "
         "auprès de votre coordinateur.",
+        "unknown_agency_codes": "{r} non transféré: agence {agency} inconnue. Codes: "
+        "{agencies}.",
         "same_agency": "{r} est déjà à {agency}. Pour un autre point focal de votre agence, "
         "appelez votre coordinateur.",
         "nobody_at_agency": "{r} non transféré: personne n'est disponible à {agency}. "
@@ -103,6 +105,8 @@ REPLIES: dict[str, dict[str, str]] = {
         "Thank you.",
         "unknown_agency": "{r} not transferred: unknown agency {agency}. Ask your "
         "coordinator for its code.",
+        "unknown_agency_codes": "{r} not transferred: unknown agency {agency}. Codes: "
+        "{agencies}.",
         "same_agency": "{r} is already with {agency}. For another focal point of your "
         "agency, call your coordinator.",
         "nobody_at_agency": "{r} not transferred: nobody is available at {agency}. Choose "

@@ -7,6 +7,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from gateway import runtime
+from gateway.encoding import prepare
 from gateway.models import Alert, Contact, FocalPointRecord
 from tests.console.case_helpers import make_case
 from tests.fakes.providers import FakeTwilio
@@ -187,3 +188,17 @@ def test_transfer_to_an_agency_by_the_acronym_in_its_name(
     answer = texts_to(fake_twilio, phone)[-1]
     assert "inconnue" not in answer and "IOM" in answer, answer
     assert [r.agency_id for r in referrals()] == ["iom", "dnpef", "iom"]
+
+
+def test_an_unknown_agency_is_repeated_as_typed_with_the_codes(
+    loop_app: Flask, fake_twilio: FakeTwilio
+) -> None:
+    """ "TRANSFERT REF vers dnps" was answered "agence VERS inconnue. Vérifiez
+    son code auprès de votre coordinateur": the wrong word, and no way on."""
+    ref = report(loop_app, fake_twilio)
+    say(loop_app, IOM_BM, f"TRANSFERT {ref} vers dnps")
+    answer = texts_to(fake_twilio, IOM_BM)[-1]
+    assert "agence DNPS inconnue" in answer, answer
+    assert "DNDS, DNPEF, SAMUSOCIAL, UNICEF" in answer and "IOM" not in answer  # not its own
+    assert prepare(answer, fold=False).segments == 1
+    assert referrals()[0].agency_id == "iom"

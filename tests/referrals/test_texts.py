@@ -171,6 +171,7 @@ def reply_params(reference: str = REF) -> dict[str, object]:
         "outcome": "reunified",
         "action": "close",
         "status": "closed",
+        "agencies": ["dnds", "samusocial", "unicef"],
     }
 
 
@@ -183,6 +184,19 @@ def test_every_reply_fits_one_segment(code: str, lang: str) -> None:
         assert REF in text
     long_typed = reply(code, lang, **reply_params("ɛ" * 500 + "😀"))
     assert_sms(long_typed, 1)
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_an_unknown_agency_is_answered_with_the_codes_when_they_fit(lang: str) -> None:
+    """It said "ask your coordinator for its code": no help at night, when the
+    coordinator does not answer and the case waits."""
+    listed = reply("unknown_agency", lang, reference=REF, agency="dnps", agencies=["dnds", "iom"])
+    assert "DNPS" in listed and listed.endswith("Codes: DNDS, IOM.")
+    assert_sms(listed, 1)
+    many = [f"agency-number-{n}" for n in range(12)]
+    too_many = reply("unknown_agency", lang, reference=REF, agency="dnps", agencies=many)
+    assert too_many == reply("unknown_agency", lang, reference=REF, agency="dnps")
+    assert "Codes" not in too_many
 
 
 def test_reply_content() -> None:
