@@ -4,10 +4,11 @@
 :class:`ParseError`; it never raises. Keywords are French or English (and a
 few draft Bambara ones, unvalidated), matched without case or accents, with
 any punctuation around them, also in a sentence ("j'accepte", "d'accord",
-"je refuse", "I accept"). The reference may be typed in lower case or
-split by spaces, dashes or dots (``k7qx-2p``). References use the alphabet
-:data:`ALPHABET` (no ``0 O 1 I``); a typed ``O`` or ``0`` is *not* guessed:
-the reference is reported as bad, like any other unknown reference.
+"je refuse", "I accept"). The reference may be typed in lower case or split
+by spaces, dashes or dots (``k7qx-2p``), after words such as ``REF`` or ``cas
+n°`` (the help's own ``OK REF`` copied as written). References use the
+alphabet :data:`ALPHABET` (no ``0 O 1 I``); a typed ``O`` or ``0`` is *not*
+guessed: the reference is reported as bad, like any other unknown reference.
 
 The caller replies with :mod:`gateway.referrals.texts` in ``lang``:
 ``unknown_command`` -> help, ``missing_reference``/``missing_argument`` ->
@@ -137,12 +138,39 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
+# Words people write before the reference, the help's own "REF" first: "OK REF
+# K7QX2P", "FIN réf. K7QX2P ...", "OK cas n° K7QX2P", "j'ai accepté le K7QX2P".
+_BEFORE_REFERENCE = frozenset(
+    {"ref", "reference", "cas", "case", "dossier", "alerte", "alert", "relais", "n", "no",
+     "num", "numero", "number", "le", "la", "du", "pour", "for", "the"}
+)  # fmt: skip
+
+
 def _split_reference(rest: str) -> tuple[str | None, str, str]:
     """Split ``rest`` into (reference or None, typed reference, text after it).
 
-    The reference is the first word if it has six characters, else the first
-    two or three words when they add up to exactly six (``K7QX 2P``).
+    Up to three words of :data:`_BEFORE_REFERENCE` before it are skipped, unless
+    the reference itself starts with them (``cas 7xy`` is ``CAS7XY``); only
+    such words is no reference at all (``OK REF``).
     """
+    skipped = 0
+    for count, word in enumerate(_WORD.finditer(rest)):
+        if count == 3 or fold(word.group()) not in _BEFORE_REFERENCE:
+            break
+        skipped = word.end()
+    if not skipped:
+        return _read_reference(rest)
+    found = _read_reference(rest[skipped:])
+    if found[0] is None:
+        plain = _read_reference(rest)
+        return plain if plain[0] is not None else found
+    return found
+
+
+def _read_reference(rest: str) -> tuple[str | None, str, str]:
+    """Like :func:`_split_reference` without the words before: the reference is
+    the first word if it has six characters, else the first two or three
+    words when they add up to exactly six (``K7QX 2P``)."""
     words = list(_WORD.finditer(rest))
     if not words:
         return None, "", rest

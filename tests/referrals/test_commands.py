@@ -66,6 +66,16 @@ CASES: list[tuple[str, Command | ParseError]] = [
     ("d'accord", ParseError("missing_reference", "fr", "accept")),
     ("je signale un enfant", ParseError("unknown_command", "fr")),  # perhaps an alert
     ("je je je ok K7QX2P", ParseError("unknown_command", "fr")),
+    # The help's "OK REF" copied as written, and other words before the reference
+    # (they were answered "Référence REF inconnue").
+    ("OK REF K7QX2P", Command("accept", R)),
+    ("ok réf: k7qx-2p", Command("accept", R)),
+    ("OK cas n° K7QX2P", Command("accept", R)),
+    ("j'ai accepté le K7QX2P", Command("accept", R, lang="fr")),
+    ("FIN REF K7QX2P réunifié", Command("close", R, "reunified", "réunifié")),
+    ("OK REF", ParseError("missing_reference", "fr", "accept")),
+    ("OK REF K7QX", ParseError("bad_reference", "fr", "accept", "K7QX")),
+    ("OK cas 7xy", Command("accept", "CAS7XY")),  # a reference starting like those words
     ("liste", Command("list")),
     ("LIST", Command("list", lang="en")),
     ("aide", Command("help")),
