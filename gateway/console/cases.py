@@ -35,8 +35,8 @@ from gateway.console.directory_forms import places_in_force
 from gateway.models import Alert, FocalPointRecord, Referral
 from gateway.phones import mask_numbers_in
 from gateway.referrals import actions, lookups, notes
-from gateway.referrals.commands import OUTCOMES
 from gateway.referrals.lifecycle import allowed_events
+from gateway.referrals.outcomes import OUTCOMES
 
 bp = Blueprint("console_cases", __name__, url_prefix="/console")
 VIEW = perms.CASES_VIEW_ANY

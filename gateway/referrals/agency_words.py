@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 
-from gateway.referrals.commands import fold
 from gateway.referrals.directory_model import Directory
+from gateway.referrals.outcomes import fold
 
 # Words people put between the reference and the agency: "à dnpef", "vers
 # DNDS", "to unicef", "à l'agence IOM".

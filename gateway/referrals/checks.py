@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from gateway.models import Referral
 from gateway.referrals import chain, store
-from gateway.referrals.commands import OUTCOMES
 from gateway.referrals.directory import Agency, Directory
 from gateway.referrals.facts import alert_facts
 from gateway.referrals.lifecycle import apply
+from gateway.referrals.outcomes import OUTCOMES
 from gateway.referrals.routing import Recipient, people_for
 
 

@@ -19,11 +19,10 @@ The caller replies with :mod:`gateway.referrals.texts` in ``lang``:
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
-from gateway.encoding import gsm7_fold
 from gateway.flows.reference import ALPHABET, LENGTH
+from gateway.referrals.outcomes import fold, normalise_outcome
 
 REFERENCE_LENGTH = LENGTH
 
@@ -35,15 +34,6 @@ NEEDS_REFERENCE = frozenset({ACCEPT, REJECT, INFO, NOTE, TRANSFER, CLOSE})
 
 UNKNOWN_COMMAND, MISSING_REFERENCE = "unknown_command", "missing_reference"
 BAD_REFERENCE, MISSING_ARGUMENT = "bad_reference", "missing_argument"
-
-OUTCOMES: tuple[str, ...] = (
-    "reunified",
-    "placed_in_care",
-    "referred_to_services",
-    "not_found",
-    "false_alarm",
-    "other",
-)
 
 # folded keyword -> (action, language or None when it says nothing about it)
 _KEYWORDS: dict[str, tuple[str, str | None]] = {
@@ -76,26 +66,6 @@ _KEYWORDS: dict[str, tuple[str, str | None]] = {
 # before a keyword: "je signale..." stays no command (it may be an alert).
 _LEAD_INS = frozenset({"j", "je", "ai", "d", "i"})
 
-# (outcome, folded word prefixes), checked in this order: the first match wins.
-_OUTCOME_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("false_alarm", ("fausse alerte", "faux", "fausse", "false alarm", "false", "hoax")),
-    (
-        "not_found",
-        (
-            "introuvable",
-            "non trouve",
-            "pas trouve",
-            "non retrouv",
-            "pas retrouv",
-            "not found",
-            "untraced",
-        ),
-    ),
-    ("placed_in_care", ("place", "placement", "famille d'accueil", "accueil", "foster", "care")),
-    ("reunified", ("reunifi", "famille retrouvee", "retour en famille", "reunited")),
-    ("referred_to_services", ("oriente", "orientation", "refere", "referred", "service")),
-)
-
 _WORD = re.compile(r"[^\W_]+")  # letters and digits of any script
 _KEYWORD = re.compile(r"^[\W_]*(\?|[^\W_]+)")
 
@@ -107,8 +77,9 @@ class Command:
     ``reference`` is upper case without separators (None for list/help);
     ``argument`` is the reason (reject, optional), the note text (note), the
     agency slug (transfer) or the outcome code (close, one of
-    :data:`OUTCOMES`); ``raw_note`` is the free text after the reference or
-    agency as typed (e.g. the words of the outcome), None when empty.
+    :data:`~gateway.referrals.outcomes.OUTCOMES`); ``raw_note`` is the free
+    text after the reference or agency as typed (e.g. the words of the
+    outcome), None when empty.
     """
 
     action: str
@@ -130,12 +101,6 @@ class ParseError:
     lang: str = "fr"
     action: str | None = None
     typed: str | None = None
-
-
-def fold(text: str) -> str:
-    """Lower-case ``text`` without accents (Bambara letters folded too)."""
-    decomposed = unicodedata.normalize("NFKD", gsm7_fold(text))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 # Words people write before the reference, the help's own "REF" first: "OK REF
@@ -192,36 +157,6 @@ def _clean(text: str) -> str | None:
     """Strip spaces and leading punctuation from free text; None without letters or digits."""
     cleaned = " ".join(text.split()).lstrip(" :,;.-/!?").strip()
     return cleaned if any(c.isalnum() for c in cleaned) else None
-
-
-def normalise_outcome(text: str) -> str:
-    """Return the outcome code (one of :data:`OUTCOMES`) for words in French or English."""
-    words = fold(text).replace("’", "'").split()
-    padded = f" {' '.join(words)}"
-    for outcome, prefixes in _OUTCOME_WORDS:
-        if any(_affirmed(padded, prefix) for prefix in prefixes):
-            return outcome
-    return "other"
-
-
-_NEGATIONS = frozenset(
-    {"non", "pas", "not", "no", "never", "jamais", "sans", "aucun", "aucune", "without"}
-)
-_OF = frozenset({"de", "d", "du", "of"})
-
-
-def _affirmed(padded: str, prefix: str) -> bool:
-    """True when a word of ``padded`` starts with ``prefix`` and is not negated
-    by the word before it, or the one before "de" ("non place", "not reunited",
-    "pas de placement", "sans placement" name no outcome)."""
-    start = padded.find(f" {prefix}")
-    while start != -1:
-        before = padded[:start].split()
-        last = before[-2:] if before[-1:] and before[-1] in _OF else before[-1:]
-        if not _NEGATIONS.intersection(last):
-            return True
-        start = padded.find(f" {prefix}", start + 1)
-    return False
 
 
 def _keyword(text: str) -> tuple[tuple[str, str | None], int] | None:

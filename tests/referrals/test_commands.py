@@ -11,12 +11,11 @@ from hypothesis import strategies as st
 from gateway.referrals.agency_words import agency_candidates
 from gateway.referrals.commands import (
     ALPHABET,
-    OUTCOMES,
     Command,
     ParseError,
-    normalise_outcome,
     parse_command,
 )
+from gateway.referrals.outcomes import OUTCOMES, normalise_outcome
 
 R = "K7QX2P"
 

@@ -1,0 +1,78 @@
+"""Outcomes of a closed referral, read from the words a focal point types.
+
+``FIN K7QX2P réunifié`` closes with ``reunified``; words name an outcome in
+French or English, unless negated ("non placé", "not reunited"), and words
+that name none are ``other`` (kept as the note). :func:`fold` is the folding
+every word of a focal-point command goes through.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from gateway.encoding import gsm7_fold
+
+OUTCOMES: tuple[str, ...] = (
+    "reunified",
+    "placed_in_care",
+    "referred_to_services",
+    "not_found",
+    "false_alarm",
+    "other",
+)
+
+# (outcome, folded word prefixes), checked in this order: the first match wins.
+_OUTCOME_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("false_alarm", ("fausse alerte", "faux", "fausse", "false alarm", "false", "hoax")),
+    (
+        "not_found",
+        (
+            "introuvable",
+            "non trouve",
+            "pas trouve",
+            "non retrouv",
+            "pas retrouv",
+            "not found",
+            "untraced",
+        ),
+    ),
+    ("placed_in_care", ("place", "placement", "famille d'accueil", "accueil", "foster", "care")),
+    ("reunified", ("reunifi", "famille retrouvee", "retour en famille", "reunited")),
+    ("referred_to_services", ("oriente", "orientation", "refere", "referred", "service")),
+)
+
+
+def fold(text: str) -> str:
+    """Lower-case ``text`` without accents (Bambara letters folded too)."""
+    decomposed = unicodedata.normalize("NFKD", gsm7_fold(text))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def normalise_outcome(text: str) -> str:
+    """Return the outcome code (one of :data:`OUTCOMES`) for words in French or English."""
+    words = fold(text).replace("’", "'").split()
+    padded = f" {' '.join(words)}"
+    for outcome, prefixes in _OUTCOME_WORDS:
+        if any(_affirmed(padded, prefix) for prefix in prefixes):
+            return outcome
+    return "other"
+
+
+_NEGATIONS = frozenset(
+    {"non", "pas", "not", "no", "never", "jamais", "sans", "aucun", "aucune", "without"}
+)
+_OF = frozenset({"de", "d", "du", "of"})
+
+
+def _affirmed(padded: str, prefix: str) -> bool:
+    """True when a word of ``padded`` starts with ``prefix`` and is not negated
+    by the word before it, or the one before "de" ("non place", "not reunited",
+    "pas de placement", "sans placement" name no outcome)."""
+    start = padded.find(f" {prefix}")
+    while start != -1:
+        before = padded[:start].split()
+        last = before[-2:] if before[-1:] and before[-1] in _OF else before[-1:]
+        if not _NEGATIONS.intersection(last):
+            return True
+        start = padded.find(f" {prefix}", start + 1)
+    return False
