@@ -8,6 +8,7 @@ every word of a focal-point command goes through.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from gateway.encoding import gsm7_fold
@@ -20,6 +21,8 @@ OUTCOMES: tuple[str, ...] = (
     "false_alarm",
     "other",
 )
+
+_WHOSE = ("", "his ", "her ")  # "back with (his) family"
 
 # (outcome, folded word prefixes), checked in this order: the first match wins.
 _OUTCOME_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -37,7 +40,29 @@ _OUTCOME_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     ("placed_in_care", ("place", "placement", "famille d'accueil", "accueil", "foster", "care")),
-    ("reunified", ("reunifi", "famille retrouvee", "retour en famille", "reunited")),
+    (
+        "reunified",
+        (
+            "reunifi",
+            "reuni ",  # "réuni avec ses parents", not "réunion"
+            "reunie",
+            "reunis",
+            "famille retrouvee",
+            "retour en famille",
+            "retourne en famille",
+            "retourne dans sa famille",
+            "rentre en famille",
+            # Home or family, not any "chez": "retourné chez le marabout" is none.
+            *(f"{v} chez {who}" for v in ("rentre", "retourne") for who in ("ses", "lui", "elle")),
+            "remis a sa famille",
+            "remis a la famille",
+            "remis a ses parents",
+            "remis aux parents",
+            "reunited",
+            "returned home",
+            *(f"{v} {whose}famil" for v in ("returned to", "back with") for whose in _WHOSE),
+        ),
+    ),
     ("referred_to_services", ("oriente", "orientation", "refere", "referred", "service")),
 )
 
@@ -50,8 +75,10 @@ def fold(text: str) -> str:
 
 def normalise_outcome(text: str) -> str:
     """Return the outcome code (one of :data:`OUTCOMES`) for words in French or English."""
-    words = fold(text).replace("’", "'").split()
-    padded = f" {' '.join(words)}"
+    # Punctuation is a space ("non-trouvé", "réuni, avec"); the apostrophe of
+    # "d'accueil" stays. The trailing space lets a prefix end a word ("reuni ").
+    words = re.sub(r"[^\w']+", " ", fold(text).replace("’", "'")).split()
+    padded = f" {' '.join(words)} "
     for outcome, prefixes in _OUTCOME_WORDS:
         if any(_affirmed(padded, prefix) for prefix in prefixes):
             return outcome

@@ -140,6 +140,18 @@ def test_draft_bambara_keywords() -> None:
         ("réunifié sans placement", "reunified"),
         ("reunited, no placement", "reunified"),
         ("aucun placement", "other"),
+        # Everyday words for a child back with family (they closed as "autre").
+        ("réuni avec ses parents", "reunified"),
+        ("Réunie avec sa mère", "reunified"),
+        ("remis à sa famille", "reunified"),
+        ("retourné en famille", "reunified"),
+        ("rentré chez ses parents", "reunified"),
+        ("back with his family", "reunified"),
+        ("réunion avec le RECOPE", "other"),  # a meeting, no outcome
+        ("retourné chez le marabout", "other"),
+        ("pas rentré chez lui", "other"),
+        ("remis à sa famille d'accueil", "placed_in_care"),
+        ("enfant non-trouvé", "not_found"),
     ],
 )
 def test_outcomes(words: str, outcome: str) -> None:
