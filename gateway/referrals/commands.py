@@ -9,6 +9,8 @@ by spaces, dashes or dots (``k7qx-2p``), after words such as ``REF`` or ``cas
 n°`` (the help's own ``OK REF`` copied as written). References use the
 alphabet :data:`ALPHABET` (no ``0 O 1 I``); a typed ``O`` or ``0`` is *not*
 guessed: the reference is reported as bad, like any other unknown reference.
+Words without a digit where the reference should be ("FIN réunifié", "NON
+pas notre zone") are no reference at all: ``missing_reference``.
 
 The caller replies with :mod:`gateway.referrals.texts` in ``lang``:
 ``unknown_command`` -> help, ``missing_reference``/``missing_argument`` ->
@@ -196,7 +198,10 @@ def parse_command(text: str, default_lang: str = "fr") -> Command | ParseError:
         return Command(action, raw_note=_clean(rest), lang=lang)
     reference, typed, after = _split_reference(rest)
     if reference is None:
-        if not typed:
+        if not any(c.isdigit() for c in typed):
+            # Words, not a mistyped reference: "FIN réunifié", "NON pas notre
+            # zone" were answered "Référence PAS inconnue"; the caller gives
+            # the format with their open case instead.
             return ParseError(MISSING_REFERENCE, lang, action)
         return ParseError(BAD_REFERENCE, lang, action, typed[:20])
     free = _clean(after)

@@ -75,6 +75,11 @@ CASES: list[tuple[str, Command | ParseError]] = [
     ("OK REF", ParseError("missing_reference", "fr", "accept")),
     ("OK REF K7QX", ParseError("bad_reference", "fr", "accept", "K7QX")),
     ("OK cas 7xy", Command("accept", "CAS7XY")),  # a reference starting like those words
+    # The reference left out, words in its place ("Référence PAS inconnue").
+    ("FIN réunifié", ParseError("missing_reference", "fr", "close")),
+    ("NON pas notre zone", ParseError("missing_reference", "fr", "reject")),
+    ("Non merci", ParseError("missing_reference", "fr", "reject")),
+    ("ok k7qx", ParseError("bad_reference", "fr", "accept", "k7qx")),  # a reference, short
     ("liste", Command("list")),
     ("LIST", Command("list", lang="en")),
     ("aide", Command("help")),

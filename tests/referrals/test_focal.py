@@ -202,3 +202,18 @@ def test_an_unknown_agency_is_repeated_as_typed_with_the_codes(
     assert "DNDS, DNPEF, SAMUSOCIAL, UNICEF" in answer and "IOM" not in answer  # not its own
     assert prepare(answer, fold=False).segments == 1
     assert referrals()[0].agency_id == "iom"
+
+
+def test_words_instead_of_the_reference_get_the_format_with_the_case(
+    loop_app: Flask, fake_twilio: FakeTwilio
+) -> None:
+    """ "NON pas notre zone" and "FIN réunifié" without the reference were
+    answered "Référence pas inconnue. Vérifiez les 6 caractères"."""
+    ref = report(loop_app, fake_twilio)
+    say(loop_app, IOM_BM, "NON pas notre zone")
+    answer = texts_to(fake_twilio, IOM_BM)[-1]
+    assert answer.endswith(f"NON {ref} raison"), answer
+    say(loop_app, IOM_BM, f"OK {ref}", "FIN réunifié")
+    answer = texts_to(fake_twilio, IOM_BM)[-1]
+    assert f"FIN {ref} issue" in answer and "inconnue" not in answer, answer
+    assert referrals()[0].status == "accepted"  # nothing guessed
