@@ -3,7 +3,9 @@
 Registered as a dispatcher plug-in: an SMS from a focal point's number is a
 command; what is no command but belongs to the alert flow (ALERTE, STATUT, a
 one-message alert, answers in an alert conversation they started) goes on to
-the flow, so a focal point can report like anyone. Who may do what:
+the flow, so a focal point can report like anyone; a keyword with a
+well-formed reference and the rest left out (``NOTE K7QX2P``) stays a command.
+Who may do what:
 
 * accept, reject, info, note — anyone the referral was sent to so far (the
   first focal point, then backup and supervisor as it escalated), or who
@@ -43,6 +45,7 @@ from gateway.referrals.commands import (
     HELP,
     INFO,
     LIST,
+    MISSING_ARGUMENT,
     MISSING_REFERENCE,
     NOTE,
     REJECT,
@@ -78,7 +81,9 @@ def handle_focal_sms(session: Session, message: Message) -> list[str] | None:
         log.info("focal_point_opted_in", focal_point=record.id)
         return [reply("help", record.language)]
     if isinstance(command, ParseError):
-        if _for_the_alert_flow(session, message):
+        # A keyword with a well-formed reference ("NOTE K7QX2P", text left out)
+        # is a command even during an alert they report: the flow answered it.
+        if command.code != MISSING_ARGUMENT and _for_the_alert_flow(session, message):
             return None  # a focal point reporting an alert, like anyone else
         if command.code == MISSING_REFERENCE:
             return [_which_case(session, record, message, command)]

@@ -217,3 +217,19 @@ def test_words_instead_of_the_reference_get_the_format_with_the_case(
     answer = texts_to(fake_twilio, IOM_BM)[-1]
     assert f"FIN {ref} issue" in answer and "inconnue" not in answer, answer
     assert referrals()[0].status == "accepted"  # nothing guessed
+
+
+def test_an_incomplete_command_is_answered_during_an_alert_they_report(
+    loop_app: Flask, fake_twilio: FakeTwilio
+) -> None:
+    """In the middle of an alert questionnaire (MENU or ALERTE sent by mistake),
+    "NOTE REF" with the text left out went to the questionnaire: "Réponse non
+    comprise. Envoyez un chiffre de 1 à 6", about a case they follow."""
+    ref = report(loop_app, fake_twilio)
+    say(loop_app, IOM_BM, f"OK {ref}", "ALERTE")
+    before = len(texts_to(fake_twilio, IOM_BM))
+    say(loop_app, IOM_BM, f"NOTE {ref}")
+    (answer,) = texts_to(fake_twilio, IOM_BM)[before:]
+    assert "Format: NOTE" in answer, answer
+    say(loop_app, IOM_BM, "1")  # the questionnaire goes on
+    assert "Commande" not in texts_to(fake_twilio, IOM_BM)[-1]
