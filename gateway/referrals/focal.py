@@ -117,6 +117,9 @@ def handle_focal_sms(session: Session, message: Message) -> list[str] | None:
     try:
         return [_act(session, record, referral, command)]
     except LifecycleError:
+        if referral.status == "accepted" and referral.accepted_by != record.id:
+            # "FIN impossible: le cas est accepté" read as if they had accepted it.
+            return [reply("already_accepted_by_other", lang, reference=command.reference)]
         return [
             reply(
                 "not_allowed",

@@ -32,7 +32,7 @@ REPLY_CODES = (
     "accepted", "accepted_untold", "accepted_in_console", "already_accepted_by_other",
     "rejected_rerouted", "rejected_no_one", "info_no_number", "note_saved",
     "transferred", "unknown_agency", "same_agency", "nobody_at_agency", "closed", "list", "help",
-    "unknown_reference", "not_yours", "wrong_syntax", "not_allowed", "stop_focal",
+    "unknown_reference", "not_yours", "wrong_syntax", "not_allowed", "accept_first", "stop_focal",
 )  # fmt: skip
 REPORTER_CODES = (
     "handled", "closed", "status_received", "status_in_progress", "status_closed",
@@ -213,6 +213,9 @@ def reply(code: str, lang: str, **params: object) -> str:
         code = "help"
     if code not in REPLY_CODES:
         raise ValueError(f"unknown reply code {code!r}")
+    status = str(params.get("status") or "")
+    if code == "not_allowed" and action == "close" and status in ("notified", "escalated"):
+        code = "accept_first"  # "FIN impossible: le cas est envoyé" did not say OK first
     agencies = params.get("agencies")
     if code == "unknown_agency" and isinstance(agencies, list | tuple) and agencies:
         # The codes they may use, when they fit; else the coordinator knows them.
@@ -222,7 +225,6 @@ def reply(code: str, lang: str, **params: object) -> str:
         )
         if _fits(listed, 1):
             return listed
-    status = str(params.get("status") or "")
     outcome = str(params.get("outcome") or "other")
     text = texts[code].format(
         r=ref,

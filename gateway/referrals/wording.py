@@ -78,6 +78,8 @@ REPLIES: dict[str, dict[str, str]] = {
         "not_yours": "Le cas {r} ne vous est pas attribué. Envoyez LISTE pour voir vos cas.",
         "wrong_syntax": "Commande incomplète. Format: {usage}",
         "not_allowed": "{keyword} impossible: le cas {r} est {status}.",
+        "accept_first": "{keyword} impossible: le cas {r} n'est pas encore accepté. Envoyez "
+        "d'abord OK {r}.",
         "stop_focal": "Vous êtes point focal de Relais: pour ne plus recevoir de cas, "
         "demandez à votre coordinateur de vous marquer inactif.",
         "list": "Vos cas ouverts: ", "list_empty": "Aucun cas ouvert.",
@@ -118,6 +120,8 @@ REPLIES: dict[str, dict[str, str]] = {
         "not_yours": "Case {r} is not assigned to you. Send LIST to see your cases.",
         "wrong_syntax": "Incomplete command. Format: {usage}",
         "not_allowed": "{keyword} not possible: case {r} is {status}.",
+        "accept_first": "{keyword} not possible: case {r} is not accepted yet. Send OK {r} "
+        "first.",
         "stop_focal": "You are a Relais focal point: to stop receiving cases, ask your "
         "coordinator to mark you inactive.",
         "list": "Your open cases: ", "list_empty": "No open cases.",

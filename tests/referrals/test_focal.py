@@ -12,7 +12,15 @@ from gateway.models import Alert, Contact, FocalPointRecord
 from tests.console.case_helpers import make_case
 from tests.fakes.providers import FakeTwilio
 from tests.referrals.conftest import ANSWERS
-from tests.referrals.test_loop import IOM_BM, referrals, report, sms, texts_to
+from tests.referrals.test_loop import (
+    IOM_BM,
+    IOM_FR,
+    escalate_to_backup,
+    referrals,
+    report,
+    sms,
+    texts_to,
+)
 from tests.support import work
 
 
@@ -233,3 +241,27 @@ def test_an_incomplete_command_is_answered_during_an_alert_they_report(
     assert "Format: NOTE" in answer, answer
     say(loop_app, IOM_BM, "1")  # the questionnaire goes on
     assert "Commande" not in texts_to(fake_twilio, IOM_BM)[-1]
+
+
+def test_fin_before_ok_says_to_accept_first(loop_app: Flask, fake_twilio: FakeTwilio) -> None:
+    """ "FIN REF réunifié" without an OK first was answered "FIN impossible: le
+    cas REF est envoyé", which did not say what to do."""
+    ref = report(loop_app, fake_twilio)
+    say(loop_app, IOM_BM, f"FIN {ref} réunifié")
+    answer = texts_to(fake_twilio, IOM_BM)[-1]
+    assert f"Envoyez d'abord OK {ref}" in answer, answer
+    assert referrals()[0].status == "notified"
+
+
+def test_fin_on_a_case_someone_else_accepted_says_so(
+    loop_app: Flask, fake_twilio: FakeTwilio
+) -> None:
+    """The first focal point, after the backup accepted, was told "FIN
+    impossible: le cas REF est accepté", as if they had accepted it."""
+    ref = report(loop_app, fake_twilio)
+    escalate_to_backup()
+    say(loop_app, IOM_FR, f"OK {ref}")
+    say(loop_app, IOM_BM, f"FIN {ref} réunifié")
+    answer = texts_to(fake_twilio, IOM_BM)[-1]
+    assert "autre intervenant" in answer and "impossible" not in answer, answer
+    assert referrals()[0].status == "accepted"

@@ -199,6 +199,21 @@ def test_an_unknown_agency_is_answered_with_the_codes_when_they_fit(lang: str) -
     assert "Codes" not in too_many
 
 
+def test_close_before_accepting_says_to_accept_first() -> None:
+    for status in ("notified", "escalated"):
+        text = reply("not_allowed", "fr", reference=REF, action="close", status=status)
+        assert (
+            text
+            == "FIN impossible: le cas K7QX2P n'est pas encore accepté. Envoyez d'abord OK K7QX2P."
+        )
+    assert "Send OK K7QX2P first" in reply(
+        "not_allowed", "en", reference=REF, action="close", status="notified"
+    )
+    assert "impossible" in reply(
+        "not_allowed", "fr", reference=REF, action="note", status="notified"
+    )
+
+
 def test_reply_content() -> None:
     assert reply("not_allowed", "fr", reference=REF, action="close", status="closed") == (
         "FIN impossible: le cas K7QX2P est cloturé."
