@@ -218,7 +218,9 @@ def parse_command(text: str, default_lang: str = "fr") -> Command | ParseError:
             return ParseError(MISSING_ARGUMENT, lang, action)
         return Command(action, reference, slug, _clean(remainder), lang)
     if action == CLOSE:
-        if free is None:
+        if free is None or not any(c.isalpha() for c in free):
+            # "FIN K7QX2P 1": no outcome is numbered anywhere, and a digit
+            # closed the case for good as "other"; the answer lists the words.
             return ParseError(MISSING_ARGUMENT, lang, action)
         return Command(action, reference, normalise_outcome(free), free, lang)
     return Command(action, reference, None, free, lang)  # accept, info

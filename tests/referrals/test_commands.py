@@ -97,6 +97,8 @@ CASES: list[tuple[str, Command | ParseError]] = [
     ("note K7QX2P  ...  ", ParseError("missing_argument", "fr", "note")),
     ("transfer K7QX2P", ParseError("missing_argument", "en", "transfer")),
     ("fin K7QX2P", ParseError("missing_argument", "fr", "close")),
+    ("FIN K7QX2P 1", ParseError("missing_argument", "fr", "close")),  # no outcome numbers
+    ("FIN K7QX2P 2 enfants réunifiés", Command("close", R, "reunified", "2 enfants réunifiés")),
 ]
 
 

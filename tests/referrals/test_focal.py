@@ -265,3 +265,13 @@ def test_fin_on_a_case_someone_else_accepted_says_so(
     answer = texts_to(fake_twilio, IOM_BM)[-1]
     assert "autre intervenant" in answer and "impossible" not in answer, answer
     assert referrals()[0].status == "accepted"
+
+
+def test_a_number_for_the_outcome_closes_nothing(loop_app: Flask, fake_twilio: FakeTwilio) -> None:
+    """ "FIN REF 1" (the first outcome of the list?) closed the case for good as
+    "autre" and the reporter was told it was closed."""
+    ref = report(loop_app, fake_twilio)
+    say(loop_app, IOM_BM, f"OK {ref}", f"FERMER {ref} 1")
+    answer = texts_to(fake_twilio, IOM_BM)[-1]
+    assert "réunifié, placé" in answer and "cloturé" not in answer, answer
+    assert referrals()[0].status == "accepted"
