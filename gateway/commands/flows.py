@@ -75,15 +75,40 @@ def flows_graph(name: str, directory: Path) -> None:
 @click.command("simulate")
 @click.option("--channel", type=click.Choice(["sms", "ussd"]), default="sms")
 @click.option("--lang", type=click.Choice(["fr", "bm", "en"]), default=None)
-@click.option("--number", default="+22370000001", help="The simulated phone number.")
+@click.option(
+    "--number",
+    default=None,
+    help="The simulated phone number (default: a free one of the simulator's range).",
+)
 @with_appcontext
-def simulate(channel: str, lang: str | None, number: str) -> None:
+def simulate(channel: str, lang: str | None, number: str | None) -> None:
     """Talk to the alert flow in the terminal (sandbox channel, training data)."""
     from gateway import runtime
-    from gateway.phones import normalize
-    from gateway.simulate import Phone
+    from gateway.models import Contact
+    from gateway.phones import InvalidNumber, normalize
+    from gateway.referrals.lookups import is_simulated_phone
+    from gateway.simulate import Phone, training_number
 
-    phone = Phone(runtime.current(), normalize(number), language=lang)
+    rt = runtime.current()
+    with rt.db.session() as session:
+        if number is None:
+            number = training_number(session, 0)
+        try:
+            e164 = normalize(number)
+        except InvalidNumber as exc:
+            raise click.BadParameter(
+                f"{number!r} is not a phone number", param_hint="--number"
+            ) from exc
+        known = Contact.find(session, e164)
+        # A real person's or a focal point's number would make their contact a
+        # training case's reporter: its data would show to trainers.
+        if known is not None and not is_simulated_phone(session, known):
+            raise click.BadParameter(
+                "this number is a real person's or a focal point's; "
+                "leave --number out to use a simulated one",
+                param_hint="--number",
+            )
+    phone = Phone(rt, e164, language=lang)
     click.echo(f"Simulating {channel.upper()} from {number}. Empty line or Ctrl-D to quit.")
     if channel == "ussd":
         click.echo(phone.dial())

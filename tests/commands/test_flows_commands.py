@@ -8,9 +8,13 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 from flask import Flask
 from flask.cli import ScriptInfo
+from sqlalchemy import func, select
 
+from gateway import runtime
 from gateway.cli import main
 from gateway.flows.loader import FLOWS_DIR
+from gateway.models import Contact, Message
+from gateway.referrals.lookups import is_simulated_phone
 
 
 def invoke(app: Flask, args: list[str], stdin: str = "") -> Result:
@@ -55,3 +59,23 @@ def test_simulate_ussd_ends_with_a_reference(app: Flask) -> None:
     result = invoke(app, ["simulate", "--channel", "ussd"], answers + "\n")
     assert result.exit_code == 0, result.output
     assert result.output.strip().splitlines()[-1].startswith("> END Merci")
+
+
+def test_simulate_refuses_a_real_persons_number(app: Flask) -> None:
+    # Their contact would become a training case's reporter, shown to trainers.
+    with runtime.current().db.session() as session:
+        Contact.get_or_create(session, "+22376123445")  # wrote to Relais for real
+    result = invoke(app, ["simulate", "--number", "76 12 34 45"], "Bonjour\n\n")
+    assert result.exit_code != 0 and "real person's" in result.output
+    with runtime.current().db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Message)) == 0
+    assert invoke(app, ["simulate", "--number", "not a number"], "\n").exit_code != 0
+
+
+def test_simulate_uses_the_simulators_own_numbers_by_default(app: Flask) -> None:
+    result = invoke(app, ["simulate"], "Bonjour\n\n")
+    assert result.exit_code == 0, result.output
+    assert "from +22370000600" in result.output  # the range the console simulator uses
+    with runtime.current().db.session() as session:
+        (contact,) = session.scalars(select(Contact)).all()
+        assert contact.is_training and is_simulated_phone(session, contact)
