@@ -95,14 +95,17 @@ class Command:
 class ParseError:
     """A text that is not a usable command, with what went wrong.
 
-    ``action`` is the recognised action (None for ``unknown_command``) and
-    ``typed`` the offending reference as typed (for ``bad_reference``).
+    ``action`` is the recognised action (None for ``unknown_command``),
+    ``typed`` the offending reference as typed (for ``bad_reference``) and
+    ``reference`` the well-formed one (for ``missing_argument``: the answer's
+    format names it, ready to be sent back with the missing words).
     """
 
     code: str
     lang: str = "fr"
     action: str | None = None
     typed: str | None = None
+    reference: str | None = None
 
 
 # Words people write before the reference, the help's own "REF" first: "OK REF
@@ -209,18 +212,18 @@ def parse_command(text: str, default_lang: str = "fr") -> Command | ParseError:
         return Command(action, reference, free, free, lang)
     if action == NOTE:
         if free is None:
-            return ParseError(MISSING_ARGUMENT, lang, action)
+            return ParseError(MISSING_ARGUMENT, lang, action, reference=reference)
         return Command(action, reference, free, free, lang)
     if action == TRANSFER:
         first, _, remainder = (free or "").partition(" ")
         slug = re.sub(r"[^a-z0-9_-]", "", fold(first)).strip("-_")
         if not slug:
-            return ParseError(MISSING_ARGUMENT, lang, action)
+            return ParseError(MISSING_ARGUMENT, lang, action, reference=reference)
         return Command(action, reference, slug, _clean(remainder), lang)
     if action == CLOSE:
         if free is None or not any(c.isalpha() for c in free):
             # "FIN K7QX2P 1": no outcome is numbered anywhere, and a digit
             # closed the case for good as "other"; the answer lists the words.
-            return ParseError(MISSING_ARGUMENT, lang, action)
+            return ParseError(MISSING_ARGUMENT, lang, action, reference=reference)
         return Command(action, reference, normalise_outcome(free), free, lang)
     return Command(action, reference, None, free, lang)  # accept, info

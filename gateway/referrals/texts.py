@@ -243,7 +243,7 @@ def error_reply(error: ParseError) -> str:
         return reply("help", error.lang)
     if error.code == BAD_REFERENCE:
         return reply("unknown_reference", error.lang, reference=error.typed)
-    return reply("wrong_syntax", error.lang, action=error.action)
+    return reply("wrong_syntax", error.lang, action=error.action, reference=error.reference)
 
 
 def reporter_text(code: str, lang: str, reference: str) -> str:

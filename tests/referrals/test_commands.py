@@ -47,7 +47,7 @@ CASES: list[tuple[str, Command | ParseError]] = [
     # The everyday words, not only the ones the texts teach (they got the help).
     ("fermé K7QX2P réunifié", Command("close", R, "reunified", "réunifié")),
     ("FERMER k7qx2p placé", Command("close", R, "placed_in_care", "placé")),
-    ("Ferme K7QX2P", ParseError("missing_argument", "fr", "close")),
+    ("Ferme K7QX2P", ParseError("missing_argument", "fr", "close", reference="K7QX2P")),
     ("closed K7QX2P reunited", Command("close", R, "reunified", "reunited", "en")),
     ("refus K7QX2P hors zone", Command("reject", R, "hors zone", "hors zone")),
     ("Refused K7QX2P", Command("reject", R, lang="en")),
@@ -93,11 +93,14 @@ CASES: list[tuple[str, Command | ParseError]] = [
     ("ok K7QXOP", ParseError("bad_reference", "fr", "accept", "K7QXOP")),  # no O in alphabet
     ("ok k7qx10", ParseError("bad_reference", "fr", "accept", "k7qx10")),
     ("NON K7QX pas notre zone", ParseError("bad_reference", "fr", "reject", "K7QX")),
-    ("note K7QX2P", ParseError("missing_argument", "fr", "note")),
-    ("note K7QX2P  ...  ", ParseError("missing_argument", "fr", "note")),
-    ("transfer K7QX2P", ParseError("missing_argument", "en", "transfer")),
-    ("fin K7QX2P", ParseError("missing_argument", "fr", "close")),
-    ("FIN K7QX2P 1", ParseError("missing_argument", "fr", "close")),  # no outcome numbers
+    ("note K7QX2P", ParseError("missing_argument", "fr", "note", reference="K7QX2P")),
+    ("note K7QX2P  ...  ", ParseError("missing_argument", "fr", "note", reference="K7QX2P")),
+    ("transfer K7QX2P", ParseError("missing_argument", "en", "transfer", reference="K7QX2P")),
+    ("fin K7QX2P", ParseError("missing_argument", "fr", "close", reference="K7QX2P")),
+    (
+        "FIN K7QX2P 1",
+        ParseError("missing_argument", "fr", "close", reference="K7QX2P"),
+    ),  # no outcome numbers
     ("FIN K7QX2P 2 enfants réunifiés", Command("close", R, "reunified", "2 enfants réunifiés")),
 ]
 

@@ -243,6 +243,22 @@ def test_an_incomplete_command_is_answered_during_an_alert_they_report(
     assert "Commande" not in texts_to(fake_twilio, IOM_BM)[-1]
 
 
+def test_an_incomplete_command_names_its_reference_in_the_format(
+    loop_app: Flask, fake_twilio: FakeTwilio
+) -> None:
+    """ "FIN REF" with the outcome left out was answered "Format: FIN REF
+    issue": on a basic phone the person had to type the reference again."""
+    ref = report(loop_app, fake_twilio)
+    say(loop_app, IOM_BM, f"OK {ref}", f"FIN {ref}")
+    answer = texts_to(fake_twilio, IOM_BM)[-1]
+    assert f"Format: FIN {ref} issue" in answer, answer
+    say(loop_app, IOM_BM, f"NOTE {ref}", f"TRANSFERT {ref}")
+    note, transfer = texts_to(fake_twilio, IOM_BM)[-2:]
+    assert f"NOTE {ref} texte" in note and f"TRANSFERT {ref} agence" in transfer
+    assert all(prepare(a, fold=False).segments == 1 for a in (answer, note, transfer))
+    assert referrals()[0].status == "accepted"
+
+
 def test_fin_before_ok_says_to_accept_first(loop_app: Flask, fake_twilio: FakeTwilio) -> None:
     """ "FIN REF réunifié" without an OK first was answered "FIN impossible: le
     cas REF est envoyé", which did not say what to do."""
