@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 
 from redis.exceptions import RedisError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway import inbound
@@ -23,12 +24,12 @@ from gateway.conversations import ConversationStore, Loaded
 from gateway.dispatch import ussd
 from gateway.dispatch.actions import apply_actions
 from gateway.flows import Flow, StepResult, load_flows, start, step
-from gateway.flows.keywords import detect_keyword
+from gateway.flows.keywords import detect_keyword, is_thanks
 from gateway.flows.oneshot import OneShotSpec, is_oneshot, load_oneshot, parse_oneshot
 from gateway.flows.render import sms_question
 from gateway.flows.text import fold
 from gateway.logs import get_logger
-from gateway.models import Contact, Message
+from gateway.models import Alert, Contact, Message
 from gateway.models.message import Status
 from gateway.outbox import queue_outbound
 from gateway.referrals.lookups import focal_point_for
@@ -127,6 +128,13 @@ class Dispatcher:
         store = ConversationStore(session, self.rt.redis, ttl)
         loaded = store.find_sms(contact.id)
         finished = loaded.state is None or loaded.state.done
+        if finished and is_thanks(text, flow.lexicon) and _has_reported(session, contact):
+            # "Merci", "ok", "I ni ce" after their alert's reference or an
+            # update: a new questionnaire (and one more SMS at each polite
+            # reply) is never what they meant. Stored like every message, not
+            # answered. A first-time "ok" still gets the questionnaire.
+            log.info("thanks_not_answered", contact_id=contact.id)
+            return []
         if is_oneshot(text, self.oneshot) and (finished or self._complete_oneshot(contact, text)):
             texts = self._oneshot(session, message, contact, flow)
             if texts is not None:
@@ -262,3 +270,9 @@ class Dispatcher:
         """The polite END of a screen that could not be answered, in the person's
         language when it is known (the flow's default otherwise)."""
         return ussd.unavailable_screen(self.alert_flow, language)
+
+
+def _has_reported(session: Session, contact: Contact) -> bool:
+    """True when ``contact`` has made at least one alert."""
+    found = session.scalar(select(Alert.id).where(Alert.contact_id == contact.id).limit(1))
+    return found is not None

@@ -16,6 +16,7 @@ from gateway.flows.reference import is_reference
 from gateway.flows.text import fold
 
 HELP, STOP, START, RESTART, STATUS = "help", "stop", "start", "restart", "status"
+THANKS = "thanks"
 _ORDER = (STOP, START, HELP, RESTART)
 _REFERENCE = re.compile(r"^[A-Z0-9]{4,12}$")
 # Words people put around the reference: "STATUT ref K7QX2P", "status of my
@@ -56,3 +57,13 @@ def detect_keyword(text: str, lexicon: Lexicon) -> Keyword | None:
         if 1 <= len(rest) <= 3 and is_reference(joined):
             return Keyword(STATUS, joined)
     return None
+
+
+def is_thanks(text: str, lexicon: Lexicon) -> bool:
+    """True when ``text`` only thanks or acknowledges ("Merci", "ok", "I ni ce", "👍").
+
+    A message with no word at all (an emoji, punctuation) counts: after a
+    finished alert it means the same and deserves no questionnaire either.
+    """
+    folded = fold(text)
+    return not folded or folded in lexicon.keywords.get(THANKS, frozenset())

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from gateway import runtime
 from gateway.encoding import fits
-from gateway.flows.keywords import RESTART, START, STATUS, detect_keyword
+from gateway.flows.keywords import RESTART, START, STATUS, detect_keyword, is_thanks
 from gateway.flows.oneshot import is_oneshot
 from gateway.logs import get_logger
 from gateway.models import Alert, Conversation, FocalPointRecord, Message, Referral
@@ -51,6 +51,7 @@ from gateway.referrals.commands import (
     REJECT,
     STOP,
     TRANSFER,
+    UNKNOWN_COMMAND,
     Command,
     ParseError,
     parse_command,
@@ -85,6 +86,8 @@ def handle_focal_sms(session: Session, message: Message) -> list[str] | None:
         # is a command even during an alert they report: the flow answered it.
         if command.code != MISSING_ARGUMENT and _for_the_alert_flow(session, message):
             return None  # a focal point reporting an alert, like anyone else
+        if command.code == UNKNOWN_COMMAND and _thanks(message.body or ""):
+            return []  # "Merci": the command help in answer costs an SMS and helps nobody
         if command.code == MISSING_REFERENCE:
             return [_which_case(session, record, message, command)]
         return [error_reply(command)]
@@ -171,6 +174,10 @@ def _for_the_alert_flow(session: Session, message: Message) -> bool:
         .limit(1)
     )
     return live is not None
+
+
+def _thanks(text: str) -> bool:
+    return is_thanks(text, runtime.current().dispatch.alert_flow.lexicon)
 
 
 def _guessing(rt: Runtime, record: FocalPointRecord, training: bool) -> bool:

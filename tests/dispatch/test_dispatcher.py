@@ -71,6 +71,28 @@ def test_language_is_remembered_for_the_next_report(client) -> None:  # type: ig
     assert "Que se passe-t-il" in outbound_texts(ALICE)[-1]  # no language question again
 
 
+@pytest.mark.parametrize("thanks", ["Merci", "merci beaucoup !", "Ok", "OK merci", "I ni ce", "👍"])
+def test_thanks_after_the_alert_get_no_new_questionnaire(client, thanks: str) -> None:  # type: ignore[no-untyped-def]
+    # "Merci" after the reference started a new questionnaire, and each polite
+    # reply after it cost one more SMS ("Réponse non comprise").
+    report(client)
+    sent = len(outbound_texts(ALICE))
+    send(client, ALICE, thanks)
+    assert len(outbound_texts(ALICE)) == sent
+    assert count(Message, Message.direction == "in", Message.status == "handled") == 13  # stored
+    send(client, ALICE, "Bonjour, un autre enfant")  # anything else: a new alert, as before
+    assert "Que se passe-t-il" in outbound_texts(ALICE)[-1]
+
+
+def test_thanks_mid_questionnaire_are_still_answers(client) -> None:  # type: ignore[no-untyped-def]
+    send(client, ALICE, "Merci")  # a first message starts the questionnaire
+    assert "Langue" in outbound_texts(ALICE)[-1] or "1" in outbound_texts(ALICE)[-1]
+    for answer in ANSWERS[:7]:
+        send(client, ALICE, answer)
+    send(client, ALICE, "ok")  # "danger immédiat ?": ok is yes
+    assert alerts() == [] and "ajouter" in outbound_texts(ALICE)[-1]
+
+
 def test_stop_as_first_message_opts_out(client) -> None:  # type: ignore[no-untyped-def]
     send(client, ALICE, "STOP")
     with runtime.current().db.session() as session:

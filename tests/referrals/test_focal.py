@@ -259,6 +259,21 @@ def test_an_incomplete_command_names_its_reference_in_the_format(
     assert referrals()[0].status == "accepted"
 
 
+def test_a_focal_points_thanks_get_no_command_help(
+    loop_app: Flask, fake_twilio: FakeTwilio
+) -> None:
+    """ "Merci" after a reply was answered with the whole command help: one
+    SMS that helps nobody. Other unknown words still get the help."""
+    ref = report(loop_app, fake_twilio)
+    say(loop_app, IOM_BM, f"OK {ref}")
+    before = len(texts_to(fake_twilio, IOM_BM))
+    say(loop_app, IOM_BM, "Merci beaucoup", "I ni ce")
+    assert len(texts_to(fake_twilio, IOM_BM)) == before
+    say(loop_app, IOM_BM, "bonjour")
+    assert "OK" in texts_to(fake_twilio, IOM_BM)[-1]  # the help
+    assert referrals()[0].status == "accepted"
+
+
 def test_fin_before_ok_says_to_accept_first(loop_app: Flask, fake_twilio: FakeTwilio) -> None:
     """ "FIN REF réunifié" without an OK first was answered "FIN impossible: le
     cas REF est envoyé", which did not say what to do."""
