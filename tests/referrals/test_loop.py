@@ -211,7 +211,7 @@ def test_a_transfer_to_an_unknown_or_the_same_agency_says_so(
     unknown, same, bare = texts_to(fake_twilio, IOM_BM)[-3:]
     assert "agence NOWHERE inconnue" in unknown and ref in unknown
     assert f"{ref} est déjà à IOM" in same
-    assert "Format: TRANSFERT REF agence" in bare
+    assert f"Format: TRANSFERT {ref} agence" in bare
     (referral,) = referrals()
     assert referral.status == "accepted"
 
