@@ -12,7 +12,7 @@ public API:
 from __future__ import annotations
 
 from gateway.flows.check import check_flow
-from gateway.flows.engine import advance_ussd, latest_ussd_input, start, step
+from gateway.flows.engine import advance_ussd, start, step
 from gateway.flows.errors import FlowError, Problem
 from gateway.flows.graph import to_mermaid
 from gateway.flows.loader import load_flow, load_flows
@@ -32,7 +32,6 @@ __all__ = [
     "advance_ussd",
     "check_flow",
     "fill_reference",
-    "latest_ussd_input",
     "load_flow",
     "load_flows",
     "load_oneshot",

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from gateway.channels.africastalking.wire import latest_input
 from gateway.flows.answers import menu_options, parse_answer
 from gateway.flows.keywords import HELP, RESTART, START, STATUS, STOP, detect_keyword
 from gateway.flows.model import (
@@ -244,19 +245,6 @@ def step(flow: Flow, state: ConversationState, user_input: str, channel: str) ->
     return _accept(flow, cs, sdef, value, channel, actions)
 
 
-def latest_ussd_input(raw_text: str, previous_raw: str) -> str:
-    """Return the newest input of a USSD ``text`` (all inputs so far joined by ``*``).
-
-    Inputs may themselves contain ``*``, so the new part is what follows the
-    text seen at the previous request, not the last ``*``-separated field.
-    """
-    if not previous_raw:
-        return raw_text
-    if raw_text.startswith(previous_raw + "*"):
-        return raw_text[len(previous_raw) + 1 :]
-    return raw_text.rsplit("*", 1)[-1]
-
-
 def advance_ussd(
     flow: Flow, state: ConversationState | None, raw_text: str, language: str | None = None
 ) -> StepResult:
@@ -264,6 +252,6 @@ def advance_ussd(
     if state is None or raw_text == "":
         result = start(flow, "ussd", language if state is None else state.language or language)
     else:
-        result = step(flow, state, latest_ussd_input(raw_text, state.ussd_raw), "ussd")
+        result = step(flow, state, latest_input(state.ussd_raw, raw_text), "ussd")
     result.state.ussd_raw = raw_text
     return result
