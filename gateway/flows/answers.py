@@ -87,6 +87,11 @@ def best_phrase_match(text: str, options: Sequence[Option]) -> Option | None:
     Longer phrases win (``"fille et garçon"`` beats ``"fille"``); phrases of
     one or two characters only match the whole answer.
     """
+    return _phrase_match(text, options)[0]
+
+
+def _phrase_match(text: str, options: Sequence[Option]) -> tuple[Option | None, bool]:
+    """Return the best-matching option (None on a tie) and whether there was a tie."""
     folded = fold(text)
     haystack = [stem(t) for t in folded.split()]
     best: Option | None = None
@@ -108,7 +113,7 @@ def best_phrase_match(text: str, options: Sequence[Option]) -> Option | None:
             best, best_score, tie = option, score, False
         elif score and score == best_score and option.value != (best.value if best else None):
             tie = True
-    return None if tie else best
+    return (None, True) if tie else (best, False)
 
 
 def parse_choice(
@@ -124,17 +129,20 @@ def parse_choice(
     a word of the options in ``also``, which are not in the menu); a number
     typed with a unit (``"3 ans"``) or out of the menu range (``"12"``) falls
     in an option's ``numbers`` range; a digit inside the text (``"le 2"``) is
-    a menu number.
+    a menu number. An answer naming two options equally (``"2 filles et 1
+    garçon"``) is not understood: its digits count children, not menu entries.
     """
     count = len(options)
     whole = whole_number(text, lexicon)
     if whole is not None and 1 <= whole <= count:
         return options[whole - 1].value
-    matched = best_phrase_match(text, options)
-    if matched is None and also:
-        matched = best_phrase_match(text, also)
+    matched, tie = _phrase_match(text, options)
+    if matched is None and not tie and also:
+        matched, tie = _phrase_match(text, also)
     if matched is not None:
         return matched.value
+    if tie:
+        return None
     unit_words = {stem(fold(u)) for u in units}
     has_unit = any(stem(t) in unit_words for t in fold(text).split())
     number = find_number(text, lexicon)

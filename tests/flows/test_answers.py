@@ -24,6 +24,9 @@ TYPED = [
     ("sex", "les deux", "both"),
     ("sex", "une fille et un garçon", None),  # not a listed phrase: ambiguous
     ("sex", "fille et garçon", "both"),
+    # words of two options: the digits count children, they are no menu entry
+    ("sex", "2 filles et 1 garçon", None),  # was "boy" (menu entry 2)
+    ("sex", "1 fille 1 garçon", None),  # was "girl" (menu entry 1)
     ("sex", "je ne sais pas", "unknown"),
     ("sex", "F", "girl"),
     ("sex", "f.", "girl"),
