@@ -27,6 +27,7 @@ TYPED = [
     # words of two options: the digits count children, they are no menu entry
     ("sex", "2 filles et 1 garçon", None),  # was "boy" (menu entry 2)
     ("sex", "1 fille 1 garçon", None),  # was "girl" (menu entry 1)
+    ("sex", "les 2", "both"),  # was "boy"
     ("sex", "je ne sais pas", "unknown"),
     ("sex", "F", "girl"),
     ("sex", "f.", "girl"),
@@ -94,12 +95,24 @@ TYPED = [
     ("age", "16 years old", "15-17"),
     ("age", "bébé", "0-4"),
     ("age", "25", None),
+    ("age", "6 mois", "0-4"),  # was "5-11": months are no years
+    ("age", "18 months", "0-4"),
+    ("age", "ado", "15-17"),
+    ("danger", "wi", "yes"),
+    ("danger", "no not now", "no"),
+    ("updates", "no thanks", "no"),
     ("concern", "abus", "abuse"),
     ("concern", "il est battu", "abuse"),
     ("concern", "enfant des rues", "street"),
     ("concern", "Enfant seul", "separated"),
     ("concern", "trafficking", "exploitation"),
     ("concern", "xyz", None),
+    ("concern", "mal traité", "abuse"),  # was "exploitation" ("traite": trafficking)
+    ("concern", "enfant abandonné", "separated"),
+    ("concern", "orphelin", "separated"),
+    ("concern", "un talibé qui mendie", "exploitation"),
+    ("concern", "mariage forcé", "abuse"),
+    ("concern", "il dort dehors", "street"),
     ("language", "bambara", "bm"),
     ("language", "English", "en"),
     ("language", "2", "bm"),
