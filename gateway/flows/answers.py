@@ -66,9 +66,46 @@ def find_number(text: str, lexicon: Lexicon, *, words: bool = True) -> int | Non
     return words_number(folded.split(), lexicon) if words else None
 
 
-def parse_number(text: str, lexicon: Lexicon, minimum: int, maximum: int) -> int | None:
-    """Read a number in ``[minimum, maximum]`` anywhere in ``text`` (``"environ 3 enfants"``)."""
-    value = find_number(text, lexicon)
+def _single_number(word: str, lexicon: Lexicon) -> int | None:
+    if word.isdigit():
+        return int(word) if len(word) <= _MAX_DIGITS else None
+    return lexicon.numbers.get(word, lexicon.numbers.get(stem(word)))
+
+
+def _two_groups(text: str, lexicon: Lexicon, units: Iterable[str]) -> int | None:
+    """The total of ``"une fille et un garçon"``, ``"2 filles 1 garçon"``: two counted groups.
+
+    Only this exact shape (number, word, optional ``et``/``and``/``ni``,
+    number, another word) is added up, and not when a word is a unit
+    (``"2 enfants 8 ans"`` is two children of eight); anything else is read
+    as before.
+    """
+    words = fold(text).split()
+    if len(words) == 5 and words[2] in lexicon.connectors:
+        words = words[:2] + words[3:]
+    if len(words) != 4 or stem(words[1]) == stem(words[3]):
+        return None
+    unit_words = {stem(fold(u)) for u in units}
+    if stem(words[1]) in unit_words or stem(words[3]) in unit_words:
+        return None
+    first, second = _single_number(words[0], lexicon), _single_number(words[2], lexicon)
+    nouns = [w for w in (words[1], words[3]) if _single_number(w, lexicon) is None]
+    if first is None or second is None or len(nouns) != 2:
+        return None
+    return first + second
+
+
+def parse_number(
+    text: str, lexicon: Lexicon, minimum: int, maximum: int, units: Iterable[str] = ()
+) -> int | None:
+    """Read a number in ``[minimum, maximum]`` anywhere in ``text`` (``"environ 3 enfants"``).
+
+    Two counted groups are added up: ``"une fille et un garçon"`` is 2, not 1
+    (``units``: words that make a number something else, such as an age).
+    """
+    value = _two_groups(text, lexicon, units)
+    if value is None:
+        value = find_number(text, lexicon)
     if value is None or not minimum <= value <= maximum:
         return None
     return value
@@ -225,7 +262,9 @@ def parse_answer(
     if state.type == "number":
         low = state.minimum if state.minimum is not None else 0
         high = state.maximum if state.maximum is not None else 9999
-        return parse_number(text, lexicon, low, high)
+        # The flow's units ("ans", "years") mark ages, which are no counted group.
+        all_units = [u for s in flow.states.values() for ws in s.units.values() for u in ws]
+        return parse_number(text, lexicon, low, high, all_units)
     if state.type == "text":
         if state.skippable and is_skip(text, lexicon):
             return ""

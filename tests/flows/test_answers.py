@@ -88,6 +88,13 @@ TYPED = [
     ("count", "0", None),
     ("count", "100", None),
     ("count", "beaucoup", None),
+    ("count", "une fille et un garçon", 2),  # was 1: two counted groups add up
+    ("count", "2 garçons et 3 filles", 5),
+    ("count", "1 fille 1 garçon", 2),
+    ("count", "2 garçons de 8 ans", 2),  # an age, not a second group
+    ("count", "3 ou 4", 3),
+    ("count", "2 enfants 8 ans", 2),
+    ("count", "vingt et un", 21),
     ("age", "1", "0-4"),
     ("age", "3", "12-14"),  # a bare menu number is the menu entry
     ("age", "3 ans", "0-4"),  # with a unit it is an age
