@@ -46,6 +46,13 @@ TYPED = [
     ("where", "Ségou", "ML-4"),  # a region named at the Bamako menu
     ("where", "a Segou", "ML-4"),
     ("where", "8", None),
+    # a Bamako quartier instead of its commune number (was not understood)
+    ("where", "Kalaban Coura", "ML-BKO-C5"),
+    ("where", "Badalabougou", "ML-BKO-C5"),
+    ("where", "Sébénikoro", "ML-BKO-C4"),
+    ("where", "à Magnambougou près du marché", "ML-BKO-C6"),
+    ("where", "Kalaban", None),  # Kalaban Coro is in Koulikoro region
+    ("where", "Djicoroni", None),  # Djicoroni Para (IV) or Baco Djicoroni (V)
     ("region", "segou", "ML-4"),
     ("region", "SÉGOU", "ML-4"),
     ("region", "Timbuktu", "ML-6"),
