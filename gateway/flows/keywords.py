@@ -63,7 +63,10 @@ def is_thanks(text: str, lexicon: Lexicon) -> bool:
     """True when ``text`` only thanks or acknowledges ("Merci", "ok", "I ni ce", "👍").
 
     A message with no word at all (an emoji, punctuation) counts: after a
-    finished alert it means the same and deserves no questionnaire either.
+    finished alert it means the same and deserves no questionnaire either. A
+    keyword never is one: "?" has no word but asks for help.
     """
+    if detect_keyword(text, lexicon) is not None:
+        return False
     folded = fold(text)
     return not folded or folded in lexicon.keywords.get(THANKS, frozenset())

@@ -352,3 +352,12 @@ def test_the_sweeper_leaves_young_or_already_queued_inbound_alone(app: Flask) ->
     assert sweep(rt.db, rt.redis, grace=dt.timedelta(0), now=later).inbound == []
     rt.redis.flushdb()  # the job is lost: now the sweeper must queue it
     assert sweep(rt.db, rt.redis, grace=dt.timedelta(0), now=later).inbound == [stored.message_id]
+
+
+def test_help_keyword_after_the_alert_is_answered(client) -> None:  # type: ignore[no-untyped-def]
+    # "?" is a help keyword with no word in it: the thanks check took it for an
+    # emoji and a reporter asking for help after their alert got silence.
+    report(client)
+    sent = len(outbound_texts(ALICE))
+    send(client, ALICE, "?")
+    assert "Relais protège les enfants" in outbound_texts(ALICE)[sent]
