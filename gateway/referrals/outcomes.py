@@ -79,27 +79,43 @@ def normalise_outcome(text: str) -> str:
     # "d'accueil" stays. The trailing space lets a prefix end a word ("reuni ").
     words = re.sub(r"[^\w']+", " ", fold(text).replace("’", "'")).split()
     padded = f" {' '.join(words)} "
+    for phrase in _NOT_AN_OUTCOME:
+        padded = padded.replace(phrase, " ")
     for outcome, prefixes in _OUTCOME_WORDS:
         if any(_affirmed(padded, prefix) for prefix in prefixes):
             return outcome
     return "other"
 
 
+# Words an outcome's prefix starts but that name none: "suivi sur place" (on
+# site) closed a reunified child's case as placed in care.
+_NOT_AN_OUTCOME = (" sur place ", " en place ", " sur les lieux ")
+
 _NEGATIONS = frozenset(
     {"non", "pas", "not", "no", "never", "jamais", "sans", "aucun", "aucune", "without"}
 )
-_OF = frozenset({"de", "d", "du", "of"})
+# Words between a negation and what it negates: "pas de placement", "pas
+# encore réunifié", "n'a pas été réunifié", "pas une fausse alerte", "not yet
+# reunited". Reading past them, up to three, keeps a negated outcome from
+# closing the case with it.
+_BETWEEN = frozenset(
+    {"de", "d", "du", "of", "encore", "ete", "etre", "pu", "su", "vraiment", "toujours",
+     "un", "une", "a", "an", "yet", "been", "be", "being", "still", "really", "even"}
+)  # fmt: skip
 
 
 def _affirmed(padded: str, prefix: str) -> bool:
     """True when a word of ``padded`` starts with ``prefix`` and is not negated
-    by the word before it, or the one before "de" ("non place", "not reunited",
-    "pas de placement", "sans placement" name no outcome)."""
+    by the word before it, reading past up to three words of :data:`_BETWEEN`
+    ("non place", "not reunited", "pas de placement", "pas encore réunifié"
+    name no outcome)."""
     start = padded.find(f" {prefix}")
     while start != -1:
         before = padded[:start].split()
-        last = before[-2:] if before[-1:] and before[-1] in _OF else before[-1:]
-        if not _NEGATIONS.intersection(last):
+        skipped = 0
+        while before and before[-1] in _BETWEEN and skipped < 3:
+            before, skipped = before[:-1], skipped + 1
+        if not (before and before[-1] in _NEGATIONS):
             return True
         start = padded.find(f" {prefix}", start + 1)
     return False

@@ -162,6 +162,16 @@ def test_draft_bambara_keywords() -> None:
         ("pas rentré chez lui", "other"),
         ("remis à sa famille d'accueil", "placed_in_care"),
         ("enfant non-trouvé", "not_found"),
+        # A negation a few words before still negates (they closed with the
+        # very outcome they denied), and "sur place" is a place, no placement.
+        ("pas encore réunifié", "other"),
+        ("n'a pas été réunifié", "other"),
+        ("not yet reunited", "other"),
+        ("n'a pas pu être placé", "other"),
+        ("pas encore retourné en famille", "other"),
+        ("ce n'est pas une fausse alerte, placé en foyer", "placed_in_care"),
+        ("suivi sur place, réunifié avec sa mère", "reunified"),
+        ("il a été placé", "placed_in_care"),
     ],
 )
 def test_outcomes(words: str, outcome: str) -> None:
