@@ -46,9 +46,10 @@ _NOT_A_NUMBER = re.compile(
 # the pattern would take for foreign numbers ("…56e8422752b…" became
 # "+84 2•••52"), garbling the one thing an operator greps for at 2 a.m. Kept
 # only as a whole token of at least 20 characters with at least four hex
-# letters — no phone number is written like that.
+# letters — no phone number is written like that — and never right after a
+# "+": "+22376123445deadbeefcafe" starts with a number, whatever follows it.
 _MACHINE_ID = re.compile(
-    r"(?<![0-9A-Za-z_-])(?=(?:[0-9A-Za-z_-]*[a-fA-F]){4})"
+    r"(?<![0-9A-Za-z_+-])(?=(?:[0-9A-Za-z_-]*[a-fA-F]){4})"
     r"(?:[A-Za-z]{2,5}_?)?(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
     r"[0-9a-fA-F]{12}|[0-9a-fA-F]{20,})(?![0-9A-Za-z_-])"
 )

@@ -94,7 +94,14 @@ def test_machine_ids_stay_whole_and_numbers_beside_them_are_masked(machine_id: s
 
 
 @pytest.mark.parametrize(
-    "text", ["22376123445deadbeef", "id abc76123445", "ref 76123445-abcd", "x 76123445abcdefab99 y"]
+    "text",
+    [
+        "22376123445deadbeef",
+        "id abc76123445",
+        "ref 76123445-abcd",
+        "x 76123445abcdefab99 y",
+        "+22376123445deadbeefcafe",  # long enough for an id, but a "+" opens it
+    ],
 )
 def test_a_number_glued_to_a_short_hex_word_is_still_masked(text: str) -> None:
     assert "\u2022" in logs.mask_in_log(text)
