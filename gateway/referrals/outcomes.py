@@ -104,18 +104,31 @@ _BETWEEN = frozenset(
 )  # fmt: skip
 
 
+# Words right after an outcome that undo it: "placement refusé par la
+# famille", "réunification impossible", "orientation échouée" closed the case
+# with the outcome that did not happen.
+_UNDONE_AFTER = frozenset(
+    {"refuse", "refusee", "refuses", "refusees", "echoue", "echouee", "echec", "impossible",
+     "annule", "annulee", "rejete", "rejetee", "refused", "failed", "rejected", "cancelled",
+     "canceled"}
+)  # fmt: skip
+
+
 def _affirmed(padded: str, prefix: str) -> bool:
-    """True when a word of ``padded`` starts with ``prefix`` and is not negated
+    """True when a word of ``padded`` starts with ``prefix``, is not negated
     by the word before it, reading past up to three words of :data:`_BETWEEN`
     ("non place", "not reunited", "pas de placement", "pas encore réunifié"
-    name no outcome)."""
+    name no outcome), and is not undone by the word after it
+    (:data:`_UNDONE_AFTER`: "placement refusé")."""
     start = padded.find(f" {prefix}")
     while start != -1:
         before = padded[:start].split()
         skipped = 0
         while before and before[-1] in _BETWEEN and skipped < 3:
             before, skipped = before[:-1], skipped + 1
-        if not (before and before[-1] in _NEGATIONS):
+        after = padded[start:].split()[len(prefix.split()) :]
+        undone = bool(after) and after[0] in _UNDONE_AFTER
+        if not (before and before[-1] in _NEGATIONS) and not undone:
             return True
         start = padded.find(f" {prefix}", start + 1)
     return False

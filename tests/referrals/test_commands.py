@@ -172,6 +172,13 @@ def test_draft_bambara_keywords() -> None:
         ("ce n'est pas une fausse alerte, placé en foyer", "placed_in_care"),
         ("suivi sur place, réunifié avec sa mère", "reunified"),
         ("il a été placé", "placed_in_care"),
+        # A word right after the outcome that undoes it (they closed with the
+        # outcome that did not happen).
+        ("placement refusé par la famille", "other"),
+        ("réunification impossible pour le moment", "other"),
+        ("orientation échouée", "other"),
+        ("placement refusé, réunifié avec son oncle", "reunified"),
+        ("reunification failed", "other"),
     ],
 )
 def test_outcomes(words: str, outcome: str) -> None:
