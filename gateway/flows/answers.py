@@ -72,6 +72,11 @@ def _single_number(word: str, lexicon: Lexicon) -> int | None:
     return lexicon.numbers.get(word, lexicon.numbers.get(stem(word)))
 
 
+def _unit_words(units: Iterable[str]) -> set[str]:
+    """``units`` as answers are compared with them: folded, without plural."""
+    return {stem(fold(u)) for u in units}
+
+
 def _two_groups(text: str, lexicon: Lexicon, units: Iterable[str]) -> int | None:
     """The total of ``"une fille et un garçon"``, ``"2 filles 1 garçon"``: two counted groups.
 
@@ -85,7 +90,7 @@ def _two_groups(text: str, lexicon: Lexicon, units: Iterable[str]) -> int | None
         words = words[:2] + words[3:]
     if len(words) != 4 or stem(words[1]) == stem(words[3]):
         return None
-    unit_words = {stem(fold(u)) for u in units}
+    unit_words = _unit_words(units)
     if stem(words[1]) in unit_words or stem(words[3]) in unit_words:
         return None
     first, second = _single_number(words[0], lexicon), _single_number(words[2], lexicon)
@@ -180,7 +185,7 @@ def parse_choice(
         return matched.value
     if tie:
         return None
-    unit_words = {stem(fold(u)) for u in units}
+    unit_words = _unit_words(units)
     has_unit = any(stem(t) in unit_words for t in fold(text).split())
     number = find_number(text, lexicon)
     if number is not None and (has_unit or number > count or whole is not None):
@@ -263,7 +268,8 @@ def parse_answer(
         low = state.minimum if state.minimum is not None else 0
         high = state.maximum if state.maximum is not None else 9999
         # The flow's units ("ans", "years") mark ages, which are no counted group.
-        all_units = [u for s in flow.states.values() for ws in s.units.values() for u in ws]
+        # A generator: read only when the answer has the two-groups shape.
+        all_units = (u for s in flow.states.values() for ws in s.units.values() for u in ws)
         return parse_number(text, lexicon, low, high, all_units)
     if state.type == "text":
         if state.skippable and is_skip(text, lexicon):
