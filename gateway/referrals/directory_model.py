@@ -166,6 +166,11 @@ class Directory:
         """Return the agency ``agency_id``, or ``None``."""
         return next((a for a in self.agencies if a.id == agency_id), None)
 
+    def escalation_for(self, agency_id: str) -> Escalation:
+        """The escalation timings of ``agency_id``: its own, the directory's when it is unknown."""
+        agency = self.agency(agency_id)
+        return agency.escalation if agency is not None else self.escalation
+
     def to_dict(self) -> dict[str, Any]:
         """Return the canonical JSON-able form (durations in seconds, phones E.164)."""
         result: dict[str, Any] = _plain(self)

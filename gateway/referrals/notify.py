@@ -40,8 +40,7 @@ def sms_channel(alert: Alert) -> str:
 
 def answer_window(directory: Directory, referral: Referral) -> dt.timedelta:
     """How long the person texted has to answer: the agency's escalation delay for the risk."""
-    agency = directory.agency(referral.agency_id)
-    escalation = agency.escalation if agency else directory.escalation
+    escalation = directory.escalation_for(referral.agency_id)
     return dt.timedelta(seconds=escalation.delay(alert_facts(referral.alert).risk))
 
 

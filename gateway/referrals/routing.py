@@ -237,7 +237,7 @@ def route(directory: Directory, places: PlaceTree, alert: AlertFacts, at: dateti
             notes += more
     if not people:
         notes.append("nobody can be notified: an operator must handle this alert")
-    escalation = agency.escalation if agency is not None else directory.escalation
+    escalation = directory.escalation_for(agency_id)
     return Decision(
         alert=alert,
         at=local,

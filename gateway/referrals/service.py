@@ -190,8 +190,7 @@ def remind_referral(referral_id: int) -> str:
 
 def start_reminders(session: Session, directory: Directory, referral: Referral) -> None:
     """(Re)start the reminder timer of an accepted referral."""
-    agency = directory.agency(referral.agency_id)
-    every = (agency.escalation if agency else directory.escalation).reminder_after
+    every = directory.escalation_for(referral.agency_id).reminder_after
     referral.reminder_due_at = utcnow() + dt.timedelta(seconds=every)
     due, referral_id = referral.reminder_due_at, referral.id
     defer(session, lambda: schedule_reminder(runtime.current().redis, referral_id, due))
