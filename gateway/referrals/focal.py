@@ -13,14 +13,10 @@ Who may do what:
 * transfer — the holder (who accepted it, or the person it waits on);
 * close — only who accepted it.
 
-INFO gives the reporter's number only to the focal point who accepted (their
-own OK: when staff accepted for them in the console, not before they answer
-OK themselves), and only when the reporter consented to a call back; for a
-training referral, only a simulated phone's number (a training alert sent
-from a real person's number, ``relais simulate --number``, never gives it:
-the simulator shows these SMS to trainers). What each command does to
-the referral is in :mod:`gateway.referrals.actions`, shared with the console:
-this module parses, checks who is asking and replies. Unknown references and
+INFO gives the reporter's number only to the focal point who accepted it
+themselves, and only with the reporter's consent (:mod:`gateway.referrals.reveal`).
+What each command does to the referral is in :mod:`gateway.referrals.actions`,
+shared with the console: this module parses, checks who is asking and replies. Unknown references and
 other agencies' references get answers that reveal nothing about the case.
 """
 
@@ -36,7 +32,7 @@ from gateway.flows.keywords import RESTART, START, STATUS, detect_keyword, is_th
 from gateway.flows.oneshot import is_oneshot
 from gateway.logs import get_logger
 from gateway.models import Alert, Conversation, FocalPointRecord, Message, Referral
-from gateway.referrals import actions, store
+from gateway.referrals import actions, reveal, store
 from gateway.referrals.actions import SMS, ActionError
 from gateway.referrals.agency_words import find_agency, typed_name
 from gateway.referrals.commands import (
@@ -58,7 +54,7 @@ from gateway.referrals.commands import (
 )
 from gateway.referrals.facts import referral_facts
 from gateway.referrals.lifecycle import LifecycleError, transition
-from gateway.referrals.lookups import focal_point_for, is_simulated_phone
+from gateway.referrals.lookups import focal_point_for
 from gateway.referrals.notes import OWN_OK
 from gateway.referrals.texts import error_reply, info_sms, reply
 from gateway.runtime import Runtime
@@ -229,22 +225,6 @@ def _open_references(session: Session, record: FocalPointRecord, training: bool)
     return [r.alert.reference for r in mine]
 
 
-def accepted_themselves(referral: Referral, fp_id: str) -> bool:
-    """True when ``fp_id`` accepted ``referral`` themselves by SMS: the newest
-    acceptance is theirs, or they answered OK since (``OWN_OK``).
-
-    Staff accepting for them in the console, or assigning them a case someone
-    else accepted, does not count: the reporter's number goes only to the
-    focal point who accepted, never because someone accepted for them.
-    """
-    for event in reversed(referral.events):
-        if event.channel == SMS and event.actor == fp_id and event.note == OWN_OK:
-            return True
-        if event.event == "accept":
-            return event.channel == SMS and event.actor == fp_id
-    return False
-
-
 def _act(session: Session, record: FocalPointRecord, referral: Referral, cmd: Command) -> str:
     ref, lang, alert = referral.alert.reference, cmd.lang, referral.alert
     try:
@@ -255,7 +235,7 @@ def _act(session: Session, record: FocalPointRecord, referral: Referral, cmd: Co
                 # Sent again because the confirmation was slow: confirm again,
                 # do not tell the holder their acceptance is "impossible". After
                 # staff accepted for them in the console, their own OK is noted.
-                if not accepted_themselves(referral, record.id):
+                if not reveal.accepted_themselves(referral, record.id):
                     transition(referral, "note", actor=record.id, channel=SMS, note=OWN_OK)
                 return reply(told, lang, reference=ref)
             actions.accept(session, referral, record.id, SMS)
@@ -272,19 +252,10 @@ def _act(session: Session, record: FocalPointRecord, referral: Referral, cmd: Co
                 "rejected_rerouted" if passed_on else "rejected_no_one", lang, reference=ref
             )
         if cmd.action == INFO:
-            shareable = (
-                referral.accepted_by == record.id
-                and alert.consent_callback
-                and alert.contact
-                # A demo never carries a real person's number to the simulator's phones.
-                and (not alert.is_training or is_simulated_phone(session, alert.contact))
-            )
-            own_ok = accepted_themselves(referral, record.id)
-            number = alert.contact.phone if shareable and own_ok and alert.contact else None
-            if number is None:
+            given = reveal.for_info(session, referral, record.id)
+            if given.number is None:
                 transition(referral, "note", actor=record.id, channel=SMS, note="INFO")
-            ask_ok = bool(shareable) and not own_ok
-            return info_sms(referral_facts(alert), lang, number, ask_ok=ask_ok)
+            return info_sms(referral_facts(alert), lang, given.number, ask_ok=given.ask_ok)
         if cmd.action == NOTE:
             actions.note(session, referral, cmd.argument or "", record.id, SMS)
             return reply("note_saved", lang, reference=ref)
