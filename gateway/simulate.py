@@ -27,16 +27,16 @@ from gateway.channels.base import InboundMessage, SessionEvent
 from gateway.conversations import close_ussd
 from gateway.crypto import DecryptionError
 from gateway.db import utcnow
-from gateway.models import Alert, Contact, Conversation, FocalPointRecord, Message, Referral
+from gateway.models import Alert, Contact, Conversation, FocalPointRecord, Message
 from gateway.models.message import Direction, Status
 from gateway.outbox import queue_outbound
 from gateway.referrals.commands import LIST, NEEDS_REFERENCE, ParseError, parse_command
+from gateway.referrals.focal import open_references
 from gateway.referrals.lookups import focal_point_for, is_simulated_phone
 from gateway.referrals.texts import reply
 from gateway.runtime import Runtime
 
 SANDBOX = "sandbox"
-OPEN_REFERRALS = ("notified", "escalated", "accepted")
 # Simulated reporters: +223 70 00 06 00 to +223 70 00 09 99.
 TRAINING_PREFIX, TRAINING_FIRST, TRAINING_SPAN = "+2237000", 600, 400
 
@@ -265,18 +265,8 @@ def _training_only(session: Session, record: FocalPointRecord, text: str) -> str
     if isinstance(command, ParseError):
         return None  # the dispatcher answers with help or the syntax
     if command.action == LIST:
-        references = session.scalars(
-            select(Alert.reference)
-            .join(Referral, Referral.alert_id == Alert.id)
-            .where(
-                Referral.is_training.is_(True),
-                Referral.status.in_(OPEN_REFERRALS),
-                (Referral.accepted_by == record.id)
-                | ((Referral.status != "accepted") & (Referral.focal_point_id == record.id)),
-            )
-            .order_by(Referral.id)
-        ).all()
-        return reply("list", command.lang, references=list(references))
+        references = open_references(session, record.id, training=True)
+        return reply("list", command.lang, references=references)
     if command.action in NEEDS_REFERENCE:
         training = session.scalar(
             select(Alert.is_training).where(Alert.reference == (command.reference or ""))

@@ -18,7 +18,19 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, TextClause, text
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TextClause,
+    and_,
+    or_,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway import crypto
@@ -147,6 +159,14 @@ class Referral(Base):
     def holder(self) -> str | None:
         """Who holds the case now: who accepted it, else the person it waits on."""
         return self.accepted_by if self.status == "accepted" else self.focal_point_id
+
+    @classmethod
+    def held_by(cls, fp_id: str) -> ColumnElement[bool]:
+        """SQL for :attr:`holder` ``== fp_id`` (lists a focal point's cases in one query)."""
+        return or_(
+            and_(cls.status == "accepted", cls.accepted_by == fp_id),
+            and_(cls.status != "accepted", cls.focal_point_id == fp_id),
+        )
 
     def notified_ids(self) -> list[str]:
         """Focal points notified so far (up to the current level)."""

@@ -16,8 +16,9 @@ Who may do what:
 INFO gives the reporter's number only to the focal point who accepted it
 themselves, and only with the reporter's consent (:mod:`gateway.referrals.reveal`).
 What each command does to the referral is in :mod:`gateway.referrals.actions`,
-shared with the console: this module parses, checks who is asking and replies. Unknown references and
-other agencies' references get answers that reveal nothing about the case.
+shared with the console: this module parses, checks who is asking and replies.
+Unknown references and other agencies' references get answers that reveal
+nothing about the case.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ def handle_focal_sms(session: Session, message: Message) -> list[str] | None:
         log.warning("focal_point_asked_to_stop", focal_point=record.id)
         return [reply("stop_focal", lang)]
     if command.action == LIST:
-        refs = _open_references(session, record, message.is_training)
+        refs = open_references(session, record.id, message.is_training)
         return [reply("list", lang, references=refs)]
     referral = _referral(session, command.reference or "")
     # Training (simulator) messages only ever reach training referrals, and
@@ -136,7 +137,7 @@ def _which_case(
     """A bare "OK" (or NON, INFO…): the format with their one open case's
     reference, or followed by their open cases when it fits one SMS. It still
     applies to none: guessing which case was meant could accept the wrong one."""
-    refs = _open_references(session, record, message.is_training)
+    refs = open_references(session, record.id, message.is_training)
     if len(refs) == 1:
         return reply("wrong_syntax", error.lang, action=error.action, reference=refs[0])
     text = error_reply(error)
@@ -213,16 +214,24 @@ def _other_agencies(session: Session, referral: Referral) -> list[str]:
     return [a.id for a in agencies if a.id != referral.agency_id]
 
 
-def _open_references(session: Session, record: FocalPointRecord, training: bool) -> list[str]:
-    # Real and simulator (training) cases never mix: OK on a listed training
-    # reference from a real phone would answer "unknown reference".
-    rows = session.scalars(
-        select(Referral)
-        .where(Referral.status.in_(OPEN), Referral.is_training.is_(training))
-        .order_by(Referral.id.desc())
-    ).all()
-    mine = [r for r in rows if r.holder == record.id]
-    return [r.alert.reference for r in mine]
+def open_references(session: Session, fp_id: str, training: bool) -> list[str]:
+    """The references of the open cases focal point ``fp_id`` holds, newest first.
+
+    Real and simulator (training) cases never mix: OK on a listed training
+    reference from a real phone would answer "unknown reference".
+    """
+    return list(
+        session.scalars(
+            select(Alert.reference)
+            .join(Referral, Referral.alert_id == Alert.id)
+            .where(
+                Referral.status.in_(OPEN),
+                Referral.is_training.is_(training),
+                Referral.held_by(fp_id),
+            )
+            .order_by(Referral.id.desc())
+        )
+    )
 
 
 def _act(session: Session, record: FocalPointRecord, referral: Referral, cmd: Command) -> str:

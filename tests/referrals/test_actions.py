@@ -280,3 +280,25 @@ def test_reminders_wait_their_time_and_keep_coming(ref: str) -> None:
     with current_referral(ref) as (_session, referral):
         assert referral.reminder_due_at is not None
         assert referral.reminder_due_at > utcnow() + dt.timedelta(days=2)
+
+
+def test_the_held_by_query_agrees_with_the_holder_of_every_referral(app: Flask) -> None:
+    """LISTE reads ``Referral.held_by`` in SQL; the case pages read ``holder``."""
+    load_directory()
+    waiting, accepted, for_them, refused = (make_case() for _ in range(4))
+    with current_referral(accepted) as (session, referral):
+        actions.accept(session, referral, "iom-bko-bm", SMS)
+    with current_referral(for_them) as (session, referral):
+        # Accepted for the backup: the first focal point no longer holds it.
+        actions.accept(session, referral, "awa", CONSOLE, holder="iom-bko-fr")
+    with current_referral(refused) as (session, referral):
+        actions.reject(session, referral, "iom-bko-bm", SMS, "absent")
+    with runtime.current().db.session() as session:
+        rows = session.scalars(select(Referral)).all()
+        people = {r.focal_point_id for r in rows} | {r.accepted_by for r in rows} | {"nobody"}
+        for person in people - {None}:
+            held = session.scalars(select(Referral.id).where(Referral.held_by(person or ""))).all()
+            assert sorted(held) == sorted(r.id for r in rows if r.holder == person), person
+        holders = {r.alert.reference: r.holder for r in rows}
+    assert holders[waiting] == "iom-bko-bm" and holders[accepted] == "iom-bko-bm"
+    assert holders[for_them] == "iom-bko-fr" and holders[refused] != "iom-bko-bm"
