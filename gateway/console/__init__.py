@@ -108,6 +108,13 @@ NAV = (
         (perms.USERS_MANAGE,),
     ),
     NavItem(
+        "cards",
+        "/console/cards",
+        _l("Printable cards"),
+        _l("What focal points, reporters and community relays send by SMS, to print."),
+        tuple(sorted(perms.ALL_PERMISSIONS)),
+    ),
+    NavItem(
         "audit",
         "/console/audit",
         _l("Audit log"),
@@ -271,9 +278,9 @@ def init_app(app: Flask) -> None:
     )
 
     app.register_blueprint(directory.bp)
-    from gateway.console import audit_log, reports_views, simulator, users
+    from gateway.console import audit_log, cards, reports_views, simulator, users
 
-    for pages in (simulator, reports_views, users, audit_log):
+    for pages in (simulator, reports_views, users, audit_log, cards):
         app.register_blueprint(pages.bp)
     # Cases and Messages (``blocked`` and ``system_status`` add pages to Messages).
     from gateway.console import (  # noqa: F401

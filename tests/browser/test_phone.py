@@ -219,3 +219,23 @@ def test_test_routing_on_a_phone(page: Any, live: Live) -> None:
     shot(page, "19-test-routing-phone")
     page.set_viewport_size({"width": 1280, "height": 900})  # it widened a laptop page too
     no_sideways_scroll(page)
+
+
+def test_printable_cards_on_a_phone_and_on_paper(page: Any, live: Live) -> None:
+    sign_in(page, live, "trainer1")
+    page.get_by_role("link", name="Printable cards").first.click()
+    page.wait_for_url(live.url + "/console/cards")
+    page.set_viewport_size({"width": 360, "height": 760})
+    no_sideways_scroll(page)
+    on_screen_width(page, page.get_by_text("ALERTE EXP URG 3 G 9 Segou gare routiere"))
+    # On paper: the three cards, no menu, no sign-out button, one card a page.
+    page.emulate_media(media="print")
+    expect(page.locator(".site-header")).to_be_hidden()
+    expect(page.get_by_role("button", name="Sign out")).to_be_hidden()
+    cards = page.locator(".print-card")
+    expect(cards).to_have_count(3)
+    for index in range(3):
+        expect(cards.nth(index)).to_be_visible()
+    breaks = cards.evaluate_all("all => all.map(c => getComputedStyle(c).breakAfter)")
+    assert breaks == ["page", "page", "page"]
+    shot(page, "20-cards-print")
