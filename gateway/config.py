@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,8 @@ PROVIDERS = ("twilio", "africastalking", "sandbox")
 SEND_JOB_TIMEOUT = 60  # seconds an RQ send job may run (gateway.jobs uses it)
 DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql", "postgresql+psycopg")
 MIN_SECRET_KEY = 32
+USSD_CODE = re.compile(r"\*[0-9]+(\*[0-9]+)*#")  # *384*123#
+SMS_NUMBER = re.compile(r"\+?[0-9][0-9 ]{2,19}")  # +223 70 00 00 00, or a short code 36123
 
 
 class ConfigError(RuntimeError):
@@ -54,6 +57,11 @@ class Settings:
     AT_API_BASE_URL: str = ""
     AT_WEBHOOK_TOKEN: str = ""
     DIRECTORY_FILE: str = ""
+    # What reporters text and dial, printed on the console's cards (empty: a
+    # line to fill in by hand; the SMS number falls back to TWILIO_FROM when
+    # Twilio is the provider).
+    REPORT_SMS_NUMBER: str = ""
+    REPORT_USSD_CODE: str = ""
     LOG_LEVEL: str = "INFO"
     # Seconds between sweeper runs, and how old a queued row must be before
     # the sweeper assumes its job was lost.
@@ -245,6 +253,13 @@ def validate(s: Settings) -> None:
             f"SEND_STUCK_AFTER must be more than {SEND_JOB_TIMEOUT} s (the send job's time limit)"
         )
     problems += _runtime_problems(s)
+    if s.REPORT_USSD_CODE and not USSD_CODE.fullmatch(s.REPORT_USSD_CODE):
+        problems.append(f"REPORT_USSD_CODE must look like *384*123#, got {s.REPORT_USSD_CODE!r}")
+    if s.REPORT_SMS_NUMBER and not SMS_NUMBER.fullmatch(s.REPORT_SMS_NUMBER):
+        problems.append(
+            "REPORT_SMS_NUMBER must be a phone number or a short code (digits, spaces, +),"
+            f" got {s.REPORT_SMS_NUMBER!r}"
+        )
     if s.METRICS_TOKEN and len(s.METRICS_TOKEN) < 16:
         problems.append("METRICS_TOKEN must be at least 16 characters (or empty: /metrics off)")
     if s.is_production:

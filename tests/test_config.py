@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
+
 import pytest
 
-from gateway.config import ConfigError, load_settings
+from gateway.config import PROJECT_ROOT, ConfigError, Settings, load_settings
 from gateway.crypto import generate_key
 
 
@@ -34,6 +37,15 @@ def test_environment_values_are_typed() -> None:
 def test_bad_number_is_a_clear_error() -> None:
     with pytest.raises(ConfigError, match="PORT must be a whole number"):
         load_settings(environ={"PORT": "eighty"})
+
+
+def test_the_numbers_printed_for_reporters_are_checked() -> None:
+    good = load_settings(environ={"REPORT_SMS_NUMBER": "36123", "REPORT_USSD_CODE": "*384*123#"})
+    assert (good.REPORT_SMS_NUMBER, good.REPORT_USSD_CODE) == ("36123", "*384*123#")
+    with pytest.raises(ConfigError) as info:
+        load_settings(environ={"REPORT_SMS_NUMBER": "Relais", "REPORT_USSD_CODE": "384123"})
+    assert "REPORT_SMS_NUMBER must be" in str(info.value)
+    assert "REPORT_USSD_CODE must look like *384*123#" in str(info.value)
 
 
 def test_production_names_every_missing_setting() -> None:
@@ -141,3 +153,12 @@ def test_keys_generate_needs_no_configuration() -> None:
     result = CliRunner().invoke(main, ["keys", "generate"], env={"RELAIS_ENV": "production"})
     assert result.exit_code == 0, result.output
     parse_keys(result.output.strip())
+
+
+def test_every_setting_is_documented_in_the_readme_and_env_example() -> None:
+    """An operator finds each setting in the README's table and in .env.example."""
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    example = (PROJECT_ROOT / ".env.example").read_text(encoding="utf-8")
+    names = [f.name for f in dataclasses.fields(Settings) if f.name != "extra"]
+    assert [n for n in names if f"`{n}`" not in readme] == []
+    assert [n for n in names if not re.search(rf"^#? ?{n}=", example, re.MULTILINE)] == []

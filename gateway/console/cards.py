@@ -6,8 +6,9 @@ by a desk:
 
 * the focal point's commands (OK, NON, INFO, NOTE, TRANSFERT, FIN, LISTE) with
   an example of each and the outcome words FIN understands;
-* the reporter's card: the number to text (``TWILIO_FROM`` when set, else a
-  line to fill in by hand), the keywords, and the safety rules;
+* the reporter's card: the number to text and the USSD code to dial
+  (``REPORT_SMS_NUMBER``, ``REPORT_USSD_CODE``; lines to fill in by hand when
+  unknown), the keywords, and the safety rules;
 * the one-shot ``ALERTE`` format for trained community relays (RECOPE), with
   its codes as :file:`flows/oneshot.yaml` defines them.
 
@@ -138,13 +139,16 @@ SEX_CODES = (
 )
 
 
-def relais_number() -> str:
-    """The number reporters text (``TWILIO_FROM``, written as in Mali), or "" when unset."""
-    configured = runtime.current().settings.TWILIO_FROM
+def report_number(settings: Any) -> str:
+    """The number reporters text, as dialled in Mali: ``REPORT_SMS_NUMBER``, else
+    ``TWILIO_FROM`` when Twilio sends; "" when unknown (a line to fill in)."""
+    configured = settings.REPORT_SMS_NUMBER or (
+        settings.TWILIO_FROM if settings.SMS_PROVIDER == "twilio" else ""
+    )
     try:
         return for_spreadsheet(normalize(configured)) if configured else ""
     except InvalidNumber:
-        return configured  # an alphanumeric sender or a short code, as configured
+        return configured  # a short code, as configured
 
 
 def card_language() -> str:
@@ -157,14 +161,15 @@ def card_language() -> str:
 @perms.signed_in
 def cards() -> ResponseReturnValue:
     """The three printable cards in the console's language."""
-    lang = card_language()
+    lang, settings = card_language(), runtime.current().settings
     return render_template(
         "console/cards/index.html",
         lang=lang,
         commands=FOCAL_COMMANDS,
         outcomes=[(OUTCOME_WORDS[o][lang], OUTCOME_LABELS[o]) for o in OUTCOME_WORDS],
         reporter_keywords=REPORTER_KEYWORDS[lang],
-        number=relais_number(),
+        number=report_number(settings),
+        ussd_code=settings.REPORT_USSD_CODE,
         oneshot_examples=ONESHOT_EXAMPLES,
         concern_codes=CONCERN_CODES,
         sex_codes=SEX_CODES,

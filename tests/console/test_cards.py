@@ -34,7 +34,6 @@ def test_every_role_opens_the_cards_from_the_menu(client_as: Client, role: str) 
     page = html.unescape(client.get(PATH).get_data(as_text=True))
     assert "OK K7QX2P" in page and "FIN K7QX2P réunifié" in page and "LISTE" in page
     assert "ALERTE ENA F 12 C5 Marche Medine" in page
-    assert "65 12 34 56" in page  # TWILIO_FROM, as people dial it in Mali
     assert "Fiches à imprimer" in page and "Point focal : répondre" in page
 
 
@@ -51,13 +50,30 @@ def test_the_cards_follow_the_console_language(client_as: Client) -> None:
     assert "STATUS K7QX2P" in page and "FIN K7QX2P" not in page
 
 
-def test_without_a_relais_number_the_card_has_a_line_to_fill_in(
-    app: Flask, client_as: Client
+def test_without_a_relais_number_the_card_has_lines_to_fill_in(client_as: Client) -> None:
+    page = client_as("coordinator").get(PATH).get_data(as_text=True)
+    assert page.count('class="fill-in"') == 2  # the sandbox sends from no number
+    assert "65 12 34 56" not in page  # TWILIO_FROM is not what reporters text
+
+
+@pytest.mark.parametrize(
+    ("settings", "shown"),
+    [
+        ({"SMS_PROVIDER": "twilio"}, "65 12 34 56"),  # TWILIO_FROM, as dialled in Mali
+        ({"REPORT_SMS_NUMBER": "+22376000102"}, "76 00 01 02"),
+        ({"REPORT_SMS_NUMBER": "36123", "SMS_PROVIDER": "twilio"}, "36123"),  # a short code
+    ],
+)
+def test_the_card_gives_the_number_reporters_text(
+    client_as: Client, settings: dict[str, str], shown: str
 ) -> None:
-    client = client_as("coordinator")
-    runtime.current().settings.TWILIO_FROM = ""
+    client = client_as("agency")
+    for name, value in settings.items():
+        setattr(runtime.current().settings, name, value)
+    runtime.current().settings.REPORT_USSD_CODE = "*384*123#"
     page = client.get(PATH).get_data(as_text=True)
-    assert "65 12 34 56" not in page and page.count('class="fill-in"') == 2
+    assert f"<strong>{shown}</strong>" in page and "<strong>*384*123#</strong>" in page
+    assert 'class="fill-in"' not in page
 
 
 def test_the_example_reference_is_one_relais_can_issue() -> None:
