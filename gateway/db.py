@@ -8,14 +8,24 @@ and always come back timezone-aware.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.types import TypeDecorator
+
+from gateway.logs import get_logger
+
+log = get_logger(__name__)
+T = TypeVar("T")
+# SQLSTATEs PostgreSQL gives the transaction that lost a race and may just run
+# again: serialization failure, deadlock detected.
+_CONFLICT_STATES = frozenset({"40001", "40P01"})
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -56,6 +66,30 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC)  # type: ignore[no-any-return]
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """True when ``exc`` only says that another transaction changed the same rows
+    first: a stale version (``Referral.version``), a serialization failure or a
+    deadlock. Running the whole transaction again decides on what the winner
+    committed."""
+    if isinstance(exc, StaleDataError):
+        return True
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in _CONFLICT_STATES
+
+
+def retry_on_conflict(work: Callable[[], T], attempts: int = 3) -> T:
+    """Run ``work`` — one whole transaction — again when it lost a race
+    (:func:`is_conflict`), up to ``attempts`` times in all; other errors, and the
+    last conflict, are raised."""
+    for attempt in range(1, attempts):
+        try:
+            return work()
+        except Exception as exc:
+            if not is_conflict(exc):
+                raise
+            log.info("transaction_retried", attempt=attempt, error=type(exc).__name__)
+    return work()
 
 
 def normalize_url(url: str) -> str:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from gateway import inbound
 from gateway.alerts import create_alert
 from gateway.conversations import ConversationStore, Loaded
+from gateway.db import retry_on_conflict
 from gateway.dispatch import ussd
 from gateway.dispatch.actions import apply_actions
 from gateway.flows import Flow, StepResult, load_flows, start, step
@@ -89,25 +90,33 @@ class Dispatcher:
             if not contact_id:
                 with db.session() as session:
                     contact_id = session.get_one(Message, message_id).contact_id
-            with self._person_lock(contact_id), db.session() as session:
-                message = session.get_one(Message, message_id, options=ussd.WITH_CONTACT)
-                texts = self._sms_replies(session, message)
-                for text in texts:
-                    queue_outbound(
-                        session,
-                        contact=message.contact,
-                        text=text,
-                        channel=message.channel,
-                        training=message.is_training,
-                        flush=False,
-                    )
-                message.claimed_at = None
-                message.record(Status.HANDLED, detail=f"{len(texts)} replies")
+            # Two people answering one referral at once: the one whose commit
+            # finds the referral changed (its version) is stepped again at
+            # once, on what the other did, and answered now ("someone else has
+            # it") instead of by the sweeper a minute later.
+            retry_on_conflict(lambda: self._answer(message_id, contact_id))
         except Exception as exc:
             log.error("inbound_processing_failed", message_id=message_id, exc_info=exc)
             inbound.release(db, message_id, error=type(exc).__name__)
             raise
         return True
+
+    def _answer(self, message_id: int, contact_id: int) -> None:
+        """One transaction: step the claimed message and queue its replies."""
+        with self._person_lock(contact_id), self.rt.db.session() as session:
+            message = session.get_one(Message, message_id, options=ussd.WITH_CONTACT)
+            texts = self._sms_replies(session, message)
+            for text in texts:
+                queue_outbound(
+                    session,
+                    contact=message.contact,
+                    text=text,
+                    channel=message.channel,
+                    training=message.is_training,
+                    flush=False,
+                )
+            message.claimed_at = None
+            message.record(Status.HANDLED, detail=f"{len(texts)} replies")
 
     def _sms_replies(self, session: Session, message: Message) -> list[str]:
         contact = message.contact

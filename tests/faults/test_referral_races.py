@@ -1,0 +1,84 @@
+"""Two people acting on one referral at the same instant, on PostgreSQL.
+
+Each test holds a lock on the contended row in a connection of its own
+(:mod:`tests.faults.locks`) until every racer has read the referral and is
+queued at its first write, then lets them go: the interleaving is forced,
+not left to timing. Exactly one must win, and the SMS of the one who lost
+must still be answered at once, truthfully (not a minute later by the
+sweeper, after an error in the log).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Flask
+from sqlalchemy import select
+
+from gateway import runtime
+from gateway.db import utcnow
+from gateway.models import Referral
+from gateway.referrals.service import escalate_referral
+from tests.fakes.providers import FakeTwilio
+from tests.faults.locks import Racer, held, require_postgresql
+from tests.referrals.test_loop import IOM_BM, IOM_FR, escalate_to_backup, referrals, report, sms
+from tests.support import outbound_texts, work
+
+LOCK_REFERRAL = "SELECT 1 FROM referrals WHERE id = :id FOR UPDATE"
+
+
+def _text_from(app: Flask, number: str, body: str) -> Racer:
+    return Racer(app, lambda: sms(app.test_client(), number, body))
+
+
+def test_two_focal_points_answering_ok_at_once(loop_app: Flask, fake_twilio: FakeTwilio) -> None:
+    """The first focal point and the backup (escalated to) answer OK together:
+    one holds the case, the other is told at once that someone else has it."""
+    require_postgresql()
+    ref = report(loop_app, fake_twilio)
+    escalate_to_backup()
+    work(loop_app)
+    (referral,) = referrals()
+    before = {n: len(outbound_texts(n)) for n in (IOM_BM, IOM_FR)}
+    with held(LOCK_REFERRAL, id=referral.id) as queued:
+        first = _text_from(loop_app, IOM_BM, f"OK {ref}")
+        queued(1)
+        second = _text_from(loop_app, IOM_FR, f"OK {ref}")
+        queued(2)
+    first.result()
+    second.result()
+    (referral,) = referrals()
+    assert (referral.status, referral.accepted_by) == ("accepted", "iom-bko-bm")
+    assert [e.event for e in referral.events].count("accept") == 1
+    # Answered by the webhook itself, before any worker or sweeper runs.
+    (holder,) = outbound_texts(IOM_BM)[before[IOM_BM] :]
+    (other,) = outbound_texts(IOM_FR)[before[IOM_FR] :]
+    assert holder.startswith(f"Merci, vous suivez {ref}")
+    assert other.startswith(f"{ref} est déjà pris en charge par un autre")
+
+
+def test_an_ok_arriving_while_the_escalation_job_escalates(
+    loop_app: Flask, fake_twilio: FakeTwilio
+) -> None:
+    """The escalation job commits first (the backup is texted): the focal point's
+    OK, which read the referral before, is stepped again on the escalated
+    referral and accepts it; they are told so at once."""
+    require_postgresql()
+    ref = report(loop_app, fake_twilio)
+    with runtime.current().db.session() as session:
+        referral = session.scalars(select(Referral)).one()
+        referral.due_at = utcnow() - dt.timedelta(seconds=5)
+        referral_id = referral.id
+    before = len(outbound_texts(IOM_BM))
+    with held(LOCK_REFERRAL, id=referral_id) as queued:
+        escalation = Racer(loop_app, lambda: escalate_referral(referral_id, 0))
+        queued(1)
+        answer = _text_from(loop_app, IOM_BM, f"OK {ref}")
+        queued(2)
+    assert escalation.result() == "escalated to backup"
+    answer.result()
+    (referral,) = referrals()
+    assert (referral.status, referral.accepted_by) == ("accepted", "iom-bko-bm")
+    assert [e.event for e in referral.events] == ["notify", "escalate", "accept"]
+    (told,) = outbound_texts(IOM_BM)[before:]
+    assert told.startswith(f"Merci, vous suivez {ref}")
