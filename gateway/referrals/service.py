@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from gateway import queues, runtime
 from gateway.aftercommit import defer
-from gateway.db import utcnow
+from gateway.db import retry_on_conflict, utcnow
 from gateway.logs import get_logger
 from gateway.models import Alert, FocalPointRecord, Referral
 from gateway.outbox import queue_outbound
@@ -125,7 +125,17 @@ def route_alert(alert_id: int) -> str:
 
 
 def escalate_referral(referral_id: int, level: int) -> str:
-    """Nobody accepted in time: text the next person of the chain."""
+    """Nobody accepted in time: text the next person of the chain.
+
+    A focal point's answer committed while the job was at it (the referral's
+    version changed) runs the job again, which then finds the referral
+    accepted and skips it, instead of failing: a failed job is a problem on
+    the status page for a week.
+    """
+    return retry_on_conflict(lambda: _escalate(referral_id, level))
+
+
+def _escalate(referral_id: int, level: int) -> str:
     rt = runtime.current()
     with rt.db.session() as session:
         referral = session.get(Referral, referral_id)
@@ -155,7 +165,12 @@ def escalate_referral(referral_id: int, level: int) -> str:
 
 
 def remind_referral(referral_id: int) -> str:
-    """An accepted referral still open: remind whoever accepted it."""
+    """An accepted referral still open: remind whoever accepted it (run again,
+    like :func:`escalate_referral`, when an answer changed the referral meanwhile)."""
+    return retry_on_conflict(lambda: _remind(referral_id))
+
+
+def _remind(referral_id: int) -> str:
     rt = runtime.current()
     with rt.db.session() as session:
         referral = session.get(Referral, referral_id)
