@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 from redis import Redis
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from gateway import queues, runtime
@@ -108,6 +109,8 @@ def route_alert(alert_id: int) -> str:
         if directory is None:
             log.warning("no_directory_loaded", alert_id=alert_id)
             return "no directory"
+        if not _claim_routing(session, alert_id):
+            return "skipped"
         decision = route(directory, store.places(session), alert_facts(alert), utcnow())
         open_referral(
             session,
@@ -119,9 +122,27 @@ def route_alert(alert_id: int) -> str:
             actor="system",
             channel="system",
         )
-        alert.routed_at = utcnow()
         log.info("routed", alert_id=alert_id, agency=decision.agency_id, rule=decision.rule_id)
         return f"routed to {decision.agency_id}"
+
+
+def _claim_routing(session: Session, alert_id: int) -> bool:
+    """Mark the alert routed with one conditional UPDATE; False when another
+    routing did first.
+
+    The web routes an alert inline and the sweeper queues a routing job for
+    one still unrouted after ``SWEEP_GRACE``: when the inline routing is that
+    slow, both read the alert unrouted, and each opened a referral and texted
+    the focal point. The second UPDATE waits for the first's commit and then
+    matches nothing (a rollback of the routing undoes the mark).
+    """
+    claimed = session.execute(
+        update(Alert)
+        .where(Alert.id == alert_id, Alert.routed_at.is_(None))
+        .values(routed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(claimed.rowcount)  # type: ignore[attr-defined]
 
 
 def escalate_referral(referral_id: int, level: int) -> str:

@@ -49,7 +49,10 @@ def held(statement: str, **params: object) -> Iterator[Callable[[int], None]]:
     """Run ``statement`` (which takes a lock) in its own transaction until the block ends."""
     engine = create_engine(normalize_url(runtime.current().settings.DATABASE_URL))
     try:
-        with engine.connect() as holder, engine.connect() as watcher:
+        # The watcher reads pg_stat_activity outside any transaction: within
+        # one, PostgreSQL would show the same snapshot of it again and again.
+        watching = engine.execution_options(isolation_level="AUTOCOMMIT")
+        with engine.connect() as holder, watching.connect() as watcher:
             transaction = holder.begin()
             holder.execute(text(statement), params)
 

@@ -18,12 +18,13 @@ from sqlalchemy import select
 
 from gateway import runtime
 from gateway.db import utcnow
-from gateway.models import Referral
-from gateway.referrals.service import escalate_referral
+from gateway.models import Alert, Message, Referral
+from gateway.referrals.service import escalate_referral, route_alert
+from tests.console.case_helpers import make_case
 from tests.fakes.providers import FakeTwilio
 from tests.faults.locks import Racer, held, require_postgresql
 from tests.referrals.test_loop import IOM_BM, IOM_FR, escalate_to_backup, referrals, report, sms
-from tests.support import outbound_texts, work
+from tests.support import count, outbound_texts, work
 
 LOCK_REFERRAL = "SELECT 1 FROM referrals WHERE id = :id FOR UPDATE"
 
@@ -92,3 +93,20 @@ def test_an_ok_arriving_while_the_escalation_job_escalates(
     assert [e.event for e in referral.events] == events
     (told,) = outbound_texts(IOM_BM)[before:]
     assert told.startswith(f"Merci, vous suivez {ref}")
+
+
+def test_an_alert_routed_twice_at_once_makes_one_referral(loop_app: Flask) -> None:
+    """The web's inline routing was slow and the sweeper's routing job ran
+    meanwhile: both read the alert unrouted. One referral, one referral SMS."""
+    require_postgresql()
+    reference = make_case(route=False)
+    with runtime.current().db.session() as session:
+        alert_id = session.scalars(select(Alert.id).where(Alert.reference == reference)).one()
+    with held("SELECT 1 FROM alerts WHERE id = :id FOR UPDATE", id=alert_id) as queued:
+        inline = Racer(loop_app, lambda: route_alert(alert_id))
+        queued(1)
+        job = Racer(loop_app, lambda: route_alert(alert_id))
+        queued(2)
+    assert (inline.result(), job.result()) == ("routed to iom", "skipped")
+    assert len(referrals()) == 1
+    assert count(Message, Message.kind == "referral") == 1
