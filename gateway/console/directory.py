@@ -43,6 +43,7 @@ from gateway.phones import InvalidNumber, mask, normalize
 from gateway.referrals import store
 from gateway.referrals.directory import Directory, DirectoryError
 from gateway.referrals.routing import AlertFacts, route
+from gateway.referrals.version_lock import NO_VERSION, ChangedMeanwhile
 from gateway.yamlsafe import YamlError
 
 bp = Blueprint("console_directory", __name__, url_prefix="/console")
@@ -158,15 +159,10 @@ def edit() -> ResponseReturnValue:
         return _edit_page(text, base_version(), 422, problems=forms.problem_lines(exc.problems))
     if action == "validate":
         return _edit_page(text, base_version(), valid=forms.summary(directory))
-    if latest_id is not None and base_version() != latest_id:
-        message = _(
-            "The directory was changed by someone else since you opened this page "
-            "(now version %(id)d). Check your text and save again.",
-            id=latest_id,
-        )
-        return _edit_page(text, latest_id, 409, error=message)
     try:
-        result = _save(text)
+        result = _save(text, base_version() or NO_VERSION)
+    except ChangedMeanwhile as exc:  # someone saved since this page was opened
+        return _changed_page(text, exc.latest)
     except DirectoryError as exc:  # a demo directory in production
         return _edit_page(text, base_version(), 422, problems=forms.problem_lines(exc.problems))
     if result.changed:
@@ -174,12 +170,25 @@ def edit() -> ResponseReturnValue:
     return _edit_page(text, result.version_id, result=result)
 
 
-def _save(text: str) -> store.LoadResult:
-    """Store an edited directory as a new version (by the signed-in user)."""
+def _changed_page(text: str, latest_id: int | None) -> ResponseReturnValue:
+    """The editor again, saying someone saved a newer version (409)."""
+    message = _(
+        "The directory was changed by someone else since you opened this page "
+        "(now version %(id)d). Check your text and save again.",
+        id=latest_id or 0,
+    )
+    return _edit_page(text, latest_id, 409, error=message)
+
+
+def _save(text: str, based_on: int) -> store.LoadResult:
+    """Store an edited directory as a new version (by the signed-in user), only
+    over version ``based_on`` (raises ``ChangedMeanwhile`` otherwise)."""
     rt = runtime.current()
     user = auth.current().username
     refuse = rt.settings.refuses_demo_directory
-    return store.load_text(rt.db, text, SOURCE, loaded_by=user, refuse_demo=refuse)
+    return store.load_text(
+        rt.db, text, SOURCE, loaded_by=user, refuse_demo=refuse, based_on=based_on
+    )
 
 
 def _person_page(fp_id: str, status: int = 200, **extra: Any) -> ResponseReturnValue:
@@ -214,13 +223,6 @@ def _quick_edit(fp_id: str, key: str, value: object, what: str) -> ResponseRetur
     row, _directory = _latest()
     if row is None:
         abort(404)
-    if base_version() != row.id:
-        message = _(
-            "The directory was changed by someone else since you opened this page "
-            "(now version %(id)d). Check and try again.",
-            id=row.id,
-        )
-        return _person_page(fp_id, 409, error=message)
     try:
         text = forms.edited_document(row.document, fp_id, key, value)
     except forms.PersonNotFound:
@@ -228,7 +230,16 @@ def _quick_edit(fp_id: str, key: str, value: object, what: str) -> ResponseRetur
     except YamlError:  # pragma: no cover - stored documents were valid when loaded
         abort(409)
     try:
-        result = _save(text)
+        # Only over the version the page showed: checked as the save begins,
+        # so another save committing meanwhile is caught too.
+        result = _save(text, base_version() or NO_VERSION)
+    except ChangedMeanwhile as exc:
+        message = _(
+            "The directory was changed by someone else since you opened this page "
+            "(now version %(id)d). Check and try again.",
+            id=exc.latest or 0,
+        )
+        return _person_page(fp_id, 409, error=message)
     except DirectoryError as exc:
         return _person_page(fp_id, 422, problems=forms.problem_lines(exc.problems))
     if not result.changed:

@@ -23,10 +23,21 @@ from gateway.console import permissions as perms
 from gateway.console.directory import SOURCE, TEMPLATES, base_version, bp
 from gateway.referrals import store
 from gateway.referrals.places import PlacesError, load_places_text
+from gateway.referrals.version_lock import NO_VERSION, ChangedMeanwhile
 
 
 def _places_page(text: str, status: int = 200, **extra: Any) -> ResponseReturnValue:
     return render_template(TEMPLATES + "places_edit.html", text=text, **extra), status
+
+
+def _changed_page(text: str, latest_id: int | None) -> ResponseReturnValue:
+    """The editor again, saying someone saved a newer version (409)."""
+    message = _(
+        "The places were changed by someone else since you opened this page "
+        "(now version %(id)d). Check your text and save again.",
+        id=latest_id or 0,
+    )
+    return _places_page(text, 409, error=message, base_version=latest_id)
 
 
 @bp.route("/directory/places/edit", methods=["GET", "POST"])
@@ -56,13 +67,11 @@ def edit_places() -> ResponseReturnValue:
             valid = _("No problem found: %(count)d places.", count=len(tree))
             return _places_page(text, valid=valid, base_version=base)
         if base != latest_id:  # someone saved since this page was opened
-            message = _(
-                "The places were changed by someone else since you opened this page "
-                "(now version %(id)d). Check your text and save again.",
-                id=latest_id or 0,
-            )
-            return _places_page(text, 409, error=message, base_version=latest_id)
-        result = store.load_places_text(db, text, SOURCE, auth.current().username)
+            return _changed_page(text, latest_id)
+        user = auth.current().username
+        result = store.load_places_text(db, text, SOURCE, user, based_on=base or NO_VERSION)
+    except ChangedMeanwhile as exc:  # saved by someone else since the check above
+        return _changed_page(text, exc.latest)
     except PlacesError as exc:
         problems_found = forms.problem_lines(exc.problems)
         return _places_page(text, 422, problems=problems_found, base_version=base)

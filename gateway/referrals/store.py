@@ -36,6 +36,7 @@ from gateway.referrals.places import (
     load_places,
 )
 from gateway.referrals.places import load_places_text as parse_places_text
+from gateway.referrals.version_lock import lock_versions
 
 log = get_logger(__name__)
 
@@ -148,15 +149,20 @@ def removal_problems(
     ]
 
 
-def load_places_text(db: Database, text: str, source: str, loaded_by: str = "cli") -> LoadResult:
+def load_places_text(
+    db: Database, text: str, source: str, loaded_by: str = "cli", based_on: int | None = None
+) -> LoadResult:
     """Validate and store a places file's ``text`` as the hierarchy in force.
 
     Idempotent (same places, same digest: nothing stored). Raises
     :class:`PlacesError` on an invalid file, or when a place code that the
-    directory in force uses (rules, focal-point areas) would be removed.
+    directory in force uses (rules, focal-point areas) would be removed;
+    :class:`~gateway.referrals.version_lock.ChangedMeanwhile` when
+    ``based_on`` (the version an editor was opened on) is no longer the newest.
     """
     new = parse_places_text(text, source)
     with db.session() as session:
+        lock_versions(session, PlacesVersion, based_on)
         newest = newest_key(session, PlacesVersion)
         if newest is not None and newest.digest == new.digest():
             return LoadResult(newest.id, False, [])
@@ -215,6 +221,7 @@ def load_text(
     loaded_by: str = "cli",
     refuse_demo: bool = False,
     keep_later_edits: bool = False,
+    based_on: int | None = None,
 ) -> LoadResult:
     """Validate and store a directory file's ``text``; raises ``DirectoryError``.
 
@@ -222,9 +229,11 @@ def load_text(
     ``keep_later_edits`` (the release step): a file unchanged since its last
     load from ``source`` does not replace the versions saved since in the
     console. Otherwise every deploy undid them: a focal point switched off
-    there (a lost phone) got referrals again.
+    there (a lost phone) got referrals again. ``based_on``: the version a
+    console editor was opened on (see :mod:`gateway.referrals.version_lock`).
     """
     with db.session() as session:
+        lock_versions(session, DirectoryVersion, based_on)
         new = load_directory_text(text, source, places(session))
         if new.demo and refuse_demo:
             raise DirectoryError([Problem(source, _line_of(text, "demo:"), DEMO_REFUSED)])
