@@ -92,6 +92,18 @@ def retry_on_conflict(work: Callable[[], T], attempts: int = 3) -> T:
     return work()
 
 
+def take_write_lock(session: Session) -> None:
+    """SQLite: take the database's write lock now (``BEGIN IMMEDIATE``, waiting
+    for ``busy_timeout``), so what the transaction reads stays what it writes
+    over; must be its first statement. PostgreSQL: nothing (row locks do it).
+
+    SQLite ignores ``FOR UPDATE`` and pysqlite reads outside any transaction,
+    so two transactions can read the same row and both write over it.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("BEGIN IMMEDIATE"))
+
+
 def normalize_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL URLs written the usual ways."""
     for prefix in ("postgres://", "postgresql://"):

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from gateway import inbound
 from gateway.alerts import create_alert
 from gateway.conversations import ConversationStore, Loaded
-from gateway.db import retry_on_conflict
+from gateway.db import retry_on_conflict, take_write_lock
 from gateway.dispatch import ussd
 from gateway.dispatch.actions import apply_actions
 from gateway.flows import Flow, StepResult, load_flows, start, step
@@ -62,16 +62,17 @@ class Dispatcher:
         return self.flows[ALERT_FLOW]
 
     @contextlib.contextmanager
-    def _person_lock(self, contact_id: int) -> Iterator[None]:
+    def _person_lock(self, contact_id: int) -> Iterator[bool]:
         # One message per person at a time, so two quick SMS cannot both step
-        # the same conversation state. Without Redis, go on unlocked.
+        # the same conversation state. Without Redis, go on unlocked (False):
+        # the database's locks must serialise them (see _answer).
         lock = self.rt.redis.lock(f"relais:lock:contact:{contact_id}", timeout=30)
         try:
-            acquired = lock.acquire(blocking_timeout=10)
+            acquired = bool(lock.acquire(blocking_timeout=10))
         except RedisError:
             acquired = False
         try:
-            yield
+            yield acquired
         finally:
             if acquired:
                 with contextlib.suppress(RedisError):
@@ -103,7 +104,11 @@ class Dispatcher:
 
     def _answer(self, message_id: int, contact_id: int) -> None:
         """One transaction: step the claimed message and queue its replies."""
-        with self._person_lock(contact_id), self.rt.db.session() as session:
+        with self._person_lock(contact_id) as locked, self.rt.db.session() as session:
+            if not locked:
+                # PostgreSQL: the conversation row's FOR UPDATE serialises two
+                # SMS of one person. SQLite ignores it: take its write lock first.
+                take_write_lock(session)
             message = session.get_one(Message, message_id, options=ussd.WITH_CONTACT)
             texts = self._sms_replies(session, message)
             for text in texts:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gateway.db import take_write_lock
 from gateway.models import DirectoryVersion, PlacesVersion
 from gateway.referrals.lookups import newest_key
 
@@ -51,9 +52,8 @@ def lock_versions(
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_KEY})
     else:
-        # SQLite: take the database's write lock now (waiting for busy_timeout),
-        # so the check below and the save see the same, newest, state.
-        session.execute(text("BEGIN IMMEDIATE"))
+        # The check below and the save then see the same, newest, state.
+        take_write_lock(session)
     if based_on is None:
         return
     newest = newest_key(session, model)

@@ -9,10 +9,16 @@ state the first saved, so no answer is lost or applied to the wrong question.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from typing import Any
+
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
 from gateway import runtime
+from gateway.conversations import ConversationStore
 from gateway.embedded_redis import EmbeddedRedis
 from gateway.models import Conversation
 from tests.dispatch.test_dispatcher import ALICE, ANSWERS, send
@@ -50,3 +56,42 @@ def test_two_answers_at_once_while_redis_is_down_are_both_stepped(
         redis_server.start()
     (alert,) = alerts()
     assert (alert.children_count, alert.sex) == (2, "girl")
+
+
+def test_two_answers_at_once_while_redis_is_down_are_both_stepped_on_sqlite(
+    app: Flask, redis_server: EmbeddedRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite ignores FOR UPDATE: without the per-person lock, both messages
+    read the conversation before either saved it, and one answer was lost.
+    Each racer pauses once it has read the conversation, until the other has
+    read it too or 2 s have passed: the interleaving that loses an answer
+    whenever nothing serialises the two steps."""
+    if runtime.current().db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL: the test above forces this with a held row lock")
+    client = app.test_client()
+    for body in ["Bonjour", *ANSWERS[:4]]:
+        send(client, ALICE, body)
+    replies = len(outbound_texts(ALICE))
+    both_read = threading.Barrier(2, timeout=2)
+    original = ConversationStore.find_sms
+
+    def find_then_wait(store: ConversationStore, contact_id: int) -> Any:
+        loaded = original(store, contact_id)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_read.wait()
+        return loaded
+
+    monkeypatch.setattr(ConversationStore, "find_sms", find_then_wait)
+    redis_server.stop()
+    try:
+        # "2" and "1" answer either question (how many? then 1 girl, 2 boy…).
+        first = Racer(app, lambda: send(app.test_client(), ALICE, "2"))
+        second = Racer(app, lambda: send(app.test_client(), ALICE, "1"))
+        first.result()
+        second.result()
+        monkeypatch.undo()
+        # Either order: how many, then the sex. Not the same question twice.
+        asked = [text.split("?")[0] for text in outbound_texts(ALICE)[replies:]]
+        assert [a[:14] for a in asked] == ["Fille ou garco", "Quel age a l'e"], asked
+    finally:
+        redis_server.start()
