@@ -37,7 +37,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from gateway import runtime
-from gateway.console import auth, i18n, security
+from gateway.console import auth, form_once, i18n, security
 from gateway.console import permissions as perms
 from gateway.logs import get_logger
 
@@ -207,6 +207,7 @@ def _template_context() -> dict[str, Any]:
         "role_label": ROLE_LABELS.get(getattr(user, "role", ""), ""),
         "current_language": i18n.select_locale(),
         "languages": {"fr": "Français", "en": "English"},
+        "once_field": form_once.once_field,  # case action forms (gateway.console.form_once)
     }
 
 

@@ -29,7 +29,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
 from gateway import audit, runtime
-from gateway.console import auth, case_confirm, case_query, i18n
+from gateway.console import auth, case_confirm, case_query, form_once, i18n
 from gateway.console import permissions as perms
 from gateway.console.cases import render_case
 from gateway.encoding import UCS2, TextInfo, is_gsm7, prepare
@@ -142,6 +142,23 @@ def act(reference: str, action: str) -> ResponseReturnValue:
     page = url_for("console_cases.detail", reference=reference.upper())
     # A close or a transfer is only checked (nothing changes) until confirmed.
     confirming = case_confirm.needs_confirmation(action, request.form)
+    once = "" if confirming else request.form.get(form_once.FIELD, "")
+    if not form_once.claim(user.id, once):  # a double click: the first POST acts
+        flash(_("This form was already sent: it is acted on once. The case is below."), "info")
+        return redirect(page)
+    acted = False
+    try:
+        response, acted = _act(reference, action, user, page, confirming)
+        return response
+    finally:
+        if not acted:  # refused or failed: the same form may be sent again
+            form_once.release(user.id, once)
+
+
+def _act(
+    reference: str, action: str, user: Any, page: str, confirming: bool
+) -> tuple[ResponseReturnValue, bool]:
+    """The response to ``action`` on the case, and whether the action was done."""
     untold = ""
     try:
         with runtime.current().db.session() as session:
@@ -169,22 +186,22 @@ def act(reference: str, action: str) -> ResponseReturnValue:
     except LifecycleError as error:
         status = display_status(error.status, i18n.select_locale())
         flash(_("Not possible while the referral is “%(status)s”.", status=status), "error")
-        return redirect(page)
+        return redirect(page), False
     except StaleDataError:  # someone (a focal point, the escalation) changed it meanwhile
         flash(_("The case changed while you were acting on it: check it and try again."), "error")
-        return redirect(page)
+        return redirect(page), False
     except ActionError as error:
         message = str(ERRORS.get(error.code, ERRORS["empty"]))
         if confirming:  # a wrong choice in the form: the page says so, as other forms do
-            return render_case(reference, confirm={"error": message}, status=422)
+            return render_case(reference, confirm={"error": message}, status=422), False
         if action == "reply" and error.code == "too_long":  # the preview says why
-            return _preview(reference, refused=True)
+            return _preview(reference, refused=True), False
         if action == "reply":
-            return _preview(reference, message)
+            return _preview(reference, message), False
         flash(message, "error")
-        return redirect(page)
+        return redirect(page), False
     if confirming:  # the page (in its own session) asks; nothing was changed
-        return render_case(reference, confirm=asked)
+        return render_case(reference, confirm=asked), False
     flash(str(DONE[action]), "success")
     if untold:
         flash(
@@ -196,5 +213,5 @@ def act(reference: str, action: str) -> ResponseReturnValue:
             "error",
         )
     if not still_visible:
-        return redirect(url_for("console_cases.index"))
-    return redirect(page)
+        return redirect(url_for("console_cases.index")), True
+    return redirect(page), True
