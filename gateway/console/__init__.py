@@ -272,9 +272,10 @@ def init_app(app: Flask) -> None:
     i18n.init_app(app)
     auth.login_manager.init_app(app)
     app.register_blueprint(bp)
-    from gateway.console import (  # noqa: F401  (places, history: on directory.bp)
+    from gateway.console import (  # noqa: F401  (places, history, route: on directory.bp)
         directory,
         directory_history,
+        directory_route,
         places,
     )
 

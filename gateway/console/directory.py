@@ -15,7 +15,8 @@
   ``POST …/phone`` (``directory.edit``): quick edits without YAML, saved the
   same way (see :mod:`gateway.console.directory_forms`).
 * ``GET /console/directory/route`` (``directory.view``): "test routing", what
-  ``relais route`` explains, in the user's language (``console.route_words``).
+  ``relais route`` explains, in the user's language
+  (:mod:`gateway.console.directory_route`).
 
 Every saved change is audited as ``directory.edit`` (version id and number of
 changes; never a phone number).
@@ -31,18 +32,15 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from gateway import audit, runtime
-from gateway.commands.referrals import parse_when
 from gateway.console import auth, i18n
 from gateway.console import directory_forms as forms
 from gateway.console import permissions as perms
 from gateway.console.phrases import duration_words, translate
 from gateway.console.phrases_directory import CHANGES
-from gateway.console.route_words import route_text
 from gateway.models import DirectoryVersion
 from gateway.phones import InvalidNumber, mask, normalize
 from gateway.referrals import store
 from gateway.referrals.directory import Directory, DirectoryError
-from gateway.referrals.routing import AlertFacts, route
 from gateway.referrals.version_lock import NO_VERSION, ChangedMeanwhile
 from gateway.yamlsafe import YamlError
 
@@ -51,7 +49,7 @@ SOURCE = "console"
 TEMPLATES = "console/directory/"
 
 
-def _latest() -> tuple[DirectoryVersion | None, Directory | None]:
+def latest() -> tuple[DirectoryVersion | None, Directory | None]:
     """The newest stored version (detached) and the directory it holds."""
     with runtime.current().db.session() as session:
         row = session.scalars(
@@ -63,7 +61,8 @@ def _latest() -> tuple[DirectoryVersion | None, Directory | None]:
     return row, directory
 
 
-def _common() -> dict[str, Any]:
+def common() -> dict[str, Any]:
+    """What every Directory page's template uses (language, places, labels, formats)."""
     return {
         "lang": i18n.select_locale(),
         "places": forms.places_in_force(),
@@ -75,7 +74,7 @@ def _common() -> dict[str, Any]:
 
 
 def _index_page(revealed: dict[str, str] | None = None) -> str:
-    row, directory = _latest()
+    row, directory = latest()
     lang = i18n.select_locale()
     return render_template(
         TEMPLATES + "index.html",
@@ -83,7 +82,7 @@ def _index_page(revealed: dict[str, str] | None = None) -> str:
         directory=directory,
         revealed=revealed or {},
         tree=forms.place_tree(forms.places_in_force(), lang),
-        **_common(),
+        **common(),
     )
 
 
@@ -98,7 +97,7 @@ def index() -> ResponseReturnValue:
 @perms.requires(perms.DIRECTORY_EDIT)
 def reveal() -> ResponseReturnValue:
     """Show one focal point's number (audited, never logged in clear)."""
-    _row, directory = _latest()
+    _row, directory = latest()
     fp_id = request.form.get("focal_point", "")[:64]
     found = forms.find_person(directory, fp_id) if directory is not None else None
     if found is None:
@@ -137,7 +136,7 @@ def base_version() -> int | None:
 @perms.requires(perms.DIRECTORY_EDIT)
 def edit() -> ResponseReturnValue:
     """Edit the whole directory file: validate without saving, or save a new version."""
-    row, _directory = _latest()
+    row, _directory = latest()
     latest_id = row.id if row is not None else None
     if request.method == "GET":
         if row is not None:  # the whole file, every focal point's number in clear
@@ -192,7 +191,7 @@ def _save(text: str, based_on: int) -> store.LoadResult:
 
 
 def _person_page(fp_id: str, status: int = 200, **extra: Any) -> ResponseReturnValue:
-    row, directory = _latest()
+    row, directory = latest()
     found = forms.find_person(directory, fp_id) if directory is not None else None
     if row is None or found is None:
         abort(404)
@@ -202,7 +201,7 @@ def _person_page(fp_id: str, status: int = 200, **extra: Any) -> ResponseReturnV
         agency=agency,
         person=person,
         base_version=row.id,
-        **_common(),
+        **common(),
         **extra,
     )
     return page, status
@@ -220,7 +219,7 @@ def _quick_edit(fp_id: str, key: str, value: object, what: str) -> ResponseRetur
 
     ``what`` is the audit detail's template for the change (``"phone {}"``).
     """
-    row, _directory = _latest()
+    row, _directory = latest()
     if row is None:
         abort(404)
     try:
@@ -274,40 +273,3 @@ def set_phone(fp_id: str) -> ResponseReturnValue:
         )
         return _person_page(fp_id, 422, phone_error=message)
     return _quick_edit(fp_id, "phone", phone, "phone {}")
-
-
-@bp.get("/directory/route")
-@perms.requires(perms.DIRECTORY_VIEW)
-def test_route() -> ResponseReturnValue:
-    """Who the directory in force would notify for an alert, and why (like ``relais route``)."""
-    _row, directory = _latest()
-    places = forms.places_in_force()
-    form = forms.route_form(request.args, places)
-    errors = list(form.errors)
-    explanation = None
-    if form.submitted and directory is not None and not errors:
-        values = form.values
-        try:
-            at = parse_when(values["at"] or None, directory.tz)
-        except ValueError:
-            errors.append(_("The date and time are not valid: use the form's date and time."))
-        else:
-            facts = AlertFacts(
-                values["concern"],
-                values["place"],
-                values["risk"],
-                values["sex"],
-                values["age_band"],
-                values["language"],
-            )
-            explanation = route_text(route(directory, places, facts, at), places)
-    page = render_template(
-        TEMPLATES + "route.html",
-        directory=directory,
-        form=form,
-        errors=errors,
-        explanation=explanation,
-        place_options=forms.place_options(places, i18n.select_locale()),
-        **_common(),
-    )
-    return page, 422 if errors else 200
