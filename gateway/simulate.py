@@ -31,7 +31,7 @@ from gateway.models import Alert, Contact, Conversation, FocalPointRecord, Messa
 from gateway.models.message import Direction, Status
 from gateway.outbox import queue_outbound
 from gateway.referrals.commands import LIST, NEEDS_REFERENCE, ParseError, parse_command
-from gateway.referrals.focal import open_references
+from gateway.referrals.focal_cases import open_references
 from gateway.referrals.lookups import focal_point_for, is_simulated_phone
 from gateway.referrals.texts import reply
 from gateway.runtime import Runtime

@@ -32,8 +32,8 @@ from gateway.encoding import fits
 from gateway.flows.keywords import RESTART, START, STATUS, detect_keyword, is_thanks
 from gateway.flows.oneshot import is_oneshot
 from gateway.logs import get_logger
-from gateway.models import Alert, Conversation, FocalPointRecord, Message, Referral
-from gateway.referrals import actions, reveal, store
+from gateway.models import Conversation, FocalPointRecord, Message, Referral
+from gateway.referrals import actions, focal_cases, reveal, store
 from gateway.referrals.actions import SMS, ActionError
 from gateway.referrals.agency_words import find_agency, typed_name
 from gateway.referrals.commands import (
@@ -60,8 +60,6 @@ from gateway.referrals.notes import OWN_OK
 from gateway.referrals.texts import error_reply, info_sms, reply
 from gateway.runtime import Runtime
 from gateway.throttle import lookups_blocked, note_failed_lookup
-
-OPEN = ("notified", "escalated", "accepted")
 
 log = get_logger(__name__)
 
@@ -97,9 +95,9 @@ def handle_focal_sms(session: Session, message: Message) -> list[str] | None:
         log.warning("focal_point_asked_to_stop", focal_point=record.id)
         return [reply("stop_focal", lang)]
     if command.action == LIST:
-        refs = open_references(session, record.id, message.is_training)
+        refs = focal_cases.open_references(session, record.id, message.is_training)
         return [reply("list", lang, references=refs)]
-    referral = _referral(session, command.reference or "")
+    referral = focal_cases.by_reference(session, command.reference or "")
     # Training (simulator) messages only ever reach training referrals, and
     # real ones real referrals: a demo can never touch a real case.
     if referral is not None and referral.is_training != message.is_training:
@@ -107,6 +105,10 @@ def handle_focal_sms(session: Session, message: Message) -> list[str] | None:
     mine = referral is not None and (
         record.id in referral.notified_ids() or referral.accepted_by == record.id
     )
+    if referral is not None and not mine and focal_cases.was_theirs(session, referral, record.id):
+        # Transferred away while they were on it (perhaps as they typed): the
+        # truth, not "not assigned to you", which reads like a mistake.
+        return [reply("moved_on", lang, reference=command.reference, agency=referral.agency_id)]
     if referral is None or not mine:
         # Only answers about other people's cases are throttled: a focal point
         # past the limit (typos, cases transferred away) must still be able
@@ -137,7 +139,7 @@ def _which_case(
     """A bare "OK" (or NON, INFO…): the format with their one open case's
     reference, or followed by their open cases when it fits one SMS. It still
     applies to none: guessing which case was meant could accept the wrong one."""
-    refs = open_references(session, record.id, message.is_training)
+    refs = focal_cases.open_references(session, record.id, message.is_training)
     if len(refs) == 1:
         return reply("wrong_syntax", error.lang, action=error.action, reference=refs[0])
     text = error_reply(error)
@@ -189,17 +191,6 @@ def _guessing(rt: Runtime, record: FocalPointRecord, training: bool) -> bool:
     return blocked
 
 
-def _referral(session: Session, reference: str) -> Referral | None:
-    """The current referral of the alert ``reference`` (its newest)."""
-    return session.scalars(
-        select(Referral)
-        .join(Alert)
-        .where(Alert.reference == reference.upper())
-        .order_by(Referral.id.desc())
-        .limit(1)
-    ).first()
-
-
 def _agency(session: Session, cmd: Command) -> str:
     """The agency a TRANSFERT names, however it was written ("à dnpef", "Samu
     Social", "OIM"); the words typed when the directory knows none of the readings."""
@@ -212,26 +203,6 @@ def _other_agencies(session: Session, referral: Referral) -> list[str]:
     directory = store.current(session)
     agencies = directory.agencies if directory is not None else ()
     return [a.id for a in agencies if a.id != referral.agency_id]
-
-
-def open_references(session: Session, fp_id: str, training: bool) -> list[str]:
-    """The references of the open cases focal point ``fp_id`` holds, newest first.
-
-    Real and simulator (training) cases never mix: OK on a listed training
-    reference from a real phone would answer "unknown reference".
-    """
-    return list(
-        session.scalars(
-            select(Alert.reference)
-            .join(Referral, Referral.alert_id == Alert.id)
-            .where(
-                Referral.status.in_(OPEN),
-                Referral.is_training.is_(training),
-                Referral.held_by(fp_id),
-            )
-            .order_by(Referral.id.desc())
-        )
-    )
 
 
 def _act(session: Session, record: FocalPointRecord, referral: Referral, cmd: Command) -> str:

@@ -32,7 +32,8 @@ REPLY_CODES = (
     "accepted", "accepted_untold", "accepted_in_console", "already_accepted_by_other",
     "rejected_rerouted", "rejected_no_one", "info_no_number", "note_saved",
     "transferred", "unknown_agency", "same_agency", "nobody_at_agency", "closed", "list", "help",
-    "unknown_reference", "not_yours", "wrong_syntax", "not_allowed", "accept_first", "stop_focal",
+    "unknown_reference", "not_yours", "moved_on", "wrong_syntax", "not_allowed", "accept_first",
+    "stop_focal",
 )  # fmt: skip
 REPORTER_CODES = (
     "handled", "closed", "status_received", "status_in_progress", "status_closed",

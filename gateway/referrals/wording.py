@@ -76,6 +76,8 @@ REPLIES: dict[str, dict[str, str]] = {
         "unknown_reference": "Référence {r} inconnue. Vérifiez les 6 caractères ou envoyez "
         "LISTE.",
         "not_yours": "Le cas {r} ne vous est pas attribué. Envoyez LISTE pour voir vos cas.",
+        "moved_on": "Le cas {r} a été transféré à {agency}: vous ne le suivez plus. Envoyez "
+        "LISTE pour voir vos cas.",
         "wrong_syntax": "Commande incomplète. Format: {usage}",
         "not_allowed": "{keyword} impossible: le cas {r} est {status}.",
         "accept_first": "{keyword} impossible: le cas {r} n'est pas encore accepté. Envoyez "
@@ -118,6 +120,8 @@ REPLIES: dict[str, dict[str, str]] = {
         "TRANSFER REF agency, CLOSE REF outcome, LIST (your cases).",
         "unknown_reference": "Unknown reference {r}. Check the 6 characters or send LIST.",
         "not_yours": "Case {r} is not assigned to you. Send LIST to see your cases.",
+        "moved_on": "Case {r} was transferred to {agency}: you no longer follow it. Send LIST "
+        "to see your cases.",
         "wrong_syntax": "Incomplete command. Format: {usage}",
         "not_allowed": "{keyword} not possible: case {r} is {status}.",
         "accept_first": "{keyword} not possible: case {r} is not accepted yet. Send OK {r} "

@@ -78,5 +78,5 @@ def test_fin_by_sms_and_a_console_transfer_at_once(
     else:
         old, new = referrals_of(reference)
         assert (old.status, new.agency_id, new.status) == ("transferred", "dnpef", "notified")
-        assert answer.startswith(f"Le cas {reference} ne vous est pas attribué")
+        assert answer.startswith(f"Le cas {reference} a été transféré à DNPEF: vous ne le suivez")
         assert [a.detail for a in audit_rows("case.transfer")] == ["from iom to dnpef"]

@@ -230,6 +230,27 @@ def test_transfer_opens_a_referral_at_the_other_agency(
     assert "DNPEF" in texts_to(fake_twilio, IOM_BM)[-1]
 
 
+def test_a_command_on_a_case_transferred_away_says_where_it_went(
+    loop_app: Flask, fake_twilio: FakeTwilio
+) -> None:
+    """Staff transferred it as the focal point typed FIN: "not assigned to you"
+    read like a mistake; they are told it went to another agency."""
+    ref = report(loop_app, fake_twilio)
+    client = loop_app.test_client()
+    sms(client, IOM_BM, f"OK {ref}")
+    sms(client, IOM_BM, f"TRANSFERT {ref} dnpef")
+    sms(client, IOM_BM, f"FIN {ref} réunifié")
+    sms(client, IOM_FR, f"NOTE {ref} vu hier")  # the backup, never sent this case
+    work(loop_app)
+    assert texts_to(fake_twilio, IOM_BM)[-1] == (
+        f"Le cas {ref} a été transféré à DNPEF: vous ne le suivez plus. Envoyez LISTE pour"
+        " voir vos cas."
+    )
+    assert texts_to(fake_twilio, IOM_FR)[-1].startswith(f"Le cas {ref} ne vous est pas")
+    first, second = referrals()
+    assert (first.status, second.status) == ("transferred", "notified")
+
+
 def test_unanswered_high_risk_referral_escalates_to_backup_then_supervisor(
     loop_app: Flask, fake_twilio: FakeTwilio
 ) -> None:
