@@ -38,7 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Exists, Select, and_, exists, func, or_, select
 
 from gateway.db import Base
 from gateway.models import Alert, Contact, Conversation, Message
@@ -91,12 +91,16 @@ def through(*keys: Any) -> Link:
     """
 
     def condition(alert_ids: Select[Any]) -> ColumnElement[bool]:
-        ids: Select[Any] = alert_ids
-        for key in reversed(keys[1:]):
-            (pk,) = key.class_.__table__.primary_key.columns
-            ids = select(pk).where(key.in_(ids))
-        result: ColumnElement[bool] = keys[0].in_(ids)
-        return result
+        # EXISTS, correlated key by key, rather than IN (list of ids): the
+        # list of erased alerts only grows, and PostgreSQL stops hashing an
+        # IN list once it outgrows work_mem (then it rescans it for every row).
+        found: ColumnElement[bool] = exists(
+            alert_ids.where(alert_ids.selected_columns[0] == keys[-1])
+        )
+        for key, next_key in zip(reversed(keys[:-1]), reversed(keys[1:]), strict=True):
+            (pk,) = next_key.class_.__table__.primary_key.columns
+            found = exists(select(pk).where(pk == key, found))
+        return found
 
     return condition
 
@@ -144,8 +148,20 @@ def _erased_or_erasable_alert_ids(c: Cutoffs) -> Select[Any]:
     return select(Alert.id).where(or_(Alert.erased_at.is_not(None), erasable_alerts(c)))
 
 
+def holds(ids: Select[Any], key: Any) -> Exists:
+    """``EXISTS`` (the one-column query ``ids`` returns ``key``): ``key IN ids``, correlated.
+
+    Every rule says "in" and "not in" this way. A ``NOT IN (subquery)`` is
+    hashed by PostgreSQL only while the list fits in ``work_mem``; past that
+    (the messages of a 90-day period at ~900 alerts a day already are) it is
+    rescanned for every candidate row: hours for a first purge. ``EXISTS``
+    becomes a join or an index look-up, and means the same here (no key is NULL).
+    """
+    return exists(ids.where(ids.selected_columns[0] == key))
+
+
 def _kept_contacts(c: Cutoffs) -> ColumnElement[bool]:
-    return or_(*(Contact.id.in_(query(c)) for query in KEEP_CONTACTS))
+    return or_(*(holds(query(c), Contact.id) for query in KEEP_CONTACTS))
 
 
 def erasable_messages(c: Cutoffs) -> ColumnElement[bool]:
@@ -158,7 +174,7 @@ def erasable_messages(c: Cutoffs) -> ColumnElement[bool]:
             and_(
                 Message.is_training.is_(False),
                 Message.created_at < c.regular,
-                Message.contact_id.not_in(open_cases),
+                ~holds(open_cases, Message.contact_id),
             ),
             and_(Message.is_training.is_(True), Message.created_at < c.training),
         ),
@@ -169,7 +185,7 @@ def _inactive_since(cutoff: dt.datetime) -> ColumnElement[bool]:
     recent = select(Message.contact_id).where(Message.created_at >= cutoff)
     return and_(
         func.coalesce(Contact.last_seen_at, Contact.created_at) < cutoff,
-        Contact.id.not_in(recent),
+        ~holds(recent, Contact.id),
     )
 
 
@@ -191,8 +207,8 @@ def deletable_conversations(c: Cutoffs) -> ColumnElement[bool]:
     return or_(
         and_(Conversation.status.in_(FINISHED_CONVERSATIONS), Conversation.updated_at < c.regular),
         and_(Conversation.status == "active", Conversation.expires_at < c.regular),
-        and_(Conversation.contact_id.in_(training), Conversation.updated_at < c.training),
-        Conversation.alert_id.in_(_erased_or_erasable_alert_ids(c)),
+        and_(holds(training, Conversation.contact_id), Conversation.updated_at < c.training),
+        holds(_erased_or_erasable_alert_ids(c), Conversation.alert_id),
     )
 
 
