@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from gateway.channels.base import InboundMessage
 from gateway.db import Database, utcnow
@@ -58,6 +59,26 @@ def _claim_from_training(session: Session, contact: Contact) -> None:
     log.warning("training_number_now_real", contact_id=contact.id)
 
 
+def _seen(session: Session, contact: Contact, now: dt.datetime) -> bool:
+    """Set ``last_seen_at``, unless the contact lost its number meanwhile (False then).
+
+    The purge only erases contacts silent for a day or more, so a contact it
+    may be erasing always comes here. The statement waits for a purge batch
+    holding the row, then checks the hash again: on PostgreSQL against the
+    row as the purge left it, on SQLite after taking the write lock.
+    """
+    result = session.execute(
+        update(Contact)
+        .where(Contact.id == contact.id, Contact.phone_hash == contact.phone_hash)
+        .values(last_seen_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    set_committed_value(contact, "last_seen_at", now)
+    return True
+
+
 def store(
     db: Database, inbound: InboundMessage, *, training: bool = False, claim: bool = False
 ) -> Stored:
@@ -68,18 +89,24 @@ def store(
     """
     try:
         with db.session() as session:
+            now = utcnow()
             contact = Contact.get_or_create(session, inbound.sender, training=training)
+            # Only retention reads it (in days): one UPDATE an hour is plenty,
+            # not one per message.
+            stale = contact.last_seen_at is None or contact.last_seen_at < now - SEEN_PRECISION
+            if stale and not _seen(session, contact, now):
+                # The retention purge erased this number between our look-up
+                # and now: the person is new again (the message must not go to
+                # a contact with no number left to answer).
+                session.expunge(contact)
+                contact = Contact.get_or_create(session, inbound.sender, training=training)
+                _seen(session, contact, now)
             if contact.is_training and not training:
                 _claim_from_training(session, contact)
             if contact.invalid_number:
                 # They just texted us: the number works again (a SIM reactivated,
                 # a provider's "inactive" or "landline" verdict that was wrong).
                 contact.invalid_number = False
-            now = utcnow()
-            # Only retention reads it (in days): one UPDATE an hour is plenty,
-            # not one per message.
-            if contact.last_seen_at is None or contact.last_seen_at < now - SEEN_PRECISION:
-                contact.last_seen_at = now
             message = Message(
                 direction=Direction.IN,
                 channel=inbound.channel,

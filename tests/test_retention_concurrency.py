@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 
 from gateway import inbound, runtime
 from gateway.channels.base import InboundMessage
 from gateway.db import utcnow
 from gateway.models import AuditEvent, Contact, Message
 from gateway.retention import purge
-from tests.test_retention import EXPECTED, NOW, OLD_REPORTER, PERIOD, _populate
+from tests.test_retention import DAY, EXPECTED, NOW, OLD_REPORTER, PERIOD, _contact, _populate
 
 WAIT = 5.0  # seconds a live request may wait before we call it blocked
 
@@ -86,6 +86,29 @@ def test_a_reporter_erased_by_an_earlier_batch_is_not_kept_waiting(app: Flask) -
     assert report.counts() == EXPECTED
     contact = _contact_of(live["out"]["stored"].message_id)
     assert contact.phone == OLD_REPORTER
+
+
+def test_an_sms_from_a_number_being_erased_goes_to_a_new_contact(app: Flask) -> None:
+    """The purge erases a number while its owner's SMS is being stored: the SMS must
+    not end on the erased contact (no number left to answer, nor to call back)."""
+    rt = runtime.current()
+    with rt.db.session() as session:
+        old_id = _contact(session, OLD_REPORTER, NOW - 130 * DAY).id
+    purge_batch = rt.db.engine.connect()  # a purge batch, not committed yet
+    purge_batch.execute(
+        update(Contact)
+        .where(Contact.id == old_id)
+        .values(phone=None, phone_hash=f"erased:{old_id}")
+    )
+    thread, out = _store_in_thread(app, OLD_REPORTER, "SMwhileerasing")
+    thread.join(1)  # it found the old row and now waits for the batch
+    purge_batch.commit()
+    purge_batch.close()
+    thread.join(30)
+    contact = _contact_of(out["stored"].message_id)
+    assert contact.id != old_id and contact.phone == OLD_REPORTER
+    with rt.db.session() as session:
+        assert Contact.find(session, OLD_REPORTER).id == contact.id  # type: ignore[union-attr]
 
 
 class _Stop(Exception):
