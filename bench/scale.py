@@ -31,14 +31,13 @@ from gateway.db import normalize_url
 
 DB = "relais_bench_scale"
 
-GENERATE = [
-    """
-    INSERT INTO alerts (reference, contact_id, channel, via, language, concern, place,
-        children_count, sex, age_band, immediate_danger, risk, consent_callback,
-        consent_messages, status, is_training, routed_at, created_at, closed_at)
-    SELECT
-        'R' || lpad(g::text, 7, '0'),
-        NULL,
+# A generated alert's columns from channel to consent_messages (g: its number);
+# bench/retention_data.py generates the same alerts with their personal data.
+ALERT_COLUMNS = (
+    "channel, via, language, concern, place, children_count, sex, age_band, "
+    "immediate_danger, risk, consent_callback, consent_messages"
+)
+ALERT_VALUES = """
         (ARRAY['twilio','africastalking'])[1 + g % 2],
         (ARRAY['sms','ussd','ussd','oneshot'])[1 + g % 4],
         (ARRAY['fr','fr','bm','en'])[1 + (g / 7) % 4],
@@ -50,7 +49,15 @@ GENERATE = [
         (ARRAY['0-4','5-11','12-14','15-17','unknown'])[1 + (g / 5) % 5],
         (ARRAY['yes','no','unknown'])[1 + (g / 11) % 3],
         (ARRAY['high','medium','medium','low','low'])[1 + (g / 13) % 5],
-        g % 2 = 0, g % 3 = 0,
+        g % 2 = 0, g % 3 = 0"""
+
+GENERATE = [
+    f"""
+    INSERT INTO alerts (reference, contact_id, {ALERT_COLUMNS},
+        status, is_training, routed_at, created_at, closed_at)
+    SELECT
+        'R' || lpad(g::text, 7, '0'),
+        NULL,{ALERT_VALUES},
         CASE WHEN g % 20 = 0 THEN 'received' WHEN g % 20 < 4 THEN 'in_progress' ELSE 'closed' END,
         g % 50 = 0,
         ts + interval '3 seconds',
