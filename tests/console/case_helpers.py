@@ -164,6 +164,13 @@ def audit_rows(action: str) -> list[AuditEvent]:
         )
 
 
+def as_if_unknown(page: str, reference: str) -> str:
+    """``page`` with ``reference`` written ``REF`` and its CSRF tokens blanked, to
+    compare with the page of a reference that does not exist word for word
+    (a token carries the second it was made: two requests may differ there)."""
+    return _TOKEN.sub('name="csrf_token" value=""', page).replace(reference, "REF")
+
+
 def token(client: FlaskClient, path: str) -> str:
     """A CSRF token from the page at ``path``."""
     found = _TOKEN.search(client.get(path).get_data(as_text=True))
